@@ -1,0 +1,56 @@
+"""The task decorator every Symphony task uses, and access to Symphony's Invoke config.
+
+It turns SymphonyError into a clean message plus its documented exit code, and
+Ctrl-C into exit 130 (Invoke alone would print a traceback or exit 254).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+
+import invoke
+
+from tasks import ui
+from tasks.errors import EXIT_INTERRUPTED, SymphonyError
+
+# Defaults for the `symphony` section of Invoke's config; override in invoke.yaml,
+# ~/.invoke.yaml or the environment (e.g. INVOKE_SYMPHONY_DEFAULT_PROFILE=core).
+DEFAULTS = {
+    "default_profile": "demo",
+    "config_path": "",
+    "config_url": "git@github.com:sentiric/sentiric-config.git",
+    "config_ref": "",
+    "lock_timeout": 600,
+    "health_timeout": 300,
+}
+
+
+def task(*args, **kwargs):
+    """Like `invoke.task`, with Symphony's error and interrupt handling."""
+
+    def decorate(body):
+        @functools.wraps(body)
+        def guarded(c, *a, **kw):
+            try:
+                return body(c, *a, **kw)
+            except SymphonyError as exc:
+                raise invoke.Exit(ui.mask(exc.render()), code=exc.exit_code) from None
+            except KeyboardInterrupt:
+                print("\ninterrupted", file=sys.stderr)
+                raise invoke.Exit(code=EXIT_INTERRUPTED) from None
+
+        return invoke.task(**kwargs)(guarded)
+
+    if args and callable(args[0]) and not kwargs:
+        return decorate(args[0])
+    return decorate
+
+
+def setting(c, name: str):
+    """A value of the `symphony` config section, falling back to the defaults above."""
+    section = c.config.get("symphony", {}) if hasattr(c.config, "get") else {}
+    try:
+        value = section.get(name)
+    except AttributeError:
+        value = None
+    return DEFAULTS.get(name) if value is None else value

@@ -1,0 +1,64 @@
+"""Console output: status lines, colour only where it helps, secrets always masked.
+
+Colour is off when NO_COLOR is set, TERM is dumb, under CI, or when stdout is
+not a terminal; then output is plain lines that logs and scripts can read.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+_COLOURS = {"ok": "32", "warn": "33", "fail": "31", "info": "36", "dim": "2"}
+_masked_values: set[str] = set()
+MASK = "******"
+
+
+def interactive(stream=None) -> bool:
+    """True when progress may be drawn for a person (a TTY, not CI)."""
+    stream = stream or sys.stdout
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def colour_enabled(stream=None) -> bool:
+    if "NO_COLOR" in os.environ or os.environ.get("TERM") == "dumb":
+        return False
+    return interactive(stream)
+
+
+def paint(text: str, kind: str, stream=None) -> str:
+    if not colour_enabled(stream) or kind not in _COLOURS:
+        return text
+    return f"\033[{_COLOURS[kind]}m{text}\033[0m"
+
+
+def register_secrets(values) -> None:
+    """Remember values that must never be printed (short ones would mask noise)."""
+    for value in values:
+        if value and len(value) >= 3:
+            _masked_values.add(value)
+
+
+def mask(text: str) -> str:
+    # Longest first so a secret that contains another is hidden whole.
+    for value in sorted(_masked_values, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def say(text: str = "", *, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    print(mask(text), file=stream, flush=True)
+
+
+def status(kind: str, text: str, fix: str = "") -> None:
+    """One line `ok|warn|fail|info  text`, plus the fix on the next line."""
+    label = paint(f"{kind:<4}", kind)
+    say(f"{label}  {text}")
+    if fix:
+        say(f"      fix: {fix}")

@@ -1,0 +1,42 @@
+"""Test tiers: unit tests need nothing; tests marked `docker` need a real engine.
+
+Without an engine the docker tier is skipped with the reason in the summary; under
+CI (CI=true) a missing engine FAILS those tests, so a broken CI cannot pass silently.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+
+import pytest
+
+
+@lru_cache(maxsize=1)
+def docker_problem() -> str | None:
+    if not shutil.which("docker"):
+        return "docker CLI not installed"
+    try:
+        res = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"],
+                             capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return "Docker daemon did not answer within 20s"
+    if res.returncode != 0:
+        return "Docker daemon not reachable: " + (res.stderr.strip().splitlines() or ["?"])[-1]
+    return None
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("docker") is None:
+        return
+    problem = docker_problem()
+    if problem is None:
+        return
+    if under_ci():
+        pytest.fail(f"CI=true but the Docker tier cannot run: {problem}", pytrace=False)
+    pytest.skip(f"needs Docker: {problem}")

@@ -1,0 +1,68 @@
+"""The suite as users meet it: `inv` in a subprocess, from the repo root."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def inv(*args, env=None, timeout=120):
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, capture_output=True,
+                          text=True, env=full_env, timeout=timeout)
+
+
+def test_every_task_is_listed_with_help():
+    res = inv("--list", "--list-format", "json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+
+    def walk(coll, prefix=""):
+        for t in coll["tasks"]:
+            yield prefix + t["name"], t["help"]
+        for sub in coll["collections"]:
+            yield from walk(sub, prefix + sub["name"] + ".")
+
+    tasks = dict(walk(data))
+    assert "doctor" in tasks
+    assert all(help_ for help_ in tasks.values()), [n for n, h in tasks.items() if not h]
+
+
+def test_every_flag_of_every_task_is_documented():
+    from invoke import Collection  # noqa: F401  (import check)
+    import tasks as root
+
+    def walk(coll):
+        yield from coll.tasks.values()
+        for sub in coll.collections.values():
+            yield from walk(sub)
+
+    undocumented = []
+    for t in walk(root.ns):
+        for arg in t.get_arguments():
+            if not arg.help:
+                undocumented.append(f"{t.name} --{arg.name}")
+    assert not undocumented
+
+
+@pytest.mark.docker
+def test_doctor_reports_a_stopped_daemon_as_fail_with_fix():
+    res = inv("doctor", env={"DOCKER_HOST": "unix:///tmp/no-such-docker.sock", "NO_COLOR": "1"})
+    assert res.returncode == 1
+    assert "fail  the Docker daemon is not reachable" in res.stdout
+    assert "fix: start the Docker engine" in res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+@pytest.mark.docker
+def test_doctor_json_on_a_prepared_machine():
+    res = inv("doctor", "--json")
+    checks = json.loads(res.stdout)
+    by_name = {c["name"]: c for c in checks}
+    assert by_name["docker"]["status"] == "ok"
+    assert by_name["compose"]["status"] == "ok"
+    assert res.returncode == (1 if any(c["status"] == "fail" for c in checks) else 0)

@@ -1,0 +1,103 @@
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from tasks import state
+from tasks.errors import LockTimeout, UsageError
+
+
+@pytest.fixture
+def compose_dir(tmp_path):
+    d = tmp_path / "compose"
+    d.mkdir()
+    for name in ("demo", "core", "_shared"):
+        (d / f"{name}.yml").write_text("services: {}\n")
+    return d
+
+
+def test_profiles_are_discovered_from_compose_files(compose_dir):
+    assert state.known_profiles(compose_dir) == ["core", "demo"]
+    (compose_dir / "edge.yml").write_text("services: {}\n")
+    assert "edge" in state.known_profiles(compose_dir)
+
+
+def test_missing_state_file_means_default(tmp_path, compose_dir):
+    assert state.read_active_profile(tmp_path / "nope", compose_dir, default="demo") == "demo"
+
+
+def test_state_round_trip_is_atomic_and_validated(tmp_path, compose_dir):
+    f = tmp_path / ".profile.state"
+    state.write_active_profile("core", f, compose_dir)
+    assert f.read_text() == "core\n"
+    assert state.read_active_profile(f, compose_dir) == "core"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    with pytest.raises(UsageError):
+        state.write_active_profile("nosuch", f, compose_dir)
+    assert f.read_text() == "core\n"
+
+
+@pytest.mark.parametrize("garbage", [b"\x00\xff\xfe", b"dev; rm -rf /", b"", b"Core Profile\n"])
+def test_garbled_state_names_file_and_valid_profiles(tmp_path, compose_dir, garbage):
+    f = tmp_path / ".profile.state"
+    f.write_bytes(garbage)
+    with pytest.raises(UsageError) as err:
+        state.read_active_profile(f, compose_dir)
+    text = err.value.render()
+    assert str(f) in text and "core, demo" in text
+    assert err.value.exit_code == 2
+
+
+def test_unknown_profile_in_state_file(tmp_path, compose_dir):
+    f = tmp_path / ".profile.state"
+    f.write_text("gateway\n")
+    with pytest.raises(UsageError) as err:
+        state.read_active_profile(f, compose_dir)
+    assert "gateway" in err.value.message and "core, demo" in err.value.hint
+
+
+def _hold_lock(lock_file, seconds, ready):
+    with state.stack_lock("inv start --profile demo", lock_file=lock_file):
+        ready.set()
+        time.sleep(seconds)
+
+
+def test_second_locker_waits_with_message_then_proceeds(tmp_path):
+    lock = tmp_path / "lock"
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(lock, 1.0, ready))
+    holder.start()
+    assert ready.wait(10)
+    told = []
+    started = time.monotonic()
+    with state.stack_lock("inv stop", lock_file=lock, timeout=20, on_wait=told.append):
+        waited = time.monotonic() - started
+    holder.join()
+    assert waited >= 0.5
+    assert told and told[0].command == "inv start --profile demo" and told[0].pid == str(holder.pid)
+
+
+def test_second_locker_times_out(tmp_path):
+    lock = tmp_path / "lock"
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(lock, 3.0, ready))
+    holder.start()
+    assert ready.wait(10)
+    with pytest.raises(LockTimeout) as err:
+        with state.stack_lock("inv stop", lock_file=lock, timeout=0.5):
+            pass
+    holder.join()
+    assert "inv start --profile demo" in err.value.message
+
+
+def test_lock_is_released_when_holder_dies(tmp_path):
+    lock = tmp_path / "lock"
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_lock, args=(lock, 60, ready))
+    holder.start()
+    assert ready.wait(10)
+    os.kill(holder.pid, 9)
+    holder.join()
+    with state.stack_lock("inv start", lock_file=lock, timeout=2):
+        pass
