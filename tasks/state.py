@@ -17,12 +17,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_DIR = REPO_ROOT / "compose"
 ENV_DIR = REPO_ROOT / "env"
 OBSERVABILITY_DIR = REPO_ROOT / "observability"
-STATE_FILE = REPO_ROOT / ".profile.state"
-LOCK_FILE = REPO_ROOT / ".symphony.lock"
-ENV_OUTPUT = REPO_ROOT / ".env.generated"
+# Where per-checkout state lives; tests (and people running two checkouts' stacks
+# side by side) point SYMPHONY_STATE_DIR elsewhere.
+STATE_DIR = Path(os.environ.get("SYMPHONY_STATE_DIR") or REPO_ROOT)
+STATE_FILE = STATE_DIR / ".profile.state"
+LOCK_FILE = STATE_DIR / ".symphony.lock"
+ENV_OUTPUT = STATE_DIR / ".env.generated"
 
 DEFAULT_PROFILE = "demo"
-PROJECT_PREFIX = "sentiric-"
+# Compose project = prefix + profile; every resource Symphony owns carries that project label.
+PROJECT_PREFIX = os.environ.get("SYMPHONY_PROJECT_PREFIX") or "sentiric-"
 NETWORK_NAME = "sentiric-net"
 _PROFILE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
