@@ -35,6 +35,11 @@ def task(*args, **kwargs):
                 return body(c, *a, **kw)
             except SymphonyError as exc:
                 raise invoke.Exit(ui.mask(exc.render()), code=exc.exit_code) from None
+            except BrokenPipeError:  # `inv env.show | head`: the reader left; not an error
+                import os
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise invoke.Exit(code=0) from None
             except KeyboardInterrupt:
                 print("\ninterrupted", file=sys.stderr)
                 raise invoke.Exit(code=EXIT_INTERRUPTED) from None
