@@ -136,7 +136,9 @@ def _braced(text, i, where) -> tuple[Ref, int]:
     if not m:
         raise EnvError(f"{where}: bad reference ${{{text[i:i + 20]}", hint="use ${NAME} with a valid variable name")
     name, i = m.group(0), m.end()
-    if i < len(text) and text[i] == "}":
+    if i >= len(text):
+        raise EnvError(f"{where}: unterminated ${{{name}", hint="close the reference with }")
+    if text[i] == "}":
         return Ref(name), i + 1
     op = next((o for o in _OPS if text.startswith(o, i)), None)
     if op is None:

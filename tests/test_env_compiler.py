@@ -1,0 +1,165 @@
+"""The env compiler core: parsing, final-value resolution, errors with file:line."""
+import pytest
+
+from tasks.envcompiler import compile_env, render_env_file
+from tasks.envcompiler.model import EnvError
+
+DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}
+
+
+def make(tmp_path, profile="p", **files):
+    env = tmp_path / "environments"
+    for rel, text in files.items():
+        rel = rel.replace("__", "/")
+        path = env / (rel[:-4] + ".env" if rel.endswith("_env") else rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return tmp_path
+
+
+def comp(root, profile="p", **kw):
+    return compile_env(root, profile, environ={}, dynamic=DYN, **kw)
+
+
+def test_secrets_defined_last_still_fill_urls(tmp_path):
+    root = make(tmp_path, profiles__p_env="source common/base.env\n",
+                common__base_env="URL=postgres://${U}:${PW}@${HOST}:5432/db\nU=app\nHOST=postgres\n",
+                common__secrets_env="PW=s3cret\n")
+    assert comp(root).values["URL"] == "postgres://app:s3cret@postgres:5432/db"
+
+
+def test_profile_override_changes_every_url_built_from_it(tmp_path):
+    root = make(tmp_path, profiles__p_env="source common/base.env\nHOST=db.internal\n",
+                common__base_env="HOST=postgres\nURL=pg://${HOST}/x\n")
+    assert comp(root).values["URL"] == "pg://db.internal/x"
+
+
+def test_names_with_digits_are_expanded(tmp_path):
+    root = make(tmp_path, profiles__p_env="SVC1_HOST=a\nSVC12_PORT=8\nS3_URL=${SVC1_HOST}:$SVC12_PORT\n")
+    assert comp(root).values["S3_URL"] == "a:8"
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("'a $b \"c\"'", 'a $b "c"'),
+    ('"x \\" \\$y \\\\ z"', 'x " $y \\ z'),
+    ("9091 # metrics port", "9091"),
+    ("a#b", "a#b"),
+    ('"v # not a comment"', "v # not a comment"),
+    ("$$HOME", "$HOME"),
+    ("%2f@?&", "%2f@?&"),
+    ("${UNSET:-dflt}", "dflt"),
+    ("${EMPTY:-dflt}", "dflt"),
+    ("${EMPTY-dflt}", ""),
+    ("${SET:+alt}", "alt"),
+    ("${EMPTY:+alt}", ""),
+    ("${EMPTY+alt}", "alt"),
+    ("${UNSET+alt}", ""),
+    ("${UNSET:-${SET}-x}", "yes-x"),
+    ("", ""),
+    ("pre'lit $x'\"$SET\"", "prelit $xyes"),
+])
+def test_value_syntax(tmp_path, raw, expected):
+    root = make(tmp_path, profiles__p_env=f"SET=yes\nEMPTY=\nexport K={raw}\n")
+    assert comp(root).values["K"] == expected
+
+
+def test_crlf_and_bom_are_tolerated(tmp_path):
+    root = make(tmp_path, profiles__p_env=b"\xef\xbb\xbfA=1\r\nB='x y'\r\n# c\r\n")
+    assert comp(root).values["A"] == "1" and comp(root).values["B"] == "x y"
+
+
+def test_set_overrides_win_and_dynamic_values(tmp_path):
+    root = make(tmp_path, profiles__p_env="HOST=a\nURL=http://${HOST}/${TAG}\nIP=${DETECTED_IP}\n")
+    c = compile_env(root, "p", overrides={"HOST": "b"}, environ={"TAG": "1.2"}, dynamic=DYN)
+    assert c.values["URL"] == "http://b/1.2" and c.values["IP"] == "10.1.2.3"
+
+
+def test_detected_ip_is_an_address():
+    from tasks.envcompiler.dynamic import detect_ip
+    import ipaddress
+
+    ipaddress.ip_address(detect_ip())
+
+
+def expect_error(root, *fragments):
+    with pytest.raises(EnvError) as err:
+        comp(root)
+    text = err.value.render()
+    for f in fragments:
+        assert f in text, text
+    return text
+
+
+def test_missing_profile(tmp_path):
+    root = make(tmp_path, profiles__dev_env="A=1\n")
+    expect_error(root, "profile 'p'", "profiles in this config repo: dev")
+
+
+def test_missing_fragment(tmp_path):
+    root = make(tmp_path, profiles__p_env="A=1\nsource common/nope.env\n")
+    expect_error(root, "profiles/p.env:2", "common/nope.env does not exist")
+
+
+def test_include_cycle(tmp_path):
+    root = make(tmp_path, profiles__p_env="source a.env\n", a_env="source b.env\n", b_env="source a.env\n")
+    expect_error(root, "b.env:1", "include cycle: a.env -> b.env -> a.env")
+
+
+def test_reference_cycle_prints_chain_with_places(tmp_path):
+    root = make(tmp_path, profiles__p_env="A=${B}\nB=x${C}\nC=$A\n")
+    expect_error(root, "A -> B -> C -> A", "A at profiles/p.env:1", "C at profiles/p.env:3")
+
+
+def test_undefined_reference(tmp_path):
+    root = make(tmp_path, profiles__p_env="A=1\nB=${NOPE}\n")
+    expect_error(root, "profiles/p.env:2", "undefined variable NOPE")
+    assert comp(root, strict=False).values["B"] == ""
+
+
+def test_required_message(tmp_path):
+    root = make(tmp_path, profiles__p_env="B=${NOPE:?set the db password}\n")
+    expect_error(root, "profiles/p.env:1", "set the db password")
+
+
+@pytest.mark.parametrize("line,needle", [
+    ("A=$(rm -rf /)", "never executes"),
+    ("A=`id`", "backticks"),
+    ('A="x`id`"', "backticks"),
+    ("A='open", "unterminated single quote"),
+    ('A="open', "unterminated double quote"),
+    ("1BAD=x", "bad variable name"),
+    ("A-B=x", "bad variable name"),
+    ("A=two words", "unquoted space"),
+    ("just garbage", "cannot parse"),
+    ("A=${B", "unterminated"),
+    ("A=$1", "special parameter"),
+])
+def test_bad_lines_name_file_and_line(tmp_path, line, needle):
+    root = make(tmp_path, profiles__p_env=f"OK=1\n{line}\n")
+    expect_error(root, "profiles/p.env:2", needle)
+
+
+def test_garbage_in_secrets_env(tmp_path):
+    root = make(tmp_path, profiles__p_env="A=1\n", common__secrets_env="PW=ok\n\x00\x01 garbage here\n")
+    expect_error(root, "common/secrets.env:2")
+
+
+def test_non_utf8_fragment(tmp_path):
+    root = make(tmp_path, profiles__p_env=b"A=\xff\xfe\n")
+    expect_error(root, "profiles/p.env", "UTF-8")
+
+
+def test_output_is_deterministic_and_grouped(tmp_path):
+    root = make(tmp_path, profiles__p_env="source common/base.env\nB=2\n", common__base_env="A=1\n")
+    text1 = render_env_file(comp(root), source_label="x")
+    text2 = render_env_file(comp(root), source_label="x")
+    assert text1 == text2
+    assert "# --- from common/base.env\nA='1'" in text1 and "# --- from profiles/p.env\nB='2'" in text1
+
+
+def test_unwritable_value_names_the_key(tmp_path):
+    root = make(tmp_path, profiles__p_env="A=ok\n")
+    c = compile_env(root, "p", overrides={"BAD": "it's $x"}, environ={}, dynamic=DYN)
+    with pytest.raises(EnvError) as err:
+        render_env_file(c, source_label="x")
+    assert err.value.message.startswith("BAD:")

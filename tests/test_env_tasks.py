@@ -1,0 +1,106 @@
+"""`inv env.*` as users run it: files, modes, exit codes, and no secret on the console."""
+import stat
+
+import pytest
+
+from tests.invoke_helpers import inv
+
+SECRETS = ["s3cret-pg-value", "mq-pass-value", "tok-123456"]
+
+
+@pytest.fixture
+def config(tmp_path):
+    env = tmp_path / "cfg" / "environments"
+    (env / "profiles").mkdir(parents=True)
+    (env / "common").mkdir()
+    (env / "profiles" / "demo.env").write_text("source common/base.env\n")
+    (env / "common" / "base.env").write_text(
+        "DB_URL=postgres://app:${DB_PASSWORD}@db/x\nMQ=amqp://u:${MQ_PASS}@mq/\nPLAIN=hello\n")
+    (env / "common" / "secrets.env").write_text(
+        f"DB_PASSWORD={SECRETS[0]}\nMQ_PASS={SECRETS[1]}\nAPI_TOKEN={SECRETS[2]}\n")
+    return tmp_path / "cfg"
+
+
+def no_secret_in(res):
+    for s in SECRETS:
+        assert s not in res.stdout + res.stderr
+
+
+def test_generate_writes_0600_and_says_which_source(config, tmp_path):
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = tmp_path / ".env.generated"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert f"{config} (--config)" in res.stdout
+    assert f"DB_URL='postgres://app:{SECRETS[0]}@db/x'" in out.read_text()
+    no_secret_in(res)
+
+
+def test_show_masks_unless_reveal(config, tmp_path):
+    res = inv("env.show", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    assert res.returncode == 0 and "PLAIN='hello'" in res.stdout and "DB_URL=******" in res.stdout
+    no_secret_in(res)
+    revealed = inv("env.show", "--profile", "demo", "--config", str(config), "--reveal", state_dir=tmp_path)
+    assert SECRETS[0] in revealed.stdout
+
+
+def test_explain_and_diff_mask_secrets(config, tmp_path):
+    res = inv("env.explain", "DB_URL", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    assert res.returncode == 0 and "common/base.env:1" in res.stdout and "DB_PASSWORD" in res.stdout
+    no_secret_in(res)
+    inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    (config / "environments" / "common" / "secrets.env").write_text("DB_PASSWORD=changed-pg-value\nMQ_PASS=x\nAPI_TOKEN=y\n")
+    res = inv("env.diff", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    assert "~ DB_URL: ****** -> ******" in res.stdout and "changed-pg-value" not in res.stdout
+    no_secret_in(res)
+
+
+@pytest.mark.parametrize("breakage,needle", [
+    (("common/base.env", "A=$(id)\n"), "common/base.env:1"),
+    (("common/base.env", "A='open\n"), "common/base.env:1"),
+    (("common/secrets.env", "garbage line\n"), "common/secrets.env:1"),
+    (("profiles/demo.env", "source common/missing.env\n"), "profiles/demo.env:1"),
+    (("common/base.env", "A=${B}\nB=${A}\n"), "A -> B -> A"),
+    (("common/base.env", "A=${NOPE}\n"), "undefined variable NOPE"),
+])
+def test_bad_input_exits_2_and_keeps_previous_output(config, tmp_path, breakage, needle):
+    assert inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path).returncode == 0
+    out = tmp_path / ".env.generated"
+    before = out.read_bytes()
+    rel, text = breakage
+    (config / "environments" / rel).write_text(text)
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    assert res.returncode == 2
+    assert needle in res.stderr and "Traceback" not in res.stderr
+    assert out.read_bytes() == before
+    no_secret_in(res)
+
+
+def test_missing_profile_and_unwritable_output(config, tmp_path):
+    res = inv("env.generate", "--profile", "nope", "--config", str(config), state_dir=tmp_path)
+    assert res.returncode == 2 and "profiles in this config repo: demo" in res.stderr
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--output", str(tmp_path / "no" / "dir" / "f"),
+              state_dir=tmp_path)
+    assert res.returncode == 2 and "cannot write" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_set_overrides_and_bad_set(config, tmp_path):
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--set", "PLAIN=bye", state_dir=tmp_path)
+    assert res.returncode == 0 and "PLAIN='bye'" in (tmp_path / ".env.generated").read_text()
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--set", "1X=y", state_dir=tmp_path)
+    assert res.returncode == 2
+
+
+def test_check_flags_undefined_compose_variables_and_stray_secrets(config, tmp_path):
+    (config / "environments" / "common" / "base.env").write_text("PLAIN=1\nOTHER_TOKEN=abc\n")
+    res = inv("env.check", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    # compose/demo.yml uses variables this tiny config does not define
+    assert res.returncode == 1
+    assert "OTHER_TOKEN looks secret but is defined outside common/secrets.env" in res.stdout
+    assert "compose/demo.yml" in res.stdout
+
+
+def test_embedded_default_config_checks_clean(tmp_path):
+    res = inv("env.check", "--all", state_dir=tmp_path)
+    assert res.returncode == 0, res.stdout
+    assert "embedded default" in res.stdout
