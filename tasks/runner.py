@@ -90,14 +90,30 @@ class Runner:
         quiet: bool = False,
     ) -> Result:
         """Run `argv`. Streams output live unless `capture`; read-only commands run even in dry-run."""
+        running = self.start(argv, mutating=mutating, capture=capture, env=env, cwd=cwd, stdin=stdin, quiet=quiet)
+        return running.wait(check=check)
+
+    def start(
+        self,
+        argv: list[str],
+        *,
+        mutating: bool = True,
+        capture: bool = False,
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        stdin: str | None = None,
+        quiet: bool = False,
+    ) -> "Running":
+        """Start `argv` in the background; `.wait()` gives the Result, `.stop()` interrupts it."""
         if not isinstance(argv, (list, tuple)) or not all(isinstance(a, str) for a in argv):
             raise TypeError("Runner.run takes a list of strings, never a shell string")
         argv = list(argv)
+        shown = self.display(argv, env)
         if mutating and self.dry_run:
-            ui.say(ui.paint("+ " + self.display(argv, env), "info"))
-            return Result(argv, 0, dry_run=True)
+            ui.say(ui.paint("+ " + shown, "info"))
+            return Running(argv, shown, None, capture)
         if mutating and self.echo and not quiet:
-            ui.say(ui.paint("+ " + self.display(argv, env), "dim"))
+            ui.say(ui.paint("+ " + shown, "dim"))
         path = self.which(argv[0])
         import sh  # imported here: keeps `inv --list` fast
 
@@ -122,20 +138,7 @@ class Runner:
             proc = sh.Command(path)(*argv[1:], **kwargs)
         except OSError as exc:  # e.g. not executable
             raise ToolMissing(f"cannot run `{argv[0]}`: {exc}", hint=INSTALL_HINTS.get(argv[0], "")) from None
-        try:
-            proc.wait()
-        except KeyboardInterrupt:
-            _stop(proc)
-            raise
-        code = proc.exit_code
-        code = 128 - code if code < 0 else code  # killed by signal N -> 128+N, like a shell
-        out = proc.stdout.decode("utf-8", "replace") if capture else ""
-        err = proc.stderr.decode("utf-8", "replace") if capture else ""
-        result = Result(argv, code, out, err)
-        if check and code != 0:
-            detail = ui.mask(err.strip().splitlines()[-1]) if err.strip() else ""
-            raise CommandFailed(self.display(argv, env), code, detail)
-        return result
+        return Running(argv, shown, proc, capture)
 
     def query(self, argv: list[str], **kw) -> Result:
         """A read-only command whose output is parsed."""
@@ -196,6 +199,40 @@ class Runner:
         if self.context:
             argv += ["--context", self.context]
         return self.run([*argv, *args], **kw)
+
+
+@dataclass
+class Running:
+    """A started command (None proc: a dry run that only printed it)."""
+
+    argv: list[str]
+    shown: str
+    proc: object
+    capture: bool
+
+    def wait(self, check: bool = True) -> Result:
+        if self.proc is None:
+            return Result(self.argv, 0, dry_run=True)
+        try:
+            self.proc.wait()
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        code = self.proc.exit_code
+        code = 128 - code if code < 0 else code  # killed by signal N -> 128+N, like a shell
+        out = self.proc.stdout.decode("utf-8", "replace") if self.capture else ""
+        err = self.proc.stderr.decode("utf-8", "replace") if self.capture else ""
+        if check and code != 0:
+            detail = ui.mask(err.strip().splitlines()[-1]) if err.strip() else ""
+            raise CommandFailed(self.shown, code, detail)
+        return Result(self.argv, code, out, err)
+
+    def done(self) -> bool:
+        return self.proc is None or not self.proc.is_alive()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.proc)
 
 
 def _major(version_text: str) -> int:

@@ -1,0 +1,143 @@
+"""What the engine says about a project's containers, as plain data (from `docker inspect` JSON).
+
+Pure functions: parsing, readiness rules and the status table are unit-tested without Docker.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+SERVICE_LABEL = "com.docker.compose.service"
+PROJECT_LABEL = "com.docker.compose.project"
+ONEOFF_LABEL = "com.docker.compose.oneoff"
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    service: str
+    name: str
+    state: str            # created | running | restarting | exited | dead | paused
+    health: str           # healthy | unhealthy | starting | "" (no healthcheck)
+    exit_code: int
+    started_at: str
+    image: str
+    ports: tuple[str, ...] = ()
+    restarts: int = 0
+    last_check: str = ""  # output of the last healthcheck
+    labels: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def one_shot(self) -> bool:
+        return self.labels.get("com.sentiric.one-shot") == "true"
+
+    @property
+    def ready(self) -> bool:
+        if self.one_shot:
+            return self.state == "exited" and self.exit_code == 0
+        if self.health:
+            return self.state == "running" and self.health == "healthy"
+        return self.state == "running"
+
+    @property
+    def failed(self) -> bool:
+        if self.one_shot:
+            return self.state == "exited" and self.exit_code != 0
+        return self.health == "unhealthy" or self.state in ("exited", "dead")
+
+    @property
+    def shown_health(self) -> str:
+        if self.one_shot and self.state == "exited":
+            return "completed" if self.exit_code == 0 else f"failed ({self.exit_code})"
+        return self.health or ("running" if self.state == "running" else self.state)
+
+
+def parse_time(text: str) -> datetime | None:
+    if not text or text.startswith("0001-"):
+        return None
+    text = text.rstrip("Z")
+    head, _, frac = text.partition(".")
+    try:
+        return datetime.fromisoformat(head + ("." + frac[:6] if frac else "")).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _ports(network_settings: dict) -> tuple[str, ...]:
+    out = []
+    for container_port, bindings in sorted(((network_settings or {}).get("Ports") or {}).items()):
+        for b in bindings or []:
+            host_ip = b.get("HostIp") or "0.0.0.0"
+            if host_ip == "::":
+                continue  # the IPv6 twin of an IPv4 binding
+            out.append(f"{host_ip}:{b.get('HostPort')}->{container_port}")
+    return tuple(dict.fromkeys(out))
+
+
+def parse_inspect(items: list[dict]) -> list[ContainerState]:
+    states = []
+    for item in items:
+        labels = (item.get("Config") or {}).get("Labels") or {}
+        if labels.get(ONEOFF_LABEL) == "True":
+            continue  # `compose run` containers are not part of the running profile
+        st = item.get("State") or {}
+        health = st.get("Health") or {}
+        log = health.get("Log") or []
+        states.append(ContainerState(
+            service=labels.get(SERVICE_LABEL, item.get("Name", "").lstrip("/")),
+            name=item.get("Name", "").lstrip("/"),
+            state=st.get("Status", ""),
+            health=health.get("Status", ""),
+            exit_code=int(st.get("ExitCode") or 0),
+            started_at=st.get("StartedAt", ""),
+            image=(item.get("Config") or {}).get("Image", ""),
+            ports=_ports(item.get("NetworkSettings") or {}),
+            restarts=int(item.get("RestartCount") or 0),
+            last_check=(log[-1].get("Output") or "").strip() if log else "",
+            labels=labels,
+        ))
+    return sorted(states, key=lambda s: (s.service, s.name))
+
+
+def uptime(started_at: str, now: datetime) -> str:
+    start = parse_time(started_at)
+    if not start:
+        return "-"
+    seconds = max(0, int((now - start).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def status_rows(states: list[ContainerState], expected: list[str], now: datetime) -> list[dict]:
+    """One row per service of the profile (and any stray container of the project)."""
+    rows = []
+    by_service: dict[str, list[ContainerState]] = {}
+    for s in states:
+        by_service.setdefault(s.service, []).append(s)
+    for service in sorted(set(expected) | set(by_service)):
+        found = by_service.get(service)
+        if not found:
+            rows.append({"service": service, "container": "", "state": "not created", "health": "-",
+                         "uptime": "-", "ports": [], "image": "", "restarts": 0})
+            continue
+        for s in found:
+            rows.append({
+                "service": s.service, "container": s.name, "state": s.state, "health": s.shown_health,
+                "uptime": uptime(s.started_at, now) if s.state == "running" else "-",
+                "ports": list(s.ports), "image": s.image, "restarts": s.restarts,
+            })
+    return rows
+
+
+def table(rows: list[dict], columns: list[str]) -> list[str]:
+    cells = [[", ".join(r[c]) if isinstance(r[c], list) else str(r[c]) for c in columns] for r in rows]
+    widths = [max([len(c.upper())] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    fmt = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    return [fmt([c.upper() for c in columns])] + [fmt(row) for row in cells]
