@@ -126,7 +126,8 @@ APPS = (
             env=("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")),
     Service("task-beat", image=f"{IMAGE_REGISTRY}/sentiric-task-service:${{TAG:-latest}}", source="sentiric-task-service",
             command=("celery", "-A", "app", "beat", "--loglevel=INFO"), depends=("rabbitmq", "redis"),
-            health=("CMD-SHELL", "pgrep -f 'celery.*beat' >/dev/null"),
+            # [c]: the pattern must not match the healthcheck's own `sh -c` command line
+            health=("CMD-SHELL", "pgrep -f '[c]elery.*beat' >/dev/null"),
             env=("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")),
     Service("flower", image="mher/flower:2.0", data=True, tls=False, tcp=(5555,),
             health=http_check(5555, "/healthcheck"), depends=("rabbitmq",),

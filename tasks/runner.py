@@ -230,6 +230,10 @@ class Running:
     def done(self) -> bool:
         return self.proc is None or not self.proc.is_alive()
 
+    def failed(self) -> bool:
+        """Finished with a non-zero code."""
+        return self.proc is not None and self.done() and self.proc.exit_code != 0
+
     def stop(self) -> None:
         if self.proc is not None:
             _stop(self.proc)

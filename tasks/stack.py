@@ -107,7 +107,10 @@ def _failure_report(runner, outcome, compose_error=""):
     lines = []
     if compose_error:
         lines.append("compose said:\n    " + "\n    ".join(compose_error.strip().splitlines()[-8:]))
-    culprits = outcome.failed or [s for s in outcome.states if s.service in outcome.pending]
+    culprits = outcome.failed or [s for s in outcome.states if s.service in outcome.pending and s.state != "created"]
+    waiting = [s.service for s in outcome.states if s.service in outcome.pending and s.state == "created"]
+    if waiting:
+        lines.append(f"created but not started (waiting on dependencies): {', '.join(waiting)}")
     for s in culprits:
         lines.append(f"{s.service}: state {s.state}, health {s.shown_health}")
         if s.last_check:
@@ -206,7 +209,7 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
             return
         try:
             outcome = wait_ready(lambda: project_states(runner, project), expected, timeout,
-                                 still_starting=lambda: not running.done(), started=began)
+                                 still_starting=lambda: not running.done(), gave_up=running.failed, started=began)
         except KeyboardInterrupt:
             running.stop()
             raise
@@ -248,9 +251,9 @@ def _expected(model, services):
 def _print_started(profile, outcome, model):
     ui.status("ok", f"profile {profile}: {len(outcome.states)} service(s) ready in {outcome.elapsed:.1f}s")
     for s in outcome.states:
-        for port in s.ports:
-            host, _, inner = port.partition("->")
-            ui.say(f"      {s.service}: {host} -> {inner}")
+        shown = list(s.ports[:3]) + ([f"... {len(s.ports) - 3} more"] if len(s.ports) > 3 else [])
+        for port in shown:
+            ui.say(f"      {s.service}: {port}")
 
 
 def _dev_build_override(model):

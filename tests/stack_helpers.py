@@ -1,0 +1,58 @@
+"""Shared helpers for the Docker-tier stack tests: isolated projects, engine facts."""
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+from tests.invoke_helpers import inv
+
+
+def unique_prefix(tag: str) -> str:
+    return f"symtest-{tag}-{uuid.uuid4().hex[:6]}-"
+
+
+def docker(*args, check=True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
+
+
+def project_containers(project: str) -> list[dict]:
+    ids = docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").stdout.split()
+    return json.loads(docker("inspect", *ids).stdout) if ids else []
+
+
+def project_volumes(project: str) -> list[str]:
+    return docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={project}").stdout.split()
+
+
+def remove_project(project: str) -> None:
+    """Teardown that never depends on the code under test."""
+    ids = docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").stdout.split()
+    if ids:
+        docker("rm", "-f", "-v", *ids, check=False)
+    vols = project_volumes(project)
+    if vols:
+        docker("volume", "rm", *vols, check=False)
+
+
+class Stack:
+    """`inv` bound to one tmp state dir and one unique project prefix."""
+
+    def __init__(self, tmp_path, tag: str):
+        self.state_dir = tmp_path
+        self.prefix = unique_prefix(tag)
+        self.started: set[str] = set()
+
+    def project(self, profile: str) -> str:
+        return f"{self.prefix}{profile}"
+
+    def __call__(self, *args, env=None, timeout=300):
+        if args and args[0] == "start":
+            profile = args[args.index("--profile") + 1] if "--profile" in args else "demo"
+            self.started.add(self.project(profile))
+        return inv(*args, state_dir=self.state_dir, env={"SYMPHONY_PROJECT_PREFIX": self.prefix, **(env or {})},
+                   timeout=timeout)
+
+    def cleanup(self):
+        for project in self.started:
+            remove_project(project)

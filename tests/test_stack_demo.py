@@ -1,0 +1,78 @@
+"""Acceptance on the real engine: the demo profile's whole lifecycle, data kept across stop/start."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.stack_helpers import Stack, docker, project_containers, project_volumes
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def stack(tmp_path):
+    s = Stack(tmp_path, "demo")
+    yield s
+    s.cleanup()
+
+
+def boots(project: str) -> str:
+    """The datastore's boot counter, read from its named volume by a throwaway container."""
+    return docker("run", "--rm", "-v", f"{project}_datastore-data:/data", "busybox:1.35", "cat", "/data/boots").stdout.strip()
+
+
+def test_demo_lifecycle_keeps_data(stack):
+    project = stack.project("demo")
+    res = stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0")
+    assert res.returncode == 0, res.stdout + res.stderr
+    for service in ("datastore", "broker", "user-service", "agent-service", "api-gateway"):
+        assert f"{service:<24} healthy" in res.stdout
+    assert "migrate                  completed" in res.stdout
+    assert (stack.state_dir / ".profile.state").read_text().strip() == "demo"
+
+    health = {c["Config"]["Labels"]["com.docker.compose.service"]: (c["State"].get("Health") or {}).get("Status")
+              for c in project_containers(project)}
+    assert health.pop("migrate") is None
+    assert set(health.values()) == {"healthy"} and len(health) == 5
+
+    status = json.loads(stack("status", "--json").stdout)
+    assert status["project"] == project
+    rows = {r["service"]: r for r in status["services"]}
+    assert rows["api-gateway"]["health"] == "healthy" and rows["api-gateway"]["ports"]
+    assert rows["migrate"]["health"] == "completed"
+
+    logs = stack("logs", "-s", "broker", "--tail", "50")
+    assert logs.returncode == 0
+    assert "broker: ready" in logs.stdout and "datastore:" not in logs.stdout
+
+    before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    res = stack("restart", "-s", "user-service")
+    assert res.returncode == 0, res.stdout + res.stderr
+    after = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    assert after["user-service"] != before["user-service"]
+    assert after["datastore"] == before["datastore"]
+
+    assert boots(project) == "1"
+    res = stack("stop")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert project_containers(project) == []
+    assert project_volumes(project) == [f"{project}_datastore-data"]  # stop keeps the data
+
+    res = stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert boots(project) == "2"  # the same volume, found again
+    assert "boot number 2" in stack("logs", "-s", "datastore").stdout
+
+    res = stack("stop", "--volumes", "--yes")
+    assert res.returncode == 0
+    assert project_volumes(project) == []
+
+
+def test_stop_volumes_asks_and_refuses_without_a_terminal(stack):
+    project = stack.project("demo")
+    assert stack("start", "--offline", "--no-wait", "--set", "API_GATEWAY_HOST_PORT=0").returncode == 0
+    res = stack("stop", "--volumes")
+    assert res.returncode == 2
+    assert f"{project}_datastore-data" in res.stdout and "--yes" in res.stderr
+    assert project_containers(project)  # nothing was stopped either
