@@ -36,7 +36,8 @@ class CleanupPlan:
         for net in self.networks:
             cmds.append(["docker", "network", "rm", net])
         if self.images:
-            cmds.append(["docker", "image", "rm", *dict.fromkeys(iid for iid, _ in self.images)])
+            # by name: one image id may carry several of our tags
+            cmds.append(["docker", "image", "rm", *dict.fromkeys(ref for _, ref in self.images)])
         return cmds
 
 

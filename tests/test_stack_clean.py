@@ -1,0 +1,70 @@
+"""`clean` removes only Symphony's resources; `--dry-run` prints and changes nothing."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.stack_helpers import Stack, docker, project_containers, project_volumes
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def stack(tmp_path):
+    s = Stack(tmp_path, "clean")
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture
+def foreign():
+    """Another project's container (on sentiric-net, even) and volume."""
+    name = f"foreign-{uuid.uuid4().hex[:6]}"
+    docker("network", "create", "sentiric-net", check=False)
+    docker("volume", "create", "--label", "com.docker.compose.project=someone-else", f"{name}-data")
+    docker("run", "-d", "--name", name, "--network", "sentiric-net", "--label", "com.docker.compose.project=someone-else",
+           "-v", f"{name}-data:/data", "busybox:1.35", "sleep", "600")
+    yield name
+    docker("rm", "-f", name, check=False)
+    docker("volume", "rm", f"{name}-data", check=False)
+
+
+def test_clean_removes_ours_and_leaves_a_foreign_container_and_volume(stack, foreign):
+    project = stack.project("demo")
+    assert stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0").returncode == 0
+    preview = stack("clean", "--dry-run")
+    assert preview.returncode == 0
+    assert f"volume    {project}_datastore-data" in preview.stdout
+    assert "+ docker rm -f -v" in preview.stdout and foreign not in preview.stdout
+    assert len(project_containers(project)) == 6  # the dry run removed nothing
+
+    refused = stack("clean")  # no terminal to confirm on
+    assert refused.returncode == 2 and project_containers(project)
+
+    res = stack("clean", "--yes")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert project_containers(project) == [] and project_volumes(project) == []
+    assert "error" not in res.stderr.lower()
+    assert docker("network", "inspect", "sentiric-net", check=False).returncode == 0  # a foreign container uses it
+    assert docker("inspect", "-f", "{{.State.Running}}", foreign).stdout.strip() == "true"
+    assert docker("volume", "inspect", f"{foreign}-data", check=False).returncode == 0
+    assert not (stack.state_dir / ".profile.state").exists()
+    assert docker("images", "-q", "--filter", "label=com.sentiric.built-by=symphony").stdout.strip() == ""
+
+
+def test_dry_run_start_prints_commands_and_changes_nothing(stack):
+    project = stack.project("demo")
+    res = stack("start", "--offline", "--dry-run")
+    assert res.returncode == 0, res.stderr
+    assert f"+ docker-compose -p {project} -f" in res.stdout or f"+ docker compose -p {project} -f" in res.stdout
+    assert "up -d --remove-orphans" in res.stdout
+    assert project_containers(project) == []
+    assert not (stack.state_dir / ".profile.state").exists()
+    assert not (stack.state_dir / ".env.generated").exists()
+
+
+def test_unknown_docker_context_is_a_clear_error(stack):
+    res = stack("status", "--context", "no-such-context")
+    assert res.returncode == 127
+    assert "no-such-context" in res.stderr and "Traceback" not in res.stderr

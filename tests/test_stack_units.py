@@ -1,0 +1,110 @@
+"""The stack's pure parts: engine JSON → states, readiness, progress, status rows, dev builds."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from tasks.devbuild import build_override
+from tasks.healthwait import Progress, wait_ready
+from tasks.stackview import parse_inspect, status_rows, table, uptime
+
+
+def container(service, status="running", health=None, exit_code=0, one_shot=False, ports=None, log=None):
+    labels = {"com.docker.compose.service": service, "com.docker.compose.project": "p"}
+    if one_shot:
+        labels["com.sentiric.one-shot"] = "true"
+    state = {"Status": status, "ExitCode": exit_code, "StartedAt": "2026-11-24T10:00:00.123456789Z"}
+    if health:
+        state["Health"] = {"Status": health, "Log": [{"Output": o} for o in (log or [])]}
+    return {"Name": f"/p-{service}-1", "Config": {"Labels": labels, "Image": f"img/{service}"}, "State": state,
+            "RestartCount": 0, "NetworkSettings": {"Ports": ports or {}}}
+
+
+def test_readiness_rules():
+    db, job, bad_job, web, sick = parse_inspect([
+        container("db", health="healthy"), container("job", "exited", one_shot=True),
+        container("job2", "exited", exit_code=3, one_shot=True), container("web"),
+        container("x", health="unhealthy", log=["first", "connection refused\n"]),
+    ])
+    assert db.ready and job.ready and web.ready and not bad_job.ready and not sick.ready
+    assert bad_job.failed and sick.failed and not job.failed
+    assert job.shown_health == "completed" and bad_job.shown_health == "failed (3)"
+    assert sick.last_check == "connection refused"
+
+
+def test_ports_drop_the_ipv6_twin_and_oneoff_containers_are_ignored():
+    run = container("cli")
+    run["Config"]["Labels"]["com.docker.compose.oneoff"] = "True"
+    ports = {"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "18080"}, {"HostIp": "::", "HostPort": "18080"}]}
+    states = parse_inspect([container("api", ports=ports), run])
+    assert [s.service for s in states] == ["api"]
+    assert states[0].ports == ("0.0.0.0:18080->8080/tcp",)
+
+
+def test_status_rows_show_services_not_created_yet():
+    now = datetime(2026, 11, 24, 10, 1, 5, tzinfo=timezone.utc)
+    rows = status_rows(parse_inspect([container("db", health="healthy")]), ["api", "db"], now)
+    assert [(r["service"], r["state"], r["health"], r["uptime"]) for r in rows] == [
+        ("api", "not created", "-", "-"), ("db", "running", "healthy", "1m04s")]  # started at .123s: floor
+    lines = table(rows, ["service", "state"])
+    assert lines[0].split() == ["SERVICE", "STATE"] and lines[1].split() == ["api", "not", "created"]
+
+
+def test_uptime_units():
+    start = "2026-11-24T10:00:00Z"
+    at = lambda s: datetime.fromtimestamp(datetime(2026, 11, 24, 10, tzinfo=timezone.utc).timestamp() + s, timezone.utc)  # noqa: E731
+    assert [uptime(start, at(s)) for s in (5, 65, 3600 * 2 + 60, 86400 * 3 + 3600)] == ["5s", "1m05s", "2h01m", "3d01h"]
+    assert uptime("0001-01-01T00:00:00Z", at(0)) == "-"
+
+
+def test_progress_reports_each_change_once():
+    p = Progress(["db", "api"])
+    assert p.feed(parse_inspect([container("db", health="starting")]), 0.5) == [("db", "starting", 0.5)]
+    assert p.feed(parse_inspect([container("db", health="starting")]), 1.0) == []
+    events = p.feed(parse_inspect([container("db", health="healthy"), container("api", "created")]), 2.0)
+    assert events == [("api", "created", 2.0), ("db", "healthy", 2.0)]
+    assert p.ready_at == {"db": 2.0}
+
+
+def test_wait_ready_outcomes_with_a_fake_clock():
+    clock = iter(range(100)).__next__
+    snapshots = iter([[container("db", health="starting")], [container("db", health="healthy")]])
+    ok = wait_ready(lambda: parse_inspect(next(snapshots)), ["db"], 30, clock=clock, sleep=lambda s: None)
+    assert ok.ok and ok.elapsed == 2
+
+    clock = iter(range(100)).__next__
+    stuck = wait_ready(lambda: parse_inspect([container("db", health="starting")]), ["db"], 3,
+                       clock=clock, sleep=lambda s: None)
+    assert not stuck.ok and stuck.timed_out and stuck.pending == ["db"]
+
+    clock = iter(range(100)).__next__
+    failed = wait_ready(lambda: parse_inspect([container("db", health="unhealthy")]), ["db"], 30,
+                        clock=clock, sleep=lambda s: None)
+    assert not failed.ok and [s.service for s in failed.failed] == ["db"]
+
+    # while `up` still runs, an unhealthy container may be a stale one about to be replaced
+    clock = iter(range(100)).__next__
+    running = iter([True, True, False])
+    stale = iter([[container("db", health="unhealthy")], [container("db", health="healthy")],
+                  [container("db", health="healthy")]])
+    waited = wait_ready(lambda: parse_inspect(next(stale)), ["db"], 30, still_starting=lambda: next(running),
+                        clock=clock, sleep=lambda s: None)
+    assert waited.ok
+
+
+def test_dev_builds_existing_checkouts_and_uses_images_for_the_rest(tmp_path):
+    compose_dir = tmp_path / "infra" / "compose"
+    compose_dir.mkdir(parents=True)
+    (tmp_path / "sentiric-user-service").mkdir()
+    (tmp_path / "sentiric-user-service" / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "sentiric-media-service").mkdir()  # a checkout without a Dockerfile is not buildable
+    model = {"services": {
+        "user-service": {"x-sentiric-source": "../../sentiric-user-service"},
+        "media-service": {"x-sentiric-source": "../../sentiric-media-service"},
+        "postgres": {"image": "postgres:16-alpine"},
+    }}
+    override, built, images = build_override(model, compose_dir)
+    assert built == [("user-service", str(tmp_path / "sentiric-user-service"))]
+    assert images == ["media-service"]
+    assert override["services"]["user-service"]["build"]["context"] == str(tmp_path / "sentiric-user-service")
+    assert override["services"]["user-service"]["build"]["labels"] == {"com.sentiric.built-by": "symphony"}
+    assert set(override["services"]) == {"user-service"}
