@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Benchmark: `inv start --profile demo` vs plain `docker compose up -d --wait` (issue 4).
+
+Same compose file, same generated env, same engine, interleaved runs, each from a removed
+stack (volumes kept out of it: every run starts on a fresh project). Prints medians, the
+overhead (target <= 10% or <= 0.3 s), and time-to-all-healthy against the critical path of
+the health chain, read from the engine's own events (target <= 1.2x).
+Usage: python bench/bench_start.py [RUNS]     (needs Docker; uses project symbench-demo)
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PREFIX = "symbench-"
+PROJECT = PREFIX + "demo"
+
+
+def sh(*argv, **kw):
+    return subprocess.run(list(argv), check=True, capture_output=True, text=True, **kw)
+
+
+def compose_base():
+    from tasks.runner import Runner
+
+    return Runner(echo=False).compose_base
+
+
+def down():
+    sh(*compose_base(), "-p", PROJECT, "down", "--volumes", "--remove-orphans")
+
+
+def timed_compose(env_file):
+    t = time.perf_counter()
+    sh(*compose_base(), "-p", PROJECT, "-f", str(ROOT / "compose/demo.yml"), "--env-file", str(env_file),
+       "up", "-d", "--wait", "--remove-orphans")
+    return time.perf_counter() - t
+
+
+def timed_inv(state_dir):
+    env = dict(os.environ, SYMPHONY_STATE_DIR=str(state_dir), SYMPHONY_PROJECT_PREFIX=PREFIX, NO_COLOR="1")
+    events = subprocess.Popen(["docker", "events", "--format", "{{json .}}", "--filter", "type=container",
+                               "--filter", "event=start", "--filter", "event=health_status", "--filter", "event=die",
+                               "--filter", f"label=com.docker.compose.project={PROJECT}"], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    t = time.perf_counter()
+    sh(sys.executable, "-m", "invoke", "start", "--offline", cwd=ROOT, env=env)
+    took = time.perf_counter() - t
+    time.sleep(0.3)
+    events.terminate()
+    out, _ = events.communicate()
+    return took, [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def critical_path(events, model):
+    """Longest dependency chain of (start -> ready) durations, and first start -> last ready."""
+    start, ready = {}, {}
+    for e in events:
+        svc = e["Actor"]["Attributes"]["com.docker.compose.service"]
+        if e["Action"] == "start":
+            start.setdefault(svc, e["timeNano"])
+        elif e["Action"] in ("health_status: healthy", "die"):
+            ready.setdefault(svc, e["timeNano"])
+    own = {s: (ready[s] - start[s]) / 1e9 for s in start if s in ready}
+
+    def chain(s):
+        deps = (model["services"][s].get("depends_on") or {})
+        return own[s] + max((chain(d) for d in deps), default=0.0)
+
+    return max(chain(s) for s in own), (max(ready.values()) - min(start.values())) / 1e9
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    with tempfile.TemporaryDirectory() as tmp:
+        state_dir = Path(tmp)
+        env = dict(os.environ, SYMPHONY_STATE_DIR=str(state_dir), SYMPHONY_PROJECT_PREFIX=PREFIX)
+        sh(sys.executable, "-m", "invoke", "env.generate", "--profile", "demo", cwd=ROOT, env=env)
+        env_file = state_dir / ".env.generated"
+        model = json.loads(sh(*compose_base(), "-f", str(ROOT / "compose/demo.yml"), "--env-file", str(env_file),
+                              "config", "--format", "json").stdout)
+        down()
+        timed_compose(env_file), down()  # warm the build cache
+        base, ours, ratios = [], [], []
+        try:
+            for _ in range(runs):
+                base.append(timed_compose(env_file)); down()
+                took, events = timed_inv(state_dir); down()
+                ours.append(took)
+                path, healthy = critical_path(events, model)
+                ratios.append(healthy / path)
+        finally:
+            down()
+    b, o = statistics.median(base), statistics.median(ours)
+    print(f"docker compose up -d --wait  median {b:6.2f} s  (n={runs})")
+    print(f"inv start --profile demo     median {o:6.2f} s  (n={runs}; includes env.generate, compose.check, config)")
+    print(f"overhead {o - b:+.2f} s = {o / b:.2f}x  (target <= 1.10x or <= 0.3 s)")
+    print(f"time-to-all-healthy / critical path of the health chain: median {statistics.median(ratios):.2f}x  (target <= 1.2x)")
+
+
+if __name__ == "__main__":
+    main()
