@@ -73,5 +73,5 @@ def plan_cleanup(runner) -> CleanupPlan:
     for line in runner.query(["docker", "images", "--filter", f"label={BUILT_BY_LABEL}",
                               "--format", "{{.ID}}\t{{.Repository}}:{{.Tag}}"]).stdout.splitlines():
         iid, _, ref = line.partition("\t")
-        plan.images.append((iid, ref))
+        plan.images.append((iid, iid if "<none>" in ref else ref))  # an untagged old build: by id
     return plan

@@ -45,7 +45,7 @@ def test_clean_removes_ours_and_leaves_a_foreign_container_and_volume(stack, for
     res = stack("clean", "--yes")
     assert res.returncode == 0, res.stdout + res.stderr
     assert project_containers(project) == [] and project_volumes(project) == []
-    assert "error" not in res.stderr.lower()
+    assert "error" not in res.stderr.lower(), res.stderr
     assert docker("network", "inspect", "sentiric-net", check=False).returncode == 0  # a foreign container uses it
     assert docker("inspect", "-f", "{{.State.Running}}", foreign).stdout.strip() == "true"
     assert docker("volume", "inspect", f"{foreign}-data", check=False).returncode == 0
