@@ -54,24 +54,26 @@ def tcp_check(port: int) -> tuple[str, ...]:
 
 DATA = (
     Service(
-        "postgres", image="postgres:16-alpine", data=True, tls=False, tcp=(5432,),
+        # postgres and redis need an exporter for metrics; they opt out of scraping until one is added
+        "postgres", image="postgres:16-alpine", data=True, tls=False, tcp=(5432,), labels={"com.sentiric.metrics.enabled": "false"},
         health=("CMD-SHELL", 'pg_isready -U "$${POSTGRES_USER}" -d "$${POSTGRES_DB}"'),
         env=("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"),
         volumes=("postgres-data:/var/lib/postgresql/data", "${POSTGRES_INIT_DIR}:/docker-entrypoint-initdb.d:ro"),
     ),
     Service(
-        "rabbitmq", image="rabbitmq:4.1.0-management-alpine", data=True, tls=False, tcp=(5672, 15672),
+        "rabbitmq", image="rabbitmq:4.1.0-management-alpine", data=True, tls=False, tcp=(5672, 15672, 15692),
+        metrics=(15692, "/metrics"),  # the image enables the rabbitmq_prometheus plugin
         health=("CMD", "rabbitmq-diagnostics", "-q", "ping"), start_period="60s",
         env=("RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS"),
         volumes=("rabbitmq-data:/var/lib/rabbitmq",),
     ),
     Service(
-        "redis", image="redis:7-alpine", data=True, tls=False, tcp=(6379,),
+        "redis", image="redis:7-alpine", data=True, tls=False, tcp=(6379,), labels={"com.sentiric.metrics.enabled": "false"},
         health=("CMD", "redis-cli", "ping"), volumes=("redis-data:/data",),
     ),
     Service(
         # the qdrant image has neither curl nor wget; bash's /dev/tcp is what it provides
-        "qdrant", image="qdrant/qdrant:v1.13.4", data=True, tls=False, tcp=(6333, 6334),
+        "qdrant", image="qdrant/qdrant:v1.13.4", data=True, tls=False, tcp=(6333, 6334), metrics=(6333, "/metrics"),
         health=("CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/6333"),
         volumes=("qdrant-data:/qdrant/storage",),
     ),

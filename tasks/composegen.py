@@ -44,7 +44,7 @@ def service_dict(svc: Service, profile: str, members: tuple[str, ...]) -> dict:
             d: {"condition": "service_healthy" if catalog.SERVICES[d].health else "service_started", "restart": True}
             for d in deps
         }
-    labels = {"com.sentiric.tier": "data" if svc.data else "app"}
+    labels = {"com.sentiric.tier": "data" if svc.data else "app", **svc.labels}
     if svc.metrics:
         labels["com.sentiric.metrics.port"] = str(svc.metrics[0])
         labels["com.sentiric.metrics.path"] = svc.metrics[1]

@@ -1,1 +1,178 @@
-"""Placeholder: filled in by its issue."""
+"""`obs.*`: Prometheus, Grafana, Loki with a log collector, Tempo or Jaeger, on sentiric-net."""
+from __future__ import annotations
+
+from tasks import state, ui
+from tasks.cli import setting, task
+from tasks.errors import SymphonyError, UsageError
+
+COLLECTORS = ("alloy", "promtail", "none")
+TRACING = ("tempo", "jaeger", "none")
+DRY_HELP = "print the exact commands that would change anything, run none"
+CONTEXT_HELP = "Docker context to run against (default: current; DOCKER_HOST is honoured)"
+PLACEHOLDER_PASSWORDS = {"", "admin", "changeme", "change_me", "password"}
+
+
+def obs_project() -> str:
+    return state.PROJECT_PREFIX + "obs"
+
+
+def obs_file():
+    return state.OBSERVABILITY_DIR / "compose.yml"
+
+
+def _socket_gid() -> str:
+    """Group of the local Docker socket, so Prometheus and the collector need not run as root."""
+    import os
+
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    path = host[len("unix://"):] if host.startswith("unix://") else "/var/run/docker.sock"
+    try:
+        return str(os.stat(path).st_gid)
+    except OSError:
+        return "0"
+
+
+def compose_env(c, profile: str | None, config=None) -> dict[str, str]:
+    """Values the observability compose file needs from the profile's env (secrets via the
+    child's environment, never on a command line)."""
+    from tasks.env import compile_profile
+
+    compiled, _ = compile_profile(c, profile, config)
+    profile = compiled.profile
+    password = compiled.values.get("GRAFANA_ADMIN_PASSWORD", "")
+    if password.strip().lower() in PLACEHOLDER_PASSWORDS and profile != "demo":
+        raise UsageError(f"GRAFANA_ADMIN_PASSWORD for profile {profile!r} is empty or a default like admin",
+                         hint="set a real one in the config repo's environments/common/secrets.env")
+    env = {"GRAFANA_ADMIN_PASSWORD": password or "admin", "DOCKER_SOCKET_GID": _socket_gid()}
+    for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "TEMPO_PORT", "JAEGER_UI_PORT", "PROMETHEUS_IMAGE"):
+        if compiled.values.get(key):
+            env[key] = compiled.values[key]
+    return env
+
+
+def profiles_args(collector: str, tracing: str) -> list[str]:
+    if collector not in COLLECTORS:
+        raise UsageError(f"--collector {collector!r} is not one of {', '.join(COLLECTORS)}")
+    if tracing not in TRACING:
+        raise UsageError(f"--tracing {tracing!r} is not one of {', '.join(TRACING)}")
+    return [arg for p in (collector, tracing) if p != "none" for arg in ("--profile", p)]
+
+
+def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True):
+    from tasks.engine import ensure_network
+
+    env = compose_env(c, profile, config)
+    ui.register_secrets([env["GRAFANA_ADMIN_PASSWORD"]])
+    ensure_network(runner)
+    args = [*profiles_args(collector, tracing), "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
+    runner.run([*runner.compose_base, "-p", obs_project(), "-f", str(obs_file()), *args, *services], env=env)
+    return env
+
+
+@task(iterable=["service"], help={
+    "service": "only this observability service (repeatable): prometheus, grafana, loki, alloy, promtail, tempo, jaeger",
+    "collector": "log collector: alloy (default), promtail (end of life), none (with --log-driver loki on the platform)",
+    "tracing": "trace backend: tempo (default), jaeger, none",
+    "profile": "profile whose env supplies GRAFANA_ADMIN_PASSWORD and ports (default: the active one)",
+    "dry_run": DRY_HELP, "context": CONTEXT_HELP,
+})
+def up(c, service=None, collector="alloy", tracing="tempo", profile=None, dry_run=False, context=None):
+    """Start the observability stack on sentiric-net (UIs on 127.0.0.1)."""
+    from tasks.runner import parse_context
+
+    runner = parse_context(c, context, dry_run)
+    if not runner.dry_run:
+        runner.ensure_daemon()
+    env = bring_up(c, runner, services=service or (), collector=collector, tracing=tracing, profile=profile)
+    if not runner.dry_run:
+        _print_urls(env)
+
+
+def _print_urls(env):
+    ui.status("ok", "observability stack up")
+    ui.say(f"      Grafana     http://127.0.0.1:{env.get('GRAFANA_PORT', '3300')}  (admin / GRAFANA_ADMIN_PASSWORD)")
+    ui.say(f"      Prometheus  http://127.0.0.1:{env.get('PROMETHEUS_PORT', '9090')}")
+    ui.say(f"      Loki        http://127.0.0.1:{env.get('LOKI_PORT', '3100')}")
+
+
+@task(help={"volumes": "also delete the stack's volumes (metrics, logs, traces, Grafana state)",
+            "yes": "do not ask for confirmation", "dry_run": DRY_HELP, "context": CONTEXT_HELP})
+def down(c, volumes=False, yes=False, dry_run=False, context=None):
+    """Stop the observability stack (its data volumes are kept unless --volumes)."""
+    from tasks.runner import parse_context
+    from tasks.stack import _confirm
+
+    runner = parse_context(c, context, dry_run)
+    args = ["--profile", "*", "down", "--remove-orphans"]
+    if volumes:
+        names = runner.query(["docker", "volume", "ls", "-q", "--filter",
+                              f"label=com.docker.compose.project={obs_project()}"], check=False).stdout.split()
+        if names:
+            _confirm("delete the observability volumes:", names, yes, runner)
+        args.append("--volumes")
+    runner.run([*runner.compose_base, "-p", obs_project(), *args])
+
+
+@task(help={"json": "print JSON for scripts", "context": CONTEXT_HELP})
+def status(c, json=False, context=None):
+    """Backends ready or not, Prometheus targets up/down per service, the URLs."""
+    import json as jsonlib
+
+    from tasks.engine import project_states
+    from tasks.observe.targets import summarize_targets
+    from tasks.runner import parse_context
+
+    runner = parse_context(c, context, False)
+    runner.ensure_daemon()
+    states = project_states(runner, obs_project())
+    backends = {s.service: s.shown_health for s in states}
+    targets = []
+    prom = next((s for s in states if s.service == "prometheus" and s.state == "running"), None)
+    if prom:
+        res = runner.query(["docker", "exec", prom.name, "wget", "-q", "-O", "-",
+                            "http://127.0.0.1:9090/api/v1/targets?state=active"], check=False)
+        if res.code == 0:
+            targets = summarize_targets(jsonlib.loads(res.stdout))
+    urls = {s.service: [p.split("->")[0] for p in s.ports] for s in states if s.ports}
+    if json:
+        print(jsonlib.dumps({"project": obs_project(), "backends": backends, "targets": targets, "urls": urls}, indent=2))
+        return
+    if not states:
+        ui.status("warn", "the observability stack is not running", "inv obs.up")
+        return
+    for name, health in sorted(backends.items()):
+        ui.status("ok" if health in ("healthy", "running") else "warn", f"{name:<12} {health:<10} {' '.join(urls.get(name, []))}")
+    if prom and not targets:
+        ui.status("warn", "Prometheus answered no targets yet (discovery refreshes every 5s)")
+    for t in targets:
+        ui.status("ok" if t["health"] == "up" else "fail",
+                  f"target {t['service']:<22} {t['health']:<5} {t['project']:<18} {t['address']} {t['error']}".rstrip())
+
+
+@task(help={"check": "do not write; fail if a committed file differs from its builder"})
+def render(c, check=False):
+    """Write the Overview dashboard and the Grafana datasources from their builders."""
+    import yaml
+
+    from tasks.observe.dashboard import build_overview, render_json
+    from tasks.observe.datasources import build_datasources
+
+    outputs = {
+        state.OBSERVABILITY_DIR / "grafana/dashboards/overview.json": render_json(build_overview()),
+        state.OBSERVABILITY_DIR / "grafana/provisioning/datasources/datasources.yml":
+            "# Generated by `inv obs.render` from tasks/observe/datasources.py\n"
+            + yaml.safe_dump(build_datasources(), sort_keys=False),
+    }
+    stale = []
+    for path, text in outputs.items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            ui.status("ok", f"{path.relative_to(state.REPO_ROOT)} is up to date")
+        elif check:
+            stale.append(path.name)
+            ui.status("fail", f"{path.relative_to(state.REPO_ROOT)} differs from its builder", "run `inv obs.render`")
+        else:
+            state.atomic_write(path, text)
+            ui.status("ok", f"wrote {path.relative_to(state.REPO_ROOT)}")
+    if stale:
+        raise SymphonyError(f"{len(stale)} generated file(s) out of date")

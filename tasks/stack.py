@@ -140,10 +140,15 @@ def _failure_report(runner, outcome, compose_error=""):
         "dry_run": DRY_HELP,
         "context": CONTEXT_HELP,
         "lock_timeout": LOCK_HELP,
+        "observability": "also start the observability stack and point every service's traces at it",
+        "log_driver": "with --observability: `loki` makes services log through the loki Docker driver",
+        "collector": "with --observability: alloy (default) | promtail | none",
+        "tracing": "with --observability: tempo (default) | jaeger | none",
     },
 )
 def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, timeout=None, offline=False,
-          replace=False, config=None, set=None, dry_run=False, context=None, lock_timeout=None):
+          replace=False, config=None, set=None, dry_run=False, context=None, lock_timeout=None,
+          observability=False, log_driver=None, collector="alloy", tracing="tempo"):
     """Start a profile: sync config, generate env, check, up, wait until healthy."""
     import time
 
@@ -155,9 +160,20 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
     if pull is not None and pull not in PULL_POLICIES:
         raise UsageError(f"--pull {pull!r} is not one of {', '.join(PULL_POLICIES)}")
     timeout = float(timeout if timeout is not None else setting(c, "health_timeout"))
+    if log_driver not in (None, "loki"):
+        raise UsageError(f"--log-driver {log_driver!r}: only `loki` is supported")
+    if log_driver and not observability:
+        raise UsageError("--log-driver loki needs --observability (Loki must run to receive the logs)")
     profile = _active(c, profile)
     project = state.project_name(profile)
     runner = _runner(c, context, dry_run)
+    if log_driver:
+        _require_loki_plugin(runner)
+    sets = list(set or ())
+    if observability:
+        from tasks.observe.override import OTLP_ENDPOINT
+
+        sets = [f"OTEL_EXPORTER_OTLP_ENDPOINT={OTLP_ENDPOINT}", *sets]
     began = time.monotonic()
     with _locked(c, runner, f"start --profile {profile}", lock_timeout):
         _sync_config(c, runner, config, offline)
@@ -166,10 +182,10 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
             import tempfile
 
             scratch = Path(tempfile.mkdtemp(prefix="symphony-dry-run-")) / ".env.generated"
-            compiled = generate_env_file(c, profile, config=config, sets=set, output=scratch, quiet=True)
+            compiled = generate_env_file(c, profile, config=config, sets=sets, output=scratch, quiet=True)
             ui.say(ui.paint(f"+ (write {env_file}: {len(compiled.values)} variables, mode 0600)", "info"))
         else:
-            compiled = generate_env_file(c, profile, config=config, sets=set)
+            compiled = generate_env_file(c, profile, config=config, sets=sets)
             scratch = env_file
         require_clean(profile, compiled.values)
         files = [state.compose_file(profile)]
@@ -192,6 +208,12 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
                                     hint="build or load them, or use --pull missing")
         _handle_other_profiles(c, runner, project, replace)
         ensure_network(runner)
+        if observability:
+            from tasks.obs import bring_up
+
+            ui.say("starting the observability stack")
+            bring_up(c, runner, collector=collector, tracing=tracing, profile=profile, config=config)
+            files.append(_observability_override(model, log_driver, runner.dry_run))
         if not runner.dry_run:
             state.write_active_profile(profile)
         args = ["up", "-d", "--remove-orphans"] + (["--build"] if build else []) + (["--pull", pull] if pull else [])
@@ -254,6 +276,29 @@ def _print_started(profile, outcome, model):
         shown = list(s.ports[:3]) + ([f"... {len(s.ports) - 3} more"] if len(s.ports) > 3 else [])
         for port in shown:
             ui.say(f"      {s.service}: {port}")
+
+
+def _require_loki_plugin(runner):
+    plugins = runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False).stdout
+    if not any(line.split(" ")[0].split(":")[0] == "loki" and line.endswith("true") for line in plugins.splitlines()):
+        raise SymphonyError(
+            "the loki logging driver plugin is not installed (or not enabled) on this engine",
+            hint="docker plugin install grafana/loki-docker-driver:3.5.0 --alias loki --grant-all-permissions",
+        )
+
+
+def _observability_override(model, log_driver, dry_run=False):
+    import yaml
+
+    from tasks.observe.override import stack_override
+
+    path = state.STATE_DIR / ".compose.observability.yml"
+    if dry_run:
+        ui.say(ui.paint(f"+ (write {path}: OTEL_* env" + (", loki logging driver" if log_driver else "") + ")", "info"))
+        return path
+    state.atomic_write(path, "# written by `inv start --observability`; regenerated on every start\n"
+                       + yaml.safe_dump(stack_override(model, log_driver=log_driver), sort_keys=True))
+    return path
 
 
 def _dev_build_override(model):

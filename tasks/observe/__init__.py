@@ -1,0 +1,1 @@
+"""Observability core: pure builders for the dashboard, datasources and the stack override."""

@@ -1,0 +1,48 @@
+"""What `inv start --observability` adds to a profile's services (pure: model in, override out)."""
+from __future__ import annotations
+
+OBS_LABEL = "com.sentiric.observability"
+COLLECTOR_LABEL = "com.sentiric.logs.collector"
+OTLP_ENDPOINT = "http://otlp:4318"  # tempo or jaeger, whichever runs, carries this alias
+# The driver runs inside the daemon on the host: it reaches Loki through the port Loki
+# publishes on the host's loopback, never through a name on sentiric-net.
+LOKI_PUSH_URL = "http://127.0.0.1:{port}/loki/api/v1/push"
+# Rename the driver's compose_* labels to the ones Prometheus, Alloy and the dashboard use.
+LOKI_RELABEL = (
+    "- action: labelmap\n  regex: compose_(service|project)\n  replacement: $$1\n"  # $$: Compose would interpolate a lone $
+    "- action: replace\n  source_labels: [container_name]\n  target_label: container\n"
+)
+
+
+def loki_logging(loki_port: int = 3100) -> dict:
+    """Driver options that never block a container when Loki is down: non-blocking mode with a
+    bounded buffer (lines are dropped, not waited for), few short retries, a short timeout."""
+    return {
+        "driver": "loki",
+        "options": {
+            "loki-url": LOKI_PUSH_URL.format(port=loki_port),
+            "mode": "non-blocking",
+            "max-buffer-size": "4m",
+            "loki-retries": "2",
+            "loki-max-backoff": "800ms",
+            "loki-timeout": "1s",
+            "loki-batch-size": "102400",
+            "loki-relabel-config": LOKI_RELABEL,
+        },
+    }
+
+
+def stack_override(model: dict, *, log_driver: str | None = None, loki_port: int = 3100) -> dict:
+    services = {}
+    for name, svc in sorted(model.get("services", {}).items()):
+        if (svc.get("labels") or {}).get(OBS_LABEL) == "true":
+            continue  # never instrument the observability stack with itself
+        entry: dict = {"environment": {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT}",
+            "OTEL_SERVICE_NAME": name,
+        }}
+        if log_driver == "loki":
+            entry["logging"] = loki_logging(loki_port)
+            entry["labels"] = {COLLECTOR_LABEL: "driver"}  # the collector skips these: no duplicates
+        services[name] = entry
+    return {"services": services}

@@ -1,0 +1,177 @@
+"""Observability configuration validated offline (what cannot run here: Grafana, Loki, Alloy,
+Promtail, Tempo, Jaeger), plus the builders and the stack override."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import promql_parser
+import pytest
+import yaml
+
+from tasks.observe.dashboard import DASHBOARD_UID, build_overview, prometheus_queries, runnable
+from tasks.observe.datasources import build_datasources
+from tasks.observe.override import COLLECTOR_LABEL, stack_override
+from tests.invoke_helpers import ROOT, inv
+
+OBS = ROOT / "observability"
+SCHEMA = json.loads((Path(__file__).parent / "schemas/grafana-dashboard.schema.json").read_text())
+
+
+def test_dashboard_validates_against_the_dashboard_schema_and_pins_uids():
+    dashboard = json.loads((OBS / "grafana/dashboards/overview.json").read_text())
+    jsonschema.validate(dashboard, SCHEMA)
+    assert dashboard["uid"] == DASHBOARD_UID
+    uids = {d["uid"] for d in build_datasources()["datasources"]}
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] in uids
+        assert all(t["datasource"]["uid"] in uids for t in panel["targets"])
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_schema_rejects_a_broken_dashboard():
+    broken = build_overview()
+    broken["panels"][0]["gridPos"]["w"] = 30
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, SCHEMA)
+
+
+def test_every_promql_expression_parses():
+    queries = prometheus_queries(build_overview())
+    assert len(queries) >= 9
+    for q in queries:
+        promql_parser.parse(runnable(q))
+    with pytest.raises(Exception):
+        promql_parser.parse("sum by (service) (rate(http_requests_total[5m])")
+
+
+def test_overview_covers_what_operators_look_at():
+    titles = " | ".join(p["title"] for p in build_overview()["panels"]).lower()
+    for word in ("up", "scrape", "restarts", "request rate", "error", "latency", "log volume"):
+        assert word in titles
+    loki = [p for p in build_overview()["panels"] if p["datasource"]["type"] == "loki"]
+    assert loki and all("service" in t["expr"] for p in loki for t in p["targets"])
+
+
+def test_generated_files_are_up_to_date(tmp_path):
+    res = inv("obs.render", "--check", state_dir=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_traces_link_to_logs_and_logs_to_traces():
+    sources = {d["type"]: d for d in build_datasources()["datasources"]}
+    assert sources["tempo"]["jsonData"]["tracesToLogsV2"]["datasourceUid"] == sources["loki"]["uid"]
+    assert sources["jaeger"]["jsonData"]["tracesToLogsV2"]["datasourceUid"] == sources["loki"]["uid"]
+    assert sources["loki"]["jsonData"]["derivedFields"][0]["datasourceUid"] == sources["tempo"]["uid"]
+
+
+@pytest.mark.skipif(not shutil.which("promtool"), reason="promtool not installed (Debian: apt-get install prometheus)")
+def test_promtool_accepts_prometheus_yml():
+    res = subprocess.run(["promtool", "check", "config", str(OBS / "prometheus/prometheus.yml")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_prometheus_discovers_sentiric_net_with_labels_opt_out_and_dedupe():
+    cfg = yaml.safe_load((OBS / "prometheus/prometheus.yml").read_text())
+    job = next(j for j in cfg["scrape_configs"] if j["job_name"] == "sentiric")
+    sd = job["docker_sd_configs"][0]
+    assert sd["filters"] == [{"name": "network", "values": ["sentiric-net"]}]
+    rules = job["relabel_configs"]
+    targets = {r.get("target_label") for r in rules}
+    assert {"service", "project", "container", "__address__", "__metrics_path__"} <= targets
+    assert any(r.get("action") == "drop" and "com_sentiric_metrics_enabled" in r["source_labels"][0] for r in rules)
+    assert any(r.get("action") == "keep" and r["source_labels"] == ["__meta_docker_network_name"] for r in rules)
+
+
+def compose_config(*extra, password="x"):
+    env = dict(os.environ)
+    env.pop("GRAFANA_ADMIN_PASSWORD", None)
+    if password is not None:
+        env["GRAFANA_ADMIN_PASSWORD"] = password
+    from tasks.runner import Runner
+
+    base = Runner(echo=False).compose_base
+    return subprocess.run([*base, "-f", str(OBS / "compose.yml"), "--profile", "*", *extra, "config", "--format", "json"],
+                          capture_output=True, text=True, env=env)
+
+
+def test_observability_compose_file_is_valid_and_binds_uis_to_loopback():
+    res = compose_config()
+    assert res.returncode == 0, res.stderr
+    model = json.loads(res.stdout)
+    assert set(model["services"]) == {"prometheus", "grafana", "loki", "alloy", "promtail", "tempo", "jaeger"}
+    for name, svc in model["services"].items():
+        for port in svc.get("ports", []):
+            assert port["host_ip"] == "127.0.0.1", name
+        assert svc["labels"]["com.sentiric.observability"] == "true"
+    assert model["networks"]["default"]["name"] == "sentiric-net"
+    assert model["services"]["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "x"
+
+
+def test_grafana_password_is_required():
+    res = compose_config(password=None)
+    assert res.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in res.stderr
+
+
+def test_tempo_receives_otlp_on_every_interface():
+    cfg = yaml.safe_load((OBS / "tempo/tempo.yml").read_text())
+    protocols = cfg["distributor"]["receivers"]["otlp"]["protocols"]
+    assert protocols["grpc"]["endpoint"] == "0.0.0.0:4317" and protocols["http"]["endpoint"] == "0.0.0.0:4318"
+    jaeger = yaml.safe_load((OBS / "jaeger/config.yml").read_text())
+    assert jaeger["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] == "0.0.0.0:4317"
+
+
+def test_log_collectors_tail_sentiric_net_and_skip_driver_containers():
+    alloy = (OBS / "alloy/config.alloy").read_text()
+    assert re.search(r'filter\s*\{\s*name\s*=\s*"network"\s*values\s*=\s*\["sentiric-net"\]', alloy)
+    assert "com_sentiric_logs_collector" in alloy and 'regex         = "driver"' in alloy
+    assert alloy.count("{") == alloy.count("}")
+    for label in ('target_label  = "service"', 'target_label  = "project"', 'target_label  = "container"'):
+        assert label in alloy
+    promtail = yaml.safe_load((OBS / "promtail/promtail.yml").read_text())
+    rules = promtail["scrape_configs"][0]["relabel_configs"]
+    assert rules[0] == {"source_labels": ["__meta_docker_container_label_com_sentiric_logs_collector"],
+                        "regex": "driver", "action": "drop"}
+    loki = yaml.safe_load((OBS / "loki/loki.yml").read_text())
+    assert loki["server"]["http_listen_port"] == 3100 and loki["auth_enabled"] is False
+
+
+def test_stack_override_instruments_platform_services_only():
+    model = {"services": {"api": {}, "db": {"labels": {}}, "prometheus": {"labels": {"com.sentiric.observability": "true"}}}}
+    plain = stack_override(model)["services"]
+    assert set(plain) == {"api", "db"}
+    assert plain["api"]["environment"] == {"OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT}",
+                                           "OTEL_SERVICE_NAME": "api"}
+    assert "logging" not in plain["api"]
+    driven = stack_override(model, log_driver="loki")["services"]["api"]
+    options = driven["logging"]["options"]
+    assert driven["logging"]["driver"] == "loki" and options["mode"] == "non-blocking"
+    assert options["loki-url"].startswith("http://127.0.0.1:") and int(options["loki-retries"]) <= 3
+    assert options["loki-timeout"] == "1s" and options["max-buffer-size"]
+    assert driven["labels"] == {COLLECTOR_LABEL: "driver"}
+
+
+def test_override_with_the_loki_driver_is_valid_compose(tmp_path):
+    from tasks.runner import Runner
+
+    override = tmp_path / "override.yml"
+    model = yaml.safe_load((ROOT / "compose/demo.yml").read_text())
+    override.write_text(yaml.safe_dump(stack_override(model, log_driver="loki")))
+    env_file = tmp_path / "env"
+    res = inv("env.generate", "--output", str(env_file), state_dir=tmp_path)
+    assert res.returncode == 0
+    res = subprocess.run([*Runner(echo=False).compose_base, "-f", str(ROOT / "compose/demo.yml"), "-f", str(override),
+                          "--env-file", str(env_file), "config", "--format", "json"], capture_output=True, text=True,
+                         env=dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT="http://otlp:4318"))
+    assert res.returncode == 0, res.stderr
+    gateway = json.loads(res.stdout)["services"]["api-gateway"]
+    assert gateway["logging"]["driver"] == "loki"
+    # `config` re-escapes `$` in its output: `$$1` here is the literal `$1` the driver receives
+    assert "replacement: $$1\n" in gateway["logging"]["options"]["loki-relabel-config"]
+    assert gateway["environment"]["OTEL_SERVICE_NAME"] == "api-gateway"

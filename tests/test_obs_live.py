@@ -1,0 +1,108 @@
+"""INFRA-001 live: the demo stack plus a real Prometheus running the project's prometheus.yml."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tasks.observe.dashboard import build_overview, prometheus_queries, runnable
+from tests.invoke_helpers import ROOT
+from tests.stack_helpers import Stack, docker, remove_project
+
+pytestmark = pytest.mark.docker
+DEMO_SERVICES = {"datastore", "broker", "user-service", "agent-service", "api-gateway"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(port, path, **params):
+    url = f"http://127.0.0.1:{port}/api/v1/{path}" + ("?" + urllib.parse.urlencode(params) if params else "")
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return json.load(resp)["data"]
+
+
+def targets(port, project):
+    return {t["labels"].get("service"): t for t in api(port, "targets", state="active")["activeTargets"]
+            if t["labels"].get("project") == project}
+
+
+def eventually(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except OSError as exc:  # Prometheus still starting
+            last = exc
+        time.sleep(1)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last})")
+
+
+@pytest.fixture
+def observed_demo(tmp_path):
+    subprocess.run(["bash", "scripts/make-prometheus-image.sh"], cwd=ROOT, check=True, capture_output=True)
+    stack = Stack(tmp_path, "obs")
+    port = free_port()
+    env = {"PROMETHEUS_PORT": str(port)}
+    try:
+        res = stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0")
+        assert res.returncode == 0, res.stdout + res.stderr
+        res = stack("obs.up", "-s", "prometheus", env=env)
+        assert res.returncode == 0, res.stdout + res.stderr
+        yield stack, port, env
+    finally:
+        stack.cleanup()
+        remove_project(stack.prefix + "obs")
+
+
+def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_demo):
+    stack, port, env = observed_demo
+    project = stack.project("demo")
+    started = time.monotonic()
+    found = eventually(lambda: (lambda t: t if DEMO_SERVICES <= set(t) and all(
+        t[s]["health"] == "up" for s in DEMO_SERVICES) else None)(targets(port, project)), 30, "all demo targets up")
+    assert time.monotonic() - started <= 30
+    for service in DEMO_SERVICES:
+        labels = found[service]["labels"]
+        assert labels["container"].startswith(f"{project}-{service}-")
+        assert found[service]["scrapeUrl"].endswith(":8080/metrics")
+    assert "migrate" not in found  # a finished one-shot job is not a target
+
+    extra = f"{project}-extra"
+    docker("run", "-d", "--name", extra, "--network", "sentiric-net", "--label", f"com.docker.compose.project={project}",
+           "--label", "com.docker.compose.service=extra", "--label", "com.sentiric.metrics.port=8080",
+           "-e", "SERVICE_NAME=extra", "sentiric-demo/broker:latest")
+    try:
+        eventually(lambda: targets(port, project).get("extra", {}).get("health") == "up", 30, "runtime service scraped")
+    finally:
+        docker("rm", "-f", extra)
+    eventually(lambda: "extra" not in targets(port, project), 30, "removed service dropped")
+
+    status = stack("obs.status", "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    rows = [t for t in json.loads(status.stdout)["targets"] if t["project"] == project]
+    assert {r["service"] for r in rows} == DEMO_SERVICES and {r["health"] for r in rows} == {"up"}
+
+
+def test_every_overview_query_returns_data(observed_demo):
+    stack, port, _ = observed_demo
+    project = stack.project("demo")
+    eventually(lambda: len(targets(port, project)) >= 5, 30, "demo discovered")
+    queries = [runnable(q) for q in prometheus_queries(build_overview())]
+
+    def all_have_data():
+        empty = [q for q in queries if not api(port, "query", query=q)["result"]]
+        return not empty or None
+
+    eventually(all_have_data, 60, "every dashboard query answered")
