@@ -1,0 +1,1 @@
+"""Kubernetes export core: compose model (as Compose resolves it) → manifests, plus checks."""
