@@ -231,6 +231,15 @@ def convert(model: dict, *, profile: str, namespace: str | None = None,
     bind_files = bind_files or {}
     volumes_declared = model.get("volumes") or {}
     jobs = one_shots(model)
+    users: dict[str, list[str]] = {}
+    for name, svc in (model.get("services") or {}).items():
+        for vol in svc.get("volumes") or []:
+            if vol.get("type") == "volume" and vol.get("source"):
+                users.setdefault(vol["source"], []).append(name)
+    for volume, names in sorted(users.items()):
+        if len(names) > 1:
+            out.warnings.append(f"volume {volume} is shared by {', '.join(sorted(names))}: each gets its own claim "
+                                "(ReadWriteOnce); share data through a service instead, or use a ReadWriteMany class")
     for name in sorted(model.get("services") or {}):
         svc = model["services"][name]
         out.manifests.extend(_convert_service(name, svc, model, profile, namespace, bind_files, config_root,

@@ -1,0 +1,139 @@
+"""k8s.export end to end on every profile, determinism, the env property, bad input."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tasks import catalog, state
+from tasks.kube.convert import convert
+from tests.invoke_helpers import ROOT, inv
+
+
+def load_dir(path):
+    objs = []
+    for f in sorted(path.rglob("*.yaml")):
+        objs += [d for d in yaml.safe_load_all(f.read_text()) if d]
+    return objs
+
+
+@pytest.mark.parametrize("profile", state.known_profiles())
+def test_every_profile_exports_and_validates(profile, tmp_path):
+    out = tmp_path / "out"
+    res = inv("k8s.export", "--profile", profile, "--output", str(out), state_dir=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (out / "WARNINGS.txt").exists()
+    assert oct((out / "00-namespace.yaml").stat().st_mode & 0o777) == "0o600"
+    res = inv("k8s.validate", str(out), state_dir=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "example-only" not in res.stdout + res.stderr  # secret values never printed
+    objs = load_dir(out)
+    kinds = {o["kind"] for o in objs}
+    assert {"Namespace", "ConfigMap", "Secret", "Service"} <= kinds
+    workloads = {o["metadata"]["name"] for o in objs if o["kind"] in ("Deployment", "StatefulSet", "Job")}
+    if profile in catalog.PROFILES:
+        assert workloads == set(catalog.PROFILES[profile])
+
+
+def test_env_of_every_service_lands_once_with_the_compiled_value(tmp_path):
+    """Property over the real profiles: each env key a service uses is in exactly one of its
+    ConfigMap or Secret, with the value the env compiler produced."""
+    from tasks.envcompiler import compile_env
+
+    for profile in ("prod", "demo"):
+        out = tmp_path / profile
+        assert inv("k8s.export", "--profile", profile, "--output", str(out), state_dir=tmp_path).returncode == 0
+        objs = {(o["kind"], o["metadata"]["name"]): o for o in load_dir(out)}
+        compiled = compile_env(state.ENV_DIR, profile).values
+        model = yaml.safe_load(state.compose_file(profile).read_text())
+        for name, svc in model["services"].items():
+            for key, ref in (svc.get("environment") or {}).items():
+                config = (objs.get(("ConfigMap", f"{name}-env")) or {}).get("data") or {}
+                secret = (objs.get(("Secret", f"{name}-env")) or {}).get("stringData") or {}
+                assert (key in config) != (key in secret), (profile, name, key)
+                if ref == f"${{{key}}}":
+                    assert (config.get(key) or secret.get(key)) == compiled[key], (profile, name, key)
+
+
+names = st.from_regex(r"[A-Z][A-Z0-9_]{0,20}", fullmatch=True)
+values = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
+suffixes = st.sampled_from(["", "_PASSWORD", "_TOKEN", "_KEY", "_KEY_PATH", "_URL"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.tuples(names, suffixes).map("".join), values, max_size=12))
+def test_property_each_key_exactly_once_with_its_value(env):
+    from tasks.secrets import is_secret
+
+    escaped = {k: v.replace("$", "$$") for k, v in env.items()}  # as `compose config` prints them
+    model = {"services": {"svc": {"image": "x", "environment": escaped}}}
+    objs = {o["kind"]: o for o in convert(model, profile="p").manifests}
+    config = (objs.get("ConfigMap") or {}).get("data") or {}
+    secret = (objs.get("Secret") or {}).get("stringData") or {}
+    assert set(config) | set(secret) == set(env) and not set(config) & set(secret)
+    for key, value in env.items():
+        assert (secret if is_secret(key, value) else config)[key] == value
+
+
+def export_bytes(tmp_path, seed: str) -> dict[str, bytes]:
+    out = tmp_path / f"seed-{seed}"
+    env = dict(os.environ, PYTHONHASHSEED=seed, SYMPHONY_STATE_DIR=str(tmp_path), NO_COLOR="1")
+    subprocess.run([sys.executable, "-m", "invoke", "k8s.export", "--profile", "prod", "--output", str(out)],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_output_is_byte_identical_across_runs_and_hash_seeds(tmp_path):
+    first, second = export_bytes(tmp_path, "1"), export_bytes(tmp_path, "4242")
+    assert first == second and len(first) > 10
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    res = inv("k8s.export", "--format", "jsonnet", state_dir=tmp_path)
+    assert res.returncode == 2 and "manifests, kustomize, helm" in res.stderr
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine")
+    res = inv("k8s.export", "--output", str(precious), state_dir=tmp_path)
+    assert res.returncode == 2 and "refusing to overwrite" in res.stderr
+    assert (precious / "notes.txt").read_text() == "mine"
+    res = inv("k8s.validate", str(tmp_path / "missing"), state_dir=tmp_path)
+    assert res.returncode == 1 and "not a directory" in res.stdout
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "x.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\ndata: {A_PASSWORD: x}\n")
+    res = inv("k8s.validate", str(broken), state_dir=tmp_path)
+    assert res.returncode == 1
+    assert "not a DNS-1123 label" in res.stdout and "A_PASSWORD looks secret but sits in a ConfigMap" in res.stdout
+
+
+def test_apply_and_diff_without_a_cluster(tmp_path):
+    out = tmp_path / "out"
+    assert inv("k8s.export", "--profile", "demo", "--output", str(out), state_dir=tmp_path).returncode == 0
+    dry = inv("k8s.apply", str(out), "--dry-run", "--context", "staging", state_dir=tmp_path)
+    assert dry.returncode == 0
+    assert f"+ kubectl --context staging apply --server-side --field-manager=symphony -R -f {out}" in dry.stdout
+    env = {"KUBECONFIG": str(tmp_path / "no-kubeconfig")}
+    for task in ("k8s.apply", "k8s.diff"):
+        res = inv(task, str(out), state_dir=tmp_path, env=env)
+        assert res.returncode == 2 and "no current context" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_kustomize_layout_builds_with_kubectl(tmp_path):
+    import shutil
+
+    out = tmp_path / "k"
+    assert inv("k8s.export", "--profile", "demo", "--format", "kustomize", "--output", str(out), state_dir=tmp_path).returncode == 0
+    assert (out / "base/kustomization.yaml").exists() and (out / "overlays/demo/kustomization.yaml").exists()
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl not installed")
+    built = subprocess.run(["kubectl", "kustomize", str(out / "overlays/demo")], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    objs = [d for d in yaml.safe_load_all(built.stdout) if d]
+    assert all(o["metadata"].get("namespace") == "sentiric" for o in objs if o["kind"] != "Namespace")
+    assert {o["metadata"]["name"] for o in objs if o["kind"] == "StatefulSet"} == {"datastore"}
