@@ -74,16 +74,18 @@ def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", prof
     "collector": "log collector: alloy (default), promtail (end of life), none (with --log-driver loki on the platform)",
     "tracing": "trace backend: tempo (default), jaeger, none",
     "profile": "profile whose env supplies GRAFANA_ADMIN_PASSWORD and ports (default: the active one)",
+    "config": "config repo path (default: the usual config source)",
     "dry_run": DRY_HELP, "context": CONTEXT_HELP,
 })
-def up(c, service=None, collector="alloy", tracing="tempo", profile=None, dry_run=False, context=None):
+def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config=None, dry_run=False, context=None):
     """Start the observability stack on sentiric-net (UIs on 127.0.0.1)."""
     from tasks.runner import parse_context
 
     runner = parse_context(c, context, dry_run)
     if not runner.dry_run:
         runner.ensure_daemon()
-    env = bring_up(c, runner, services=service or (), collector=collector, tracing=tracing, profile=profile)
+    env = bring_up(c, runner, services=service or (), collector=collector, tracing=tracing, profile=profile,
+                   config=config)
     if not runner.dry_run:
         _print_urls(env)
 

@@ -137,3 +137,21 @@ def test_kustomize_layout_builds_with_kubectl(tmp_path):
     objs = [d for d in yaml.safe_load_all(built.stdout) if d]
     assert all(o["metadata"].get("namespace") == "sentiric" for o in objs if o["kind"] != "Namespace")
     assert {o["metadata"]["name"] for o in objs if o["kind"] == "StatefulSet"} == {"datastore"}
+
+
+def test_export_of_a_plain_compose_file_with_its_env_file(tmp_path):
+    compose = tmp_path / "app.yml"
+    compose.write_text("services:\n  web:\n    image: example/web:${WEB_TAG}\n    expose: ['80']\n"
+                       "    environment: {API_TOKEN: '${TOKEN}'}\n")
+    env_file = tmp_path / "app.env"
+    env_file.write_text("WEB_TAG=2.0\nTOKEN=t0k3n-value\n")
+    out = tmp_path / "out"
+    res = inv("k8s.export", "--file", str(compose), "--env-file", str(env_file), "--output", str(out), state_dir=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "t0k3n-value" not in res.stdout + res.stderr
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in load_dir(out)}
+    assert objs["Deployment", "web"]["spec"]["template"]["spec"]["containers"][0]["image"] == "example/web:2.0"
+    assert objs["Secret", "web-env"]["stringData"] == {"API_TOKEN": "t0k3n-value"}
+    assert inv("k8s.validate", str(out), state_dir=tmp_path).returncode == 0
+    res = inv("k8s.export", "--env-file", str(env_file), state_dir=tmp_path)
+    assert res.returncode == 2 and "--env-file goes with --file" in res.stderr

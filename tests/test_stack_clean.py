@@ -1,6 +1,7 @@
 """`clean` removes only Symphony's resources; `--dry-run` prints and changes nothing."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -68,3 +69,19 @@ def test_unknown_docker_context_is_a_clear_error(stack):
     res = stack("status", "--context", "no-such-context")
     assert res.returncode == 127
     assert "no-such-context" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_docker_context_selects_the_engine(stack):
+    name = f"symtest-ctx-{uuid.uuid4().hex[:6]}"
+    docker("context", "create", name, "--docker", "host=unix:///var/run/docker.sock")
+    try:
+        project = stack.project("demo")
+        res = stack("start", "--offline", "--context", name, "--set", "API_GATEWAY_HOST_PORT=0")
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert f"DOCKER_CONTEXT={name} " in res.stdout  # every engine command names the context
+        status = stack("status", "--context", name, "--json")
+        assert status.returncode == 0 and len(json.loads(status.stdout)["services"]) == 6
+        assert stack("stop", "--context", name).returncode == 0
+        assert project_containers(project) == []
+    finally:
+        docker("context", "rm", "-f", name, check=False)

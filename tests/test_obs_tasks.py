@@ -1,0 +1,50 @@
+"""obs.* and `start --observability` as a user runs them, where no real backend image exists:
+the exact commands (dry run), the Grafana password rule, flag validation."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.invoke_helpers import inv
+
+
+@pytest.mark.docker  # the dry run still asks the engine which profiles are running
+def test_start_with_observability_prints_both_stacks_and_the_override(tmp_path):
+    res = inv("start", "--offline", "--observability", "--tracing", "jaeger", "--collector", "promtail", "--dry-run",
+              state_dir=tmp_path, env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsdry-"})
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout
+    assert "-p symtest-obsdry-obs -f" in out and "--profile promtail --profile jaeger up -d --remove-orphans --wait" in out
+    assert "GRAFANA_ADMIN_PASSWORD=******" in out and "example-only" not in out
+    assert ".compose.observability.yml" in out and "-f " + str(tmp_path / ".compose.observability.yml") in out
+    assert not (tmp_path / ".compose.observability.yml").exists()  # a dry run writes nothing
+
+
+def test_log_driver_needs_observability_and_a_known_driver(tmp_path):
+    res = inv("start", "--offline", "--log-driver", "loki", state_dir=tmp_path)
+    assert res.returncode == 2 and "needs --observability" in res.stderr
+    res = inv("start", "--offline", "--observability", "--log-driver", "fluentd", state_dir=tmp_path)
+    assert res.returncode == 2 and "only `loki`" in res.stderr
+    res = inv("obs.up", "--collector", "fluentbit", "--dry-run", state_dir=tmp_path)
+    assert res.returncode == 2 and "alloy, promtail, none" in res.stderr
+
+
+def test_grafana_admin_password_must_be_real_outside_demo(tmp_path):
+    config = tmp_path / "cfg"
+    assert inv("config.init", str(config), state_dir=tmp_path).returncode == 0
+    secrets = config / "environments/common/secrets.env"
+    secrets.write_text(secrets.read_text().replace("GRAFANA_ADMIN_PASSWORD=example-only-grafana-password",
+                                                   "GRAFANA_ADMIN_PASSWORD=admin"))
+    res = inv("obs.up", "--profile", "core", "--config", str(config), "--dry-run", state_dir=tmp_path)
+    assert res.returncode == 2 and "GRAFANA_ADMIN_PASSWORD" in res.stderr and "secrets.env" in res.stderr
+    res = inv("obs.up", "--profile", "demo", "--config", str(config), "--dry-run", state_dir=tmp_path)
+    assert res.returncode == 0, res.stderr  # the demo may keep a throwaway password
+
+
+def test_override_written_by_a_real_start_is_valid_yaml_for_every_service(tmp_path):
+    from tasks.observe.override import stack_override
+
+    model = yaml.safe_load(open("compose/prod.yml"))
+    override = stack_override(model, log_driver="loki")
+    assert set(override["services"]) == set(model["services"])
+    assert {s["environment"]["OTEL_SERVICE_NAME"] for s in override["services"].values()} == set(model["services"])
