@@ -6,7 +6,6 @@ import errno
 import fcntl
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +86,8 @@ def read_active_profile(
 
 def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
     """Write via a temp file in the same directory and rename, so readers never see half a file."""
+    import tempfile  # here, not at module level: keeps `inv --list` fast
+
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
