@@ -79,14 +79,22 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
         assert found[service]["scrapeUrl"].endswith(":8080/metrics")
     assert "migrate" not in found  # a finished one-shot job is not a target
 
-    extra = f"{project}-extra"
+    # added at runtime, with two exposed ports and a second network: still exactly one target
+    extra, side_net = f"{project}-extra", f"{project}-side"
+    docker("network", "create", side_net)
     docker("run", "-d", "--name", extra, "--network", "sentiric-net", "--label", f"com.docker.compose.project={project}",
            "--label", "com.docker.compose.service=extra", "--label", "com.sentiric.metrics.port=8080",
-           "-e", "SERVICE_NAME=extra", "sentiric-demo/broker:latest")
+           "--expose", "8080", "--expose", "9999", "-e", "SERVICE_NAME=extra", "sentiric-demo/broker:latest")
+    docker("network", "connect", side_net, extra)
     try:
         eventually(lambda: targets(port, project).get("extra", {}).get("health") == "up", 30, "runtime service scraped")
+        time.sleep(6)  # one more discovery refresh: any duplicate would show up by now
+        extra_targets = [t for t in api(port, "targets", state="active")["activeTargets"]
+                         if t["labels"].get("service") == "extra"]
+        assert len(extra_targets) == 1 and extra_targets[0]["scrapeUrl"].endswith(":8080/metrics")
     finally:
         docker("rm", "-f", extra)
+        docker("network", "rm", side_net, check=False)
     eventually(lambda: "extra" not in targets(port, project), 30, "removed service dropped")
 
     status = stack("obs.status", "--json", env=env)
