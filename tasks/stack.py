@@ -198,7 +198,7 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
                 shutil.rmtree(scratch.parent, ignore_errors=True)
         services = _check_services(service, model["services"], profile)
         if profile == "dev":
-            files += _dev_build_override(model)
+            files += _dev_build_override(state.compose_file(profile), runner.dry_run)
             build = build or len(files) > 1
         if pull == "never":
             missing = sorted({svc["image"] for svc in model["services"].values()
@@ -301,15 +301,27 @@ def _observability_override(model, log_driver, dry_run=False):
     return path
 
 
-def _dev_build_override(model):
+def _dev_build_override(compose_file, dry_run=False):
+    import yaml
+
     from tasks.devbuild import build_override, write_override
 
-    override, built, images = build_override(model, state.COMPOSE_DIR)
+    # from the file itself: `compose config` drops service-level x- extensions
+    raw = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
+    override, built, images = build_override(raw, state.COMPOSE_DIR)
     if built:
         ui.status("info", "dev: building from source: " + ", ".join(f"{n} ({p})" for n, p in built))
     if images:
         ui.status("info", "dev: no checkout, using published images: " + ", ".join(images))
-    return [write_override(override)] if built else []
+    if not built:
+        return []
+    if dry_run:
+        from tasks.devbuild import OVERRIDE_FILE
+
+        path = state.STATE_DIR / OVERRIDE_FILE
+        ui.say(ui.paint(f"+ (write {path}: build contexts for {len(built)} service(s))", "info"))
+        return [path]
+    return [write_override(override)]
 
 
 @task(help={
