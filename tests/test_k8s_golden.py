@@ -116,7 +116,8 @@ def test_volumes_resources_and_command():
     assert app["spec"]["replicas"] == 3
     assert c["securityContext"] == {"runAsUser": 1000, "runAsGroup": 1000}
     assert app["spec"]["template"]["metadata"]["annotations"] == {
-        "prometheus.io/scrape": "true", "prometheus.io/port": "9100", "prometheus.io/path": "/prom"}
+        "prometheus.io/scrape": "true", "prometheus.io/port": "9100", "prometheus.io/path": "/prom",
+        "com.sentiric.metrics.port": "9100", "com.sentiric.metrics.path": "/prom"}  # compose labels travel too
     warnings = " | ".join(result.warnings)
     assert "/srv/host-only -> /data is not from the config repo" in warnings
     assert "compose key `sysctls` is not mapped" in warnings

@@ -26,6 +26,7 @@ def test_demo_lifecycle_keeps_data(stack):
     project = stack.project("demo")
     res = stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0")
     assert res.returncode == 0, res.stdout + res.stderr
+    assert "example-only" not in res.stdout + res.stderr  # the fixtures' secrets never reach the console
     for service in ("datastore", "broker", "user-service", "agent-service", "api-gateway"):
         assert f"{service:<24} healthy" in res.stdout
     assert "migrate                  completed" in res.stdout
@@ -67,6 +68,12 @@ def test_demo_lifecycle_keeps_data(stack):
     res = stack("stop", "--volumes", "--yes")
     assert res.returncode == 0
     assert project_volumes(project) == []
+    assert "example-only" not in res.stdout + res.stderr + status_text(stack)  # no secret reached the console
+
+
+def status_text(stack) -> str:
+    res = stack("status")
+    return res.stdout + res.stderr
 
 
 def test_stop_volumes_asks_and_refuses_without_a_terminal(stack):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from tasks.kube import quantities
@@ -16,6 +17,7 @@ from tasks.kube.names import dns_label, port_name
 from tasks.secrets import is_secret
 
 PART_OF = "sentiric"
+_ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 WAIT_IMAGE = "busybox:1.36"
 DEFAULT_VOLUME_SIZE = "1Gi"
 LARGE_RANGE = 20
@@ -396,11 +398,17 @@ def _convert_service(name, svc, model, profile, namespace, bind_files, config_ro
         container["volumeMounts"] = sorted(mounts, key=lambda m: m["mountPath"])
     objs.extend(claims)
 
+    # compose labels are metadata: they travel as pod annotations (where the key is valid)
     annotations = {}
+    for key, value in sorted(labels_in.items()):
+        if _ANNOTATION_KEY.match(key):
+            annotations[key] = str(value)
+        else:
+            warnings.append(f"{name}: label {key!r} is not a valid annotation key; not carried")
     metrics_port = labels_in.get("com.sentiric.metrics.port")
     if metrics_port and labels_in.get("com.sentiric.metrics.enabled") != "false":
-        annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(metrics_port),
-                       "prometheus.io/path": labels_in.get("com.sentiric.metrics.path", "/metrics")}
+        annotations.update({"prometheus.io/scrape": "true", "prometheus.io/port": str(metrics_port),
+                            "prometheus.io/path": labels_in.get("com.sentiric.metrics.path", "/metrics")})
     pod_spec: dict = {"containers": [container]}
     inits = _wait_init_containers(name, svc, model, jobs, warnings)
     if inits:
@@ -412,6 +420,10 @@ def _convert_service(name, svc, model, profile, namespace, bind_files, config_ro
     template = {"metadata": {"labels": dict(labels), **({"annotations": annotations} if annotations else {})},
                 "spec": pod_spec}
     replicas = int(((svc.get("deploy") or {}).get("replicas")) or 1)
+    for key in sorted(k for k, v in (svc.get("deploy") or {}).items() if v and k not in ("resources", "replicas")):
+        warnings.append(f"{name}: deploy.{key} is not mapped (Kubernetes has its own scheduling and rollout settings)")
+    if svc.get("restart") == "no" and not one_shot:
+        warnings.append(f"{name}: restart: \"no\" but long-running; a Deployment always restarts its pods")
 
     if one_shot:
         pod_spec["restartPolicy"] = "Never"
