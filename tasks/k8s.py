@@ -78,7 +78,7 @@ def write_export(output: Path, files: dict[str, str]) -> None:
 
 
 @task(help={
-    "profile": "profile to export (default: the active profile)",
+    "profile": "profile to export (default: the active profile; kustomize: every profile)",
     "file": "export this compose file instead of a profile",
     "env_file": "with --file: env file for its variables",
     "output": "directory to write (default: dist/k8s/<profile>)",
@@ -88,11 +88,9 @@ def write_export(output: Path, files: dict[str, str]) -> None:
 })
 def export(c, profile=None, file=None, env_file=None, output=None, format="manifests", namespace="sentiric", config=None):
     """Convert a profile's compose model to Kubernetes manifests, kustomize or a Helm chart."""
-    from tasks.kube.convert import convert
-    from tasks.kube.layouts import render_layout
+    from tasks.kube.layouts import kustomize_tree, render_layout
     from tasks.kube.names import is_dns_label
     from tasks.runner import Runner
-    from tasks.secrets import secret_values
 
     if format not in FORMATS:
         raise UsageError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
@@ -101,21 +99,40 @@ def export(c, profile=None, file=None, env_file=None, output=None, format="manif
     if env_file and not file:
         raise UsageError("--env-file goes with --file; a profile's env is compiled from the config repo")
     runner = Runner(echo=False)
-    model, profile, config_root = load_compose_model(c, runner, profile, file, env_file, config)
-    bind_files, read_warnings = _read_bind_files(model, config_root)
-    result = convert(model, profile=profile, namespace=namespace, bind_files=bind_files, config_root=config_root)
-    for svc in model.get("services", {}).values():
-        ui.register_secrets(secret_values({k: str(v) for k, v in (svc.get("environment") or {}).items() if v is not None}))
-    out = Path(output or state.REPO_ROOT / "dist" / "k8s" / profile).resolve()
-    warnings = sorted(read_warnings + result.warnings)
-    files = render_layout(format, result.manifests, profile=profile, namespace=namespace)
+    if format == "kustomize" and not file and not profile:
+        # one base shared by every profile, one overlay per profile
+        exports = {p: _convert_profile(c, runner, p, None, None, config, namespace=None) for p in state.known_profiles()}
+        files = kustomize_tree({p: objs for p, (objs, _) in exports.items()}, namespace)
+        warnings = sorted({f"[{p}] {w}" for p, (_, ws) in exports.items() for w in ws})
+        label, count = "all profiles", sum(len(objs) for objs, _ in exports.values())
+        default_out = state.REPO_ROOT / "dist" / "k8s" / "kustomize"
+    else:
+        objs, warnings = _convert_profile(c, runner, profile, file, env_file, config, namespace=namespace)
+        label = objs[0]["metadata"]["labels"]["app.kubernetes.io/instance"].removeprefix("sentiric-") if objs else "export"
+        files = render_layout(format, objs, profile=label, namespace=namespace)
+        count = len(objs)
+        default_out = state.REPO_ROOT / "dist" / "k8s" / label
+    out = Path(output or default_out).resolve()
     files["WARNINGS.txt"] = "".join(f"- {w}\n" for w in warnings) or "(none)\n"
     write_export(out, files)
     for w in warnings:
         ui.status("warn", w)
-    ui.status("ok", f"{profile}: {len(result.manifests)} objects as {format} in {out} "
+    ui.status("ok", f"{label}: {count} objects as {format} in {out} "
                     f"({len(warnings)} warning(s), also in WARNINGS.txt); secrets are in Secret objects: keep this "
                     "directory out of version control")
+
+
+def _convert_profile(c, runner, profile, file, env_file, config, namespace):
+    """(objects, warnings) for one profile or compose file; secret values registered for masking."""
+    from tasks.kube.convert import convert
+    from tasks.secrets import secret_values
+
+    model, profile, config_root = load_compose_model(c, runner, profile, file, env_file, config)
+    for svc in model.get("services", {}).values():
+        ui.register_secrets(secret_values({k: str(v) for k, v in (svc.get("environment") or {}).items() if v is not None}))
+    bind_files, read_warnings = _read_bind_files(model, config_root)
+    result = convert(model, profile=profile, namespace=namespace, bind_files=bind_files, config_root=config_root)
+    return result.manifests, sorted(read_warnings + result.warnings)
 
 
 @task(help={"directory": "exported directory (manifests or kustomize base/overlays)",
