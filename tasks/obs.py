@@ -58,11 +58,50 @@ def profiles_args(collector: str, tracing: str) -> list[str]:
     return [arg for p in (collector, tracing) if p != "none" for arg in ("--profile", p)]
 
 
+# host port of each UI/API: (env variable, default)
+HOST_PORTS = {"prometheus": ("PROMETHEUS_PORT", 9090), "grafana": ("GRAFANA_PORT", 3300), "loki": ("LOKI_PORT", 3100),
+              "alloy": ("ALLOY_PORT", 12345), "tempo": ("TEMPO_PORT", 3200), "jaeger": ("JAEGER_UI_PORT", 16686)}
+
+
+def _selected(services, collector, tracing) -> list[str]:
+    if services:
+        unknown = [s for s in services if s not in (*HOST_PORTS, "promtail")]
+        if unknown:
+            raise UsageError(f"no observability service {', '.join(map(repr, unknown))}",
+                             hint=f"services: {', '.join(sorted((*HOST_PORTS, 'promtail')))}")
+        return list(services)
+    return ["prometheus", "grafana", "loki"] + [x for x in (collector, tracing) if x != "none"]
+
+
+def check_host_ports(runner, services, env) -> None:
+    """A taken port is named with the variable that moves it, before Compose half-starts the stack."""
+    import os
+
+    from tasks.doctor import port_is_free
+
+    if runner.context or os.environ.get("DOCKER_HOST", "unix://").split(":")[0] not in ("unix", ""):
+        return  # a remote engine's ports cannot be probed from here
+    ours = runner.query(["docker", "ps", "--filter", f"label=com.docker.compose.project={obs_project()}",
+                         "--format", "{{.Ports}}"], check=False).stdout
+    for service in services:
+        if service not in HOST_PORTS:
+            continue
+        var, default = HOST_PORTS[service]
+        port = int(env.get(var) or os.environ.get(var) or default)
+        if f":{port}->" not in ours and not port_is_free(port, "tcp", "127.0.0.1"):
+            raise UsageError(f"127.0.0.1:{port} (for {service}) is already in use by another program",
+                             hint=f"free it, or choose another port: {var}=<port> in the config repo or the environment")
+
+
 def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True):
-    from tasks.engine import ensure_network
+    from tasks.engine import ensure_network, running_projects
 
     env = compose_env(c, profile, config)
     ui.register_secrets([env["GRAFANA_ADMIN_PASSWORD"]])
+    check_host_ports(runner, _selected(services, collector, tracing), env)
+    if not running_projects(runner):
+        ui.status("info", "no Symphony profile runs on this engine yet: Prometheus will find the services "
+                          "once you `inv start` one (no restart of the observability stack needed)")
     ensure_network(runner)
     args = [*profiles_args(collector, tracing), "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
     runner.run([*runner.compose_base, "-p", obs_project(), "-f", str(obs_file()), *args, *services], env=env)

@@ -165,3 +165,23 @@ def test_export_of_a_plain_compose_file_with_its_env_file(tmp_path):
     assert inv("k8s.validate", str(out), state_dir=tmp_path).returncode == 0
     res = inv("k8s.export", "--env-file", str(env_file), state_dir=tmp_path)
     assert res.returncode == 2 and "--env-file goes with --file" in res.stderr
+
+
+def test_rejected_compose_file_bad_names_and_bad_env_keys(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("services:\n  web:\n    image: x\n    depends_on: [ghost]\n")
+    res = inv("k8s.export", "--file", str(broken), "--output", str(tmp_path / "o1"), state_dir=tmp_path)
+    assert res.returncode == 2 and "Compose rejects" in res.stderr and "ghost" in res.stderr
+    assert not (tmp_path / "o1").exists()
+
+    odd = tmp_path / "odd.yml"
+    odd.write_text("services:\n  Web_API:\n    image: x\n    expose: ['80']\n"
+                   "    environment: {GOOD: '1', 'bad.key': '2', '9LIVES': '3'}\n")
+    out = tmp_path / "o2"
+    res = inv("k8s.export", "--file", str(odd), "--output", str(out), state_dir=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Web_API: renamed 'web-api' (DNS-1123)" in res.stdout
+    assert "'bad.key' is not a valid variable name" in res.stdout and "'9LIVES'" in res.stdout
+    objs = {(o["kind"], o["metadata"]["name"]): o for o in load_dir(out)}
+    assert objs["ConfigMap", "web-api-env"]["data"] == {"GOOD": "1"}
+    assert inv("k8s.validate", str(out), state_dir=tmp_path).returncode == 0

@@ -17,6 +17,7 @@ import yaml
 from tasks.observe.dashboard import DASHBOARD_UID, build_overview, prometheus_queries, runnable
 from tasks.observe.datasources import build_datasources
 from tasks.observe.override import COLLECTOR_LABEL, stack_override
+from tasks import state
 from tests.invoke_helpers import ROOT, inv
 
 OBS = ROOT / "observability"
@@ -157,21 +158,23 @@ def test_stack_override_instruments_platform_services_only():
     assert driven["labels"] == {COLLECTOR_LABEL: "driver"}
 
 
-def test_override_with_the_loki_driver_is_valid_compose(tmp_path):
+@pytest.mark.parametrize("profile", state.known_profiles())
+def test_loki_driver_rendering_of_every_profile_is_valid_compose(profile, tmp_path):
     from tasks.runner import Runner
 
     override = tmp_path / "override.yml"
-    model = yaml.safe_load((ROOT / "compose/demo.yml").read_text())
+    model = yaml.safe_load((ROOT / f"compose/{profile}.yml").read_text())
     override.write_text(yaml.safe_dump(stack_override(model, log_driver="loki")))
     env_file = tmp_path / "env"
-    res = inv("env.generate", "--output", str(env_file), state_dir=tmp_path)
+    res = inv("env.generate", "--profile", profile, "--output", str(env_file), state_dir=tmp_path)
     assert res.returncode == 0
-    res = subprocess.run([*Runner(echo=False).compose_base, "-f", str(ROOT / "compose/demo.yml"), "-f", str(override),
+    res = subprocess.run([*Runner(echo=False).compose_base, "-f", str(ROOT / f"compose/{profile}.yml"), "-f", str(override),
                           "--env-file", str(env_file), "config", "--format", "json"], capture_output=True, text=True,
                          env=dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT="http://otlp:4318"))
     assert res.returncode == 0, res.stderr
-    gateway = json.loads(res.stdout)["services"]["api-gateway"]
-    assert gateway["logging"]["driver"] == "loki"
-    # `config` re-escapes `$` in its output: `$$1` here is the literal `$1` the driver receives
-    assert "replacement: $$1\n" in gateway["logging"]["options"]["loki-relabel-config"]
-    assert gateway["environment"]["OTEL_SERVICE_NAME"] == "api-gateway"
+    services = json.loads(res.stdout)["services"]
+    for name, svc in services.items():
+        assert svc["logging"]["driver"] == "loki" and svc["logging"]["options"]["mode"] == "non-blocking"
+        # `config` re-escapes `$` in its output: `$$1` here is the literal `$1` the driver receives
+        assert "replacement: $$1\n" in svc["logging"]["options"]["loki-relabel-config"]
+        assert svc["environment"]["OTEL_SERVICE_NAME"] == name

@@ -48,3 +48,36 @@ def test_override_written_by_a_real_start_is_valid_yaml_for_every_service(tmp_pa
     override = stack_override(model, log_driver="loki")
     assert set(override["services"]) == set(model["services"])
     assert {s["environment"]["OTEL_SERVICE_NAME"] for s in override["services"].values()} == set(model["services"])
+
+
+@pytest.mark.docker
+def test_obs_up_names_a_taken_port_and_says_when_nothing_runs(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = inv("obs.up", "-s", "prometheus", "--dry-run", state_dir=tmp_path,
+                  env={"PROMETHEUS_PORT": str(port), "SYMPHONY_PROJECT_PREFIX": "symtest-obsport-"})
+    assert res.returncode == 2
+    assert f"127.0.0.1:{port} (for prometheus) is already in use" in res.stderr and "PROMETHEUS_PORT" in res.stderr
+    res = inv("obs.up", "-s", "prometheus", "--dry-run", state_dir=tmp_path,
+              env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsnone-"})
+    assert res.returncode == 0, res.stderr
+    assert "no Symphony profile runs on this engine yet" in res.stdout
+    assert inv("obs.up", "-s", "graphite", "--dry-run", state_dir=tmp_path).returncode == 2
+
+
+@pytest.mark.docker
+def test_loki_driver_without_the_plugin_is_refused_before_anything_starts(tmp_path):
+    import subprocess
+
+    plugins = subprocess.run(["docker", "plugin", "ls", "--format", "{{.Name}}"], capture_output=True, text=True).stdout
+    if "loki" in plugins:
+        pytest.skip("the loki driver plugin is installed here")
+    res = inv("start", "--offline", "--observability", "--log-driver", "loki", state_dir=tmp_path,
+              env={"SYMPHONY_PROJECT_PREFIX": "symtest-lokidrv-"})
+    assert res.returncode == 1
+    assert "loki logging driver plugin is not installed" in res.stderr and "docker plugin install" in res.stderr
+    assert not (tmp_path / ".profile.state").exists()

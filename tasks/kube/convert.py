@@ -17,6 +17,7 @@ from tasks.kube.names import dns_label, port_name
 from tasks.secrets import is_secret
 
 PART_OF = "sentiric"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ANNOTATION_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 WAIT_IMAGE = "busybox:1.36"
 DEFAULT_VOLUME_SIZE = "1Gi"
@@ -76,10 +77,11 @@ def _meta(name: str, namespace: str | None, labels: dict, annotations: dict | No
 
 
 def split_env(environment: dict) -> tuple[dict, dict, list[str]]:
-    """(config, secret, keys without a value) — the env compiler's secret rule, one place."""
+    """(config, secret, keys left out) — the env compiler's secret rule, one place. Keys without a
+    value, or that are not env var names (envFrom would skip them silently), are left out."""
     config, secret, unset = {}, {}, []
     for key, value in sorted((environment or {}).items()):
-        if value is None:
+        if value is None or not _ENV_NAME.match(key):
             unset.append(key)
             continue
         value = unescape(str(value))
@@ -295,7 +297,11 @@ def _convert_service(name, svc, model, profile, namespace, bind_files, config_ro
 
     config, secret, unset = split_env(svc.get("environment"))
     for key in unset:
-        warnings.append(f"{name}: environment {key} has no value in the model; left out")
+        if _ENV_NAME.match(key):
+            warnings.append(f"{name}: environment {key} has no value in the model; left out")
+        else:
+            warnings.append(f"{name}: environment key {key!r} is not a valid variable name; left out "
+                            "(Kubernetes envFrom would skip it)")
     env_from = []
     if config:
         objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(f"{k8s_name}-env", namespace, labels),
