@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tasks import state, ui
-from tasks.cli import setting, task
+from tasks.cli import task
 from tasks.errors import SymphonyError, UsageError
 
 COLLECTORS = ("alloy", "promtail", "none")

@@ -140,6 +140,19 @@ class Runner:
             raise ToolMissing(f"cannot run `{argv[0]}`: {exc}", hint=INSTALL_HINTS.get(argv[0], "")) from None
         return Running(argv, shown, proc, capture)
 
+    def stream(self, argv: list[str], on_line, env: dict[str, str] | None = None) -> "Running":
+        """A long-running read-only command (e.g. `docker events`); each stdout line goes to
+        `on_line`, called from a background thread. Stop it with `.stop()`."""
+        path = self.which(argv[0])
+        import sh
+
+        proc = sh.Command(path)(
+            *argv[1:], _env=self.child_env(argv[0], env), _ok_code=_ALL_CODES, _return_cmd=True, _bg=True,
+            _bg_exc=False, _tty_out=False, _decode_errors="replace",
+            _out=lambda line: on_line(line.rstrip("\n")), _err=lambda line: None,
+        )
+        return Running(list(argv), self.display(argv), proc, False)
+
     def query(self, argv: list[str], **kw) -> Result:
         """A read-only command whose output is parsed."""
         return self.run(argv, mutating=False, capture=True, **kw)

@@ -153,9 +153,8 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
     import time
 
     from tasks.compose import require_clean
-    from tasks.engine import ensure_network, image_exists, project_states
+    from tasks.engine import ensure_network, image_exists
     from tasks.env import generate_env_file
-    from tasks.healthwait import wait_ready
 
     if pull is not None and pull not in PULL_POLICIES:
         raise UsageError(f"--pull {pull!r} is not one of {', '.join(PULL_POLICIES)}")
@@ -216,35 +215,44 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
             files.append(_observability_override(model, log_driver, runner.dry_run))
         if not runner.dry_run:
             state.write_active_profile(profile)
-        args = ["up", "-d", "--remove-orphans"] + (["--build"] if build else []) + (["--pull", pull] if pull else [])
         ui.say(f"starting profile {profile} (project {project}" + (f", context {runner.context}" if runner.context else "") + ")")
-        running = runner.start([*_compose_argv(runner, project, files, [state.ENV_OUTPUT]), *args, *services],
-                               capture=not build)
-        if runner.dry_run:
-            return
         expected = _expected(model, services)
+        compose = _compose_argv(runner, project, files, [state.ENV_OUTPUT])
+        options = (["--build"] if build else []) + (["--pull", pull] if pull else [])
         if no_wait:
-            result = running.wait(check=False)
-            if result.code:
-                raise SymphonyError("compose up failed:\n" + ui.mask(result.stderr.strip()))
-            ui.status("ok", f"{profile}: containers created (not waiting for health: --no-wait)")
+            runner.run([*compose, "up", "-d", "--remove-orphans", *options, *services])
+            if not runner.dry_run:
+                ui.status("ok", f"{profile}: containers created (not waiting for health: --no-wait)")
             return
-        try:
-            outcome = wait_ready(lambda: project_states(runner, project), expected, timeout,
-                                 still_starting=lambda: not running.done(), gave_up=running.failed, started=began)
-        except KeyboardInterrupt:
-            running.stop()
-            raise
-        result = running.wait(check=False) if running.done() else None
-        compose_error = result.stderr if result is not None and result.code else ""
-        if not outcome.ok or compose_error:
-            if not running.done():
-                running.stop()
-            what = (f"timed out after {timeout:g}s" if outcome.timed_out else
-                    "not healthy: " + ", ".join(s.service for s in outcome.failed) if outcome.failed else "compose up failed")
-            raise SymphonyError(f"profile {profile} did not start ({what})\n" + ui.mask(_failure_report(runner, outcome, compose_error)),
-                                hint=f"`inv logs -s SERVICE`, `inv status`; stop with `inv stop` (volumes are kept)")
+        # Compose creates (builds, pulls, recreates, removes orphans); Symphony starts each
+        # container as soon as the engine reports its dependencies ready.
+        created = runner.run([*compose, "create", "--remove-orphans", *options, *(expected if services else [])],
+                             capture=not build, check=False)
+        if runner.dry_run:
+            ui.say(ui.paint("+ (then `docker start` of each service once its depends_on conditions hold)", "info"))
+            return
+        if created.code != 0:
+            raise SymphonyError(f"compose could not create the containers of profile {profile}:\n"
+                                + ui.mask(created.stderr.strip()), exit_code=created.code)
+        outcome = _start_scheduled(runner, profile, project, model, expected, timeout, began)
     _print_started(profile, outcome, model)
+
+
+def _start_scheduled(runner, profile, project, model, expected, timeout, began):
+    from tasks.engine import project_states
+    from tasks.startup import scheduler_for, start_in_order
+
+    sched = scheduler_for(model, expected)
+    outcome = start_in_order(runner, project, sched, timeout, began, lambda: project_states(runner, project))
+    if not outcome.ok:
+        if outcome.timed_out:
+            what = f"timed out after {timeout:g}s"
+        else:
+            what = "; ".join(f"{n}: {sched.reason.get(n, 'failed')}" for n in sched.failed())
+        raise SymphonyError(f"profile {profile} did not start ({what})\n"
+                            + ui.mask(_failure_report(runner, outcome)),
+                            hint="`inv logs -s SERVICE`, `inv status`; stop with `inv stop` (volumes are kept)")
+    return outcome
 
 
 def _compose_argv(runner, project, files, env_files):

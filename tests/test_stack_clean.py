@@ -59,7 +59,7 @@ def test_dry_run_start_prints_commands_and_changes_nothing(stack):
     res = stack("start", "--offline", "--dry-run")
     assert res.returncode == 0, res.stderr
     assert f"+ docker-compose -p {project} -f" in res.stdout or f"+ docker compose -p {project} -f" in res.stdout
-    assert "up -d --remove-orphans" in res.stdout
+    assert "create --remove-orphans" in res.stdout and "then `docker start`" in res.stdout
     assert project_containers(project) == []
     assert not (stack.state_dir / ".profile.state").exists()
     assert not (stack.state_dir / ".env.generated").exists()
