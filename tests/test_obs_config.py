@@ -36,6 +36,33 @@ def test_dashboard_validates_against_the_dashboard_schema_and_pins_uids():
     assert len(ids) == len(set(ids))
 
 
+def _lost_or_changed(original, parsed, path=""):
+    """Fields of `original` that Grafana's model dropped or altered (its added defaults are fine)."""
+    if isinstance(original, dict) and isinstance(parsed, dict):
+        return [p for k, v in original.items()
+                for p in ([f"{path}/{k} dropped"] if k not in parsed else _lost_or_changed(v, parsed[k], f"{path}/{k}"))]
+    if isinstance(original, list) and isinstance(parsed, list) and len(original) == len(parsed):
+        return [p for i, (a, b) in enumerate(zip(original, parsed)) for p in _lost_or_changed(a, b, f"{path}[{i}]")]
+    return [] if original == parsed else [f"{path} changed: {original!r} -> {parsed!r}"]
+
+
+def test_grafanas_own_dashboard_model_keeps_every_field():
+    """Grafana's Foundation SDK is generated from Grafana's published dashboard schema: a field
+    it does not know is dropped on the round trip, a value of the wrong type is changed."""
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models import dashboard as grafana_dashboard
+
+    ours = json.loads((OBS / "grafana/dashboards/overview.json").read_text())
+    parsed = json.loads(json.dumps(grafana_dashboard.Dashboard.from_json(ours), cls=JSONEncoder))
+    assert _lost_or_changed(ours, parsed) == []
+    broken = build_overview()
+    broken["panels"][0]["gridPos"]["wide"] = 3
+    broken["templating"]["list"][0]["definition"] = "legacy"
+    parsed = json.loads(json.dumps(grafana_dashboard.Dashboard.from_json(broken), cls=JSONEncoder))
+    assert sorted(_lost_or_changed(broken, parsed)) == ["/panels[0]/gridPos/wide dropped",
+                                                        "/templating/list[0]/definition dropped"]
+
+
 def test_schema_rejects_a_broken_dashboard():
     broken = build_overview()
     broken["panels"][0]["gridPos"]["w"] = 30

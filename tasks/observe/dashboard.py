@@ -76,7 +76,6 @@ def build_overview() -> dict:
         "templating": {"list": [{
             "name": "service", "label": "Service", "type": "query", "datasource": PROMETHEUS,
             "query": {"query": 'label_values(up{job="sentiric"}, service)', "refId": "services"},
-            "definition": 'label_values(up{job="sentiric"}, service)',
             "includeAll": True, "multi": True, "allValue": ".+", "refresh": 2,
             "current": {"text": "All", "value": "$__all"}, "options": [], "hide": 0, "sort": 1,
         }]},
