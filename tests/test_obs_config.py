@@ -16,7 +16,7 @@ import yaml
 
 from tasks.observe.dashboard import DASHBOARD_UID, build_overview, prometheus_queries, runnable
 from tasks.observe.datasources import build_datasources
-from tasks.observe.override import COLLECTOR_LABEL, stack_override
+from tasks.observe.override import COLLECTOR_LABEL, obs_env, stack_override
 from tasks import state
 from tests.invoke_helpers import ROOT, inv
 
@@ -183,6 +183,18 @@ def test_stack_override_instruments_platform_services_only():
     assert options["loki-url"].startswith("http://127.0.0.1:") and int(options["loki-retries"]) <= 3
     assert options["loki-timeout"] == "1s" and options["max-buffer-size"]
     assert driven["labels"] == {COLLECTOR_LABEL: "driver"}
+
+
+def test_stack_override_takes_explicit_endpoints_and_refuses_unknown_drivers():
+    model = {"services": {"api": None, "worker": {"labels": {"com.sentiric.observability": "false"}}}}
+    out = stack_override(model, log_driver="loki", loki_push_url="http://127.0.0.1:3999/loki/api/v1/push",
+                         otlp_endpoint="http://otlp:4317")["services"]
+    assert set(out) == {"api", "worker"}
+    assert out["worker"]["environment"] == {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otlp:4317", "OTEL_SERVICE_NAME": "worker"}
+    assert out["api"]["logging"]["options"]["loki-url"] == "http://127.0.0.1:3999/loki/api/v1/push"
+    with pytest.raises(ValueError, match="fluentd"):
+        stack_override(model, log_driver="fluentd")
+    assert obs_env(False) == {} and obs_env(True) == {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otlp:4318"}
 
 
 @pytest.mark.parametrize("profile", state.known_profiles())

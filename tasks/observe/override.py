@@ -12,15 +12,17 @@ LOKI_RELABEL = (
     "- action: labelmap\n  regex: compose_(service|project)\n  replacement: $$1\n"  # $$: Compose would interpolate a lone $
     "- action: replace\n  source_labels: [container_name]\n  target_label: container\n"
 )
+# Compose interpolates this from the generated env (`inv start --observability` sets it there).
+OTLP_FROM_ENV = "${OTEL_EXPORTER_OTLP_ENDPOINT}"
 
 
-def loki_logging(loki_port: int = 3100) -> dict:
+def loki_logging(loki_port: int = 3100, loki_push_url: str | None = None) -> dict:
     """Driver options that never block a container when Loki is down: non-blocking mode with a
     bounded buffer (lines are dropped, not waited for), few short retries, a short timeout."""
     return {
         "driver": "loki",
         "options": {
-            "loki-url": LOKI_PUSH_URL.format(port=loki_port),
+            "loki-url": loki_push_url or LOKI_PUSH_URL.format(port=loki_port),
             "mode": "non-blocking",
             "max-buffer-size": "4m",
             "loki-retries": "2",
@@ -32,17 +34,30 @@ def loki_logging(loki_port: int = 3100) -> dict:
     }
 
 
-def stack_override(model: dict, *, log_driver: str | None = None, loki_port: int = 3100) -> dict:
+def stack_override(model: dict, *, log_driver: str | None = None, loki_port: int = 3100,
+                   loki_push_url: str | None = None, otlp_endpoint: str | None = None) -> dict:
+    """Compose override for every platform service of `model` (`compose config` JSON): OTEL_*
+    env, and with log_driver="loki" the driver's logging block plus the label that makes the
+    log collector skip the container (one stream per container, never two). Services labelled
+    as part of the observability stack are left alone."""
+    if log_driver not in (None, "loki"):
+        raise ValueError(f"log driver {log_driver!r}: only 'loki' is supported")
     services = {}
-    for name, svc in sorted(model.get("services", {}).items()):
-        if (svc.get("labels") or {}).get(OBS_LABEL) == "true":
+    for name, svc in sorted((model.get("services") or {}).items()):
+        if ((svc or {}).get("labels") or {}).get(OBS_LABEL) == "true":
             continue  # never instrument the observability stack with itself
         entry: dict = {"environment": {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT}",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint or OTLP_FROM_ENV,
             "OTEL_SERVICE_NAME": name,
         }}
         if log_driver == "loki":
-            entry["logging"] = loki_logging(loki_port)
+            entry["logging"] = loki_logging(loki_port, loki_push_url)
             entry["labels"] = {COLLECTOR_LABEL: "driver"}  # the collector skips these: no duplicates
         services[name] = entry
     return {"services": services}
+
+
+def obs_env(enabled: bool, otlp_endpoint: str = OTLP_ENDPOINT) -> dict[str, str]:
+    """Variables the generated env gains when observability is on (none when it is off, so a
+    service's SDK does not export to a collector that is not there)."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint} if enabled else {}
