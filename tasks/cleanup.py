@@ -70,8 +70,15 @@ def plan_cleanup(runner) -> CleanupPlan:
             plan.kept.append(f"network {state.NETWORK_NAME}, still used by {', '.join(foreign)}")
         else:
             plan.networks.append(state.NETWORK_NAME)
+    removing = {cid[:12] for cid, _ in plan.containers}
     for line in runner.query(["docker", "images", "--filter", f"label={BUILT_BY_LABEL}",
                               "--format", "{{.ID}}\t{{.Repository}}:{{.Tag}}"]).stdout.splitlines():
         iid, _, ref = line.partition("\t")
+        users = [u.split() for u in runner.query(["docker", "ps", "-a", "--filter", f"ancestor={iid}",
+                                                   "--format", "{{.ID}} {{.Names}}"]).stdout.splitlines()]
+        foreign = [name for cid, name in users if cid[:12] not in removing]
+        if foreign:
+            plan.kept.append(f"image {ref}, used by {', '.join(foreign)}")
+            continue
         plan.images.append((iid, iid if "<none>" in ref else ref))  # an untagged old build: by id
     return plan

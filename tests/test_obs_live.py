@@ -49,10 +49,12 @@ def eventually(check, timeout, what):
     raise AssertionError(f"{what} not reached within {timeout}s (last: {last})")
 
 
-@pytest.fixture
-def observed_demo(tmp_path):
+@pytest.fixture(scope="module")
+def observed_demo(tmp_path_factory):
+    """One demo stack and one Prometheus for the module: bringing them up is most of the time."""
+    # builds the image from Debian's binary only when missing; kept afterwards for later runs
     subprocess.run(["bash", "scripts/make-prometheus-image.sh"], cwd=ROOT, check=True, capture_output=True)
-    stack = Stack(tmp_path, "obs")
+    stack = Stack(tmp_path_factory.mktemp("obs"), "obs")
     port = free_port()
     env = {"PROMETHEUS_PORT": str(port)}
     try:
@@ -73,6 +75,8 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
     found = eventually(lambda: (lambda t: t if DEMO_SERVICES <= set(t) and all(
         t[s]["health"] == "up" for s in DEMO_SERVICES) else None)(targets(port, project)), 30, "all demo targets up")
     assert time.monotonic() - started <= 30
+    up = {r["metric"]["service"]: r["value"][1] for r in api(port, "query", query=f'up{{project="{project}"}}')["result"]}
+    assert {s: up.get(s) for s in DEMO_SERVICES} == {s: "1" for s in DEMO_SERVICES}
     for service in DEMO_SERVICES:
         labels = found[service]["labels"]
         assert labels["container"].startswith(f"{project}-{service}-")
