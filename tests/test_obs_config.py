@@ -159,6 +159,7 @@ def test_log_collectors_tail_sentiric_net_and_skip_driver_containers():
     alloy = (OBS / "alloy/config.alloy").read_text()
     assert re.search(r'filter\s*\{\s*name\s*=\s*"network"\s*values\s*=\s*\["sentiric-net"\]', alloy)
     assert "com_sentiric_logs_collector" in alloy and 'regex         = "driver"' in alloy
+    assert re.search(r'source_labels = \["__meta_docker_network_name"\]\s*regex\s*= "sentiric-net"\s*action\s*= "keep"', alloy)
     assert alloy.count("{") == alloy.count("}")
     for label in ('target_label  = "service"', 'target_label  = "project"', 'target_label  = "container"'):
         assert label in alloy
@@ -166,6 +167,7 @@ def test_log_collectors_tail_sentiric_net_and_skip_driver_containers():
     rules = promtail["scrape_configs"][0]["relabel_configs"]
     assert rules[0] == {"source_labels": ["__meta_docker_container_label_com_sentiric_logs_collector"],
                         "regex": "driver", "action": "drop"}
+    assert rules[1] == {"source_labels": ["__meta_docker_network_name"], "regex": "sentiric-net", "action": "keep"}
     loki = yaml.safe_load((OBS / "loki/loki.yml").read_text())
     assert loki["server"]["http_listen_port"] == 3100 and loki["auth_enabled"] is False
 
