@@ -25,6 +25,16 @@ def _runner(c, context, dry_run):
     return runner
 
 
+def seconds_flag(value, flag: str) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{flag} {value!r} is not a number of seconds") from None
+    if seconds < 0:
+        raise UsageError(f"{flag} {value!r} must not be negative")
+    return seconds
+
+
 def _active(c, profile):
     if profile:
         return state.validate_profile(profile)
@@ -40,7 +50,7 @@ def _locked(c, runner, what, lock_timeout):
     def waiting(holder):
         ui.status("info", f"waiting for another Symphony command to finish (pid {holder.pid}: {holder.command})")
 
-    timeout = float(lock_timeout if lock_timeout is not None else setting(c, "lock_timeout"))
+    timeout = seconds_flag(lock_timeout if lock_timeout is not None else setting(c, "lock_timeout"), "--lock-timeout")
     with state.stack_lock(what, timeout=timeout, on_wait=waiting):
         yield
 
@@ -149,7 +159,7 @@ def _failure_report(runner, outcome, compose_error=""):
 def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, timeout=None, offline=False,
           replace=False, config=None, set=None, dry_run=False, context=None, lock_timeout=None,
           observability=False, log_driver=None, collector="alloy", tracing="tempo"):
-    """Start a profile: sync config, generate env, check, up, wait until healthy."""
+    """Start a profile: sync config, generate env, lint, start in dependency order until healthy."""
     import time
 
     from tasks.compose import require_clean
@@ -158,7 +168,9 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
 
     if pull is not None and pull not in PULL_POLICIES:
         raise UsageError(f"--pull {pull!r} is not one of {', '.join(PULL_POLICIES)}")
-    timeout = float(timeout if timeout is not None else setting(c, "health_timeout"))
+    timeout = seconds_flag(timeout if timeout is not None else setting(c, "health_timeout"), "--timeout")
+    if lock_timeout is not None:
+        seconds_flag(lock_timeout, "--lock-timeout")  # before anything talks to the engine
     if log_driver not in (None, "loki"):
         raise UsageError(f"--log-driver {log_driver!r}: only `loki` is supported")
     if log_driver and not observability:
@@ -385,10 +397,10 @@ def restart(c, profile=None, service=None, timeout=None, no_wait=False, dry_run=
     from tasks.engine import project_states
     from tasks.healthwait import wait_ready
 
+    timeout = seconds_flag(timeout if timeout is not None else setting(c, "health_timeout"), "--timeout")
     profile = _active(c, profile)
     project = state.project_name(profile)
     runner = _runner(c, context, dry_run)
-    timeout = float(timeout if timeout is not None else setting(c, "health_timeout"))
     with _locked(c, runner, f"restart --profile {profile}", lock_timeout):
         current = project_states(runner, project) if not runner.dry_run else []
         if not runner.dry_run and not current:
@@ -446,13 +458,13 @@ def _declared_services(profile):
 })
 def logs(c, profile=None, service=None, follow=False, tail=None, since=None, context=None):
     """Show (or follow) the logs of the profile's services."""
+    if tail is not None and not str(tail).isdigit():
+        raise UsageError(f"--tail {tail!r} is not a number of lines")
     profile = _active(c, profile)
-    runner = _runner(c, context, False)
     services = _check_services(service, _declared_services(profile), profile)
+    runner = _runner(c, context, False)
     args = ["logs", "--no-color"] + (["--follow"] if follow else [])
     if tail is not None:
-        if not str(tail).isdigit():
-            raise UsageError(f"--tail {tail!r} is not a number of lines")
         args += ["--tail", str(tail)]
     if since:
         args += ["--since", since]

@@ -66,3 +66,13 @@ def test_doctor_json_on_a_prepared_machine():
     assert by_name["docker"]["status"] == "ok"
     assert by_name["compose"]["status"] == "ok"
     assert res.returncode == (1 if any(c["status"] == "fail" for c in checks) else 0)
+
+
+def test_bad_numbers_and_choices_are_usage_errors_not_tracebacks(tmp_path):
+    from tests.invoke_helpers import inv
+
+    for args in (("start", "--timeout", "abc"), ("start", "--lock-timeout", "-1"), ("restart", "--timeout", "x"),
+                 ("start", "--pull", "sometimes"), ("logs", "--tail", "ten"), ("k8s.export", "--namespace", "Bad_NS")):
+        res = inv(*args, state_dir=tmp_path)
+        assert res.returncode == 2, (args, res.stderr)
+        assert "Traceback" not in res.stderr and "error:" in res.stderr
