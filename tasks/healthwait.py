@@ -73,3 +73,26 @@ def wait_ready(snapshot, expected: list[str], timeout: float, *, still_starting=
         if elapsed >= timeout:
             return WaitOutcome(False, elapsed, states, [], pending, timed_out=True)
         sleep(POLL_SECONDS)
+
+
+def failure_report(runner, outcome, compose_error=""):
+    from tasks.engine import container_logs
+
+    lines = []
+    if compose_error:
+        lines.append("compose said:\n    " + "\n    ".join(compose_error.strip().splitlines()[-8:]))
+    culprits = outcome.failed or [s for s in outcome.states if s.service in outcome.pending and s.state != "created"]
+    waiting = [s.service for s in outcome.states if s.service in outcome.pending and s.state == "created"]
+    if waiting:
+        lines.append(f"created but not started (waiting on dependencies): {', '.join(waiting)}")
+    for s in culprits:
+        lines.append(f"{s.service}: state {s.state}, health {s.shown_health}")
+        if s.last_check:
+            lines.append("  last healthcheck: " + s.last_check.replace("\n", "\n    ")[:600])
+        logs = container_logs(runner, s.name, 15)
+        if logs:
+            lines.append("  last log lines:\n    " + logs.replace("\n", "\n    "))
+    missing = [name for name in outcome.pending if name not in {s.service for s in outcome.states}]
+    if missing:
+        lines.append(f"never created (waiting on their dependencies): {', '.join(missing)}")
+    return "\n".join(lines)

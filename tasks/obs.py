@@ -93,6 +93,29 @@ def check_host_ports(runner, services, env) -> None:
                              hint=f"free it, or choose another port: {var}=<port> in the config repo or the environment")
 
 
+def require_loki_plugin(runner):
+    plugins = runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False).stdout
+    if not any(line.split(" ")[0].split(":")[0] == "loki" and line.endswith("true") for line in plugins.splitlines()):
+        raise SymphonyError(
+            "the loki logging driver plugin is not installed (or not enabled) on this engine",
+            hint="docker plugin install grafana/loki-docker-driver:3.5.0 --alias loki --grant-all-permissions",
+        )
+
+
+def write_stack_override(model, log_driver, dry_run=False):
+    import yaml
+
+    from tasks.observe.override import stack_override
+
+    path = state.STATE_DIR / ".compose.observability.yml"
+    if dry_run:
+        ui.say(ui.paint(f"+ (write {path}: OTEL_* env" + (", loki logging driver" if log_driver else "") + ")", "info"))
+        return path
+    state.atomic_write(path, "# written by `inv start --observability`; regenerated on every start\n"
+                       + yaml.safe_dump(stack_override(model, log_driver=log_driver), sort_keys=True))
+    return path
+
+
 def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True):
     from tasks.engine import ensure_network, running_projects
 

@@ -111,29 +111,6 @@ def _handle_other_profiles(c, runner, project, replace):
         runner.compose(other, [], [], "down", "--remove-orphans")
 
 
-def _failure_report(runner, outcome, compose_error=""):
-    from tasks.engine import container_logs
-
-    lines = []
-    if compose_error:
-        lines.append("compose said:\n    " + "\n    ".join(compose_error.strip().splitlines()[-8:]))
-    culprits = outcome.failed or [s for s in outcome.states if s.service in outcome.pending and s.state != "created"]
-    waiting = [s.service for s in outcome.states if s.service in outcome.pending and s.state == "created"]
-    if waiting:
-        lines.append(f"created but not started (waiting on dependencies): {', '.join(waiting)}")
-    for s in culprits:
-        lines.append(f"{s.service}: state {s.state}, health {s.shown_health}")
-        if s.last_check:
-            lines.append("  last healthcheck: " + s.last_check.replace("\n", "\n    ")[:600])
-        logs = container_logs(runner, s.name, 15)
-        if logs:
-            lines.append("  last log lines:\n    " + logs.replace("\n", "\n    "))
-    missing = [name for name in outcome.pending if name not in {s.service for s in outcome.states}]
-    if missing:
-        lines.append(f"never created (waiting on their dependencies): {', '.join(missing)}")
-    return "\n".join(lines)
-
-
 @task(
     iterable=["service", "set"],
     help={
@@ -179,7 +156,9 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
     project = state.project_name(profile)
     runner = _runner(c, context, dry_run)
     if log_driver:
-        _require_loki_plugin(runner)
+        from tasks.obs import require_loki_plugin
+
+        require_loki_plugin(runner)
     sets = list(set or ())
     if observability:
         from tasks.observe.override import OTLP_ENDPOINT
@@ -220,11 +199,11 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
         _handle_other_profiles(c, runner, project, replace)
         ensure_network(runner)
         if observability:
-            from tasks.obs import bring_up
+            from tasks.obs import bring_up, write_stack_override
 
             ui.say("starting the observability stack")
             bring_up(c, runner, collector=collector, tracing=tracing, profile=profile, config=config)
-            files.append(_observability_override(model, log_driver, runner.dry_run))
+            files.append(write_stack_override(model, log_driver, runner.dry_run))
         if not runner.dry_run:
             state.write_active_profile(profile)
         ui.say(f"starting profile {profile} (project {project}" + (f", context {runner.context}" if runner.context else "") + ")")
@@ -252,6 +231,7 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
 
 def _start_scheduled(runner, profile, project, model, expected, timeout, began):
     from tasks.engine import project_states
+    from tasks.healthwait import failure_report
     from tasks.startup import scheduler_for, start_in_order
 
     sched = scheduler_for(model, expected)
@@ -262,7 +242,7 @@ def _start_scheduled(runner, profile, project, model, expected, timeout, began):
         else:
             what = "; ".join(f"{n}: {sched.reason.get(n, 'failed')}" for n in sched.failed())
         raise SymphonyError(f"profile {profile} did not start ({what})\n"
-                            + ui.mask(_failure_report(runner, outcome)),
+                            + ui.mask(failure_report(runner, outcome)),
                             hint="`inv logs -s SERVICE`, `inv status`; stop with `inv stop` (volumes are kept)")
     return outcome
 
@@ -296,29 +276,6 @@ def _print_started(profile, outcome, model):
         shown = list(s.ports[:3]) + ([f"... {len(s.ports) - 3} more"] if len(s.ports) > 3 else [])
         for port in shown:
             ui.say(f"      {s.service}: {port}")
-
-
-def _require_loki_plugin(runner):
-    plugins = runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False).stdout
-    if not any(line.split(" ")[0].split(":")[0] == "loki" and line.endswith("true") for line in plugins.splitlines()):
-        raise SymphonyError(
-            "the loki logging driver plugin is not installed (or not enabled) on this engine",
-            hint="docker plugin install grafana/loki-docker-driver:3.5.0 --alias loki --grant-all-permissions",
-        )
-
-
-def _observability_override(model, log_driver, dry_run=False):
-    import yaml
-
-    from tasks.observe.override import stack_override
-
-    path = state.STATE_DIR / ".compose.observability.yml"
-    if dry_run:
-        ui.say(ui.paint(f"+ (write {path}: OTEL_* env" + (", loki logging driver" if log_driver else "") + ")", "info"))
-        return path
-    state.atomic_write(path, "# written by `inv start --observability`; regenerated on every start\n"
-                       + yaml.safe_dump(stack_override(model, log_driver=log_driver), sort_keys=True))
-    return path
 
 
 def _dev_build_override(compose_file, dry_run=False):
@@ -395,7 +352,7 @@ def restart(c, profile=None, service=None, timeout=None, no_wait=False, dry_run=
     import time
 
     from tasks.engine import project_states
-    from tasks.healthwait import wait_ready
+    from tasks.healthwait import failure_report, wait_ready
 
     timeout = seconds_flag(timeout if timeout is not None else setting(c, "health_timeout"), "--timeout")
     profile = _active(c, profile)
@@ -414,7 +371,7 @@ def restart(c, profile=None, service=None, timeout=None, no_wait=False, dry_run=
         outcome = wait_ready(lambda: project_states(runner, project), expected, timeout, started=began)
         if not outcome.ok:
             raise SymphonyError(f"after restart, not healthy: {', '.join(s.service for s in outcome.failed) or ', '.join(outcome.pending)}\n"
-                                + ui.mask(_failure_report(runner, outcome)))
+                                + ui.mask(failure_report(runner, outcome)))
     ui.status("ok", f"restarted {', '.join(expected)} ({outcome.elapsed:.1f}s)")
 
 
