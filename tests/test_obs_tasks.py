@@ -41,7 +41,7 @@ def test_grafana_admin_password_must_be_real_outside_demo(tmp_path):
     assert res.returncode == 0, res.stderr  # the demo may keep a throwaway password
 
 
-def test_override_written_by_a_real_start_is_valid_yaml_for_every_service(tmp_path):
+def test_override_instruments_every_prod_service(tmp_path):
     from tasks.observe.override import stack_override
 
     model = yaml.safe_load(open("compose/prod.yml"))
