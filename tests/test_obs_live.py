@@ -83,23 +83,33 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
         assert found[service]["scrapeUrl"].endswith(":8080/metrics")
     assert "migrate" not in found  # a finished one-shot job is not a target
 
-    # added at runtime, with two exposed ports and a second network: still exactly one target
-    extra, side_net = f"{project}-extra", f"{project}-side"
+    # added at runtime: "extra" has a metrics-port label, two TCP ports and a second network;
+    # "plain" has no metrics labels, one TCP port and an RTP-like UDP range; "quiet" opts out.
+    # Each labelled/unlabelled one is exactly one target, the opted-out one none.
+    side_net = f"{project}-side"
+    names = {svc: f"{project}-{svc}" for svc in ("extra", "plain", "quiet")}
+    extra_args = {"extra": ["--label", "com.sentiric.metrics.port=8080", "--expose", "8080", "--expose", "9999"],
+                  "plain": ["--expose", "8080", "--expose", "10000-10020/udp"],
+                  "quiet": ["--label", "com.sentiric.metrics.enabled=false"]}
     docker("network", "create", side_net)
-    docker("run", "-d", "--name", extra, "--network", "sentiric-net", "--label", f"com.docker.compose.project={project}",
-           "--label", "com.docker.compose.service=extra", "--label", "com.sentiric.metrics.port=8080",
-           "--expose", "8080", "--expose", "9999", "-e", "SERVICE_NAME=extra", "sentiric-demo/broker:latest")
-    docker("network", "connect", side_net, extra)
     try:
-        eventually(lambda: targets(port, project).get("extra", {}).get("health") == "up", 30, "runtime service scraped")
+        for svc, name in names.items():
+            docker("run", "-d", "--name", name, "--network", "sentiric-net",
+                   "--label", f"com.docker.compose.project={project}", "--label", f"com.docker.compose.service={svc}",
+                   *extra_args[svc], "-e", f"SERVICE_NAME={svc}", "sentiric-demo/broker:latest")
+        docker("network", "connect", side_net, names["extra"])
+        eventually(lambda: all(targets(port, project).get(s, {}).get("health") == "up" for s in ("extra", "plain")),
+                   30, "runtime services scraped")
         time.sleep(6)  # one more discovery refresh: any duplicate would show up by now
-        extra_targets = [t for t in api(port, "targets", state="active")["activeTargets"]
-                         if t["labels"].get("service") == "extra"]
-        assert len(extra_targets) == 1 and extra_targets[0]["scrapeUrl"].endswith(":8080/metrics")
+        active = api(port, "targets", state="active")["activeTargets"]
+        for svc in ("extra", "plain"):
+            mine = [t for t in active if t["labels"].get("service") == svc and t["labels"].get("project") == project]
+            assert len(mine) == 1 and mine[0]["scrapeUrl"].endswith(":8080/metrics"), mine
+        assert not [t for t in active if t["labels"].get("container") == names["quiet"]]
     finally:
-        docker("rm", "-f", extra)
+        docker("rm", "-f", *names.values(), check=False)
         docker("network", "rm", side_net, check=False)
-    eventually(lambda: "extra" not in targets(port, project), 30, "removed service dropped")
+    eventually(lambda: not {"extra", "plain"} & set(targets(port, project)), 30, "removed services dropped")
 
     status = stack("obs.status", "--json", env=env)
     assert status.returncode == 0, status.stderr
