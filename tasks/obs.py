@@ -240,3 +240,31 @@ def render(c, check=False):
             ui.status("ok", f"wrote {path.relative_to(state.REPO_ROOT)}")
     if stale:
         raise SymphonyError(f"{len(stale)} generated file(s) out of date")
+
+
+@task(help={"profile": "profile to plan for (default: the active one)",
+            "config": "config repo path (default: the usual config source)"})
+def plan(c, profile=None, config=None):
+    """What Prometheus will scrape for a profile's services (port, path, why), without running it."""
+    import tempfile
+    from pathlib import Path
+
+    from tasks.composemodel import load_model
+    from tasks.env import generate_env_file, resolve_profile
+    from tasks.observe.scrape import scrape_plan, several_targets
+    from tasks.runner import parse_context
+
+    profile = resolve_profile(c, profile)
+    runner = parse_context(c, None, False)
+    with tempfile.TemporaryDirectory(prefix="symphony-obs-plan-") as scratch:
+        env_file = Path(scratch) / ".env.generated"  # 0600, removed with the directory
+        generate_env_file(c, profile, config=config, output=env_file, quiet=True)
+        model = load_model(runner, [state.compose_file(profile)], [env_file], state.project_name(profile))
+    entries = scrape_plan(model)
+    for name, entry in entries.items():
+        where = ", ".join(f":{p}{entry['path']}" for p in entry["ports"]) or "-"
+        ui.status("ok" if entry["ports"] else "info", f"{name:<22} {where:<24} {entry['reason']}")
+    several = several_targets(model)
+    if several:
+        raise SymphonyError(f"{', '.join(several)} would be scraped on several ports (one target each)",
+                            hint="label the service with com.sentiric.metrics.port (or com.sentiric.metrics.enabled: \"false\")")

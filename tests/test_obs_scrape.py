@@ -27,7 +27,7 @@ def test_labels_choose_port_and_path_and_udp_adds_no_target():
     assert plan["db"]["ports"] == [] and plan["db"]["reason"] == "opted out"
     assert plan["media"]["ports"] == ["50052"]
     assert plan["web"] == {"ports": ["80", "8080", "8081"], "path": "/stats", "reason": "each exposed TCP port"}
-    assert plan["worker"]["ports"] == []
+    assert plan["worker"]["ports"] == [] and "image EXPOSE" in plan["worker"]["reason"]
     assert several_targets(model) == ["web"]
 
 

@@ -81,3 +81,13 @@ def test_loki_driver_without_the_plugin_is_refused_before_anything_starts(tmp_pa
     assert res.returncode == 1
     assert "loki logging driver plugin is not installed" in res.stderr and "docker plugin install" in res.stderr
     assert not (tmp_path / ".profile.state").exists()
+
+
+def test_plan_prints_what_prometheus_will_scrape_per_service(tmp_path):
+    res = inv("obs.plan", "--profile", "demo", state_dir=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = {line.split()[1]: line for line in res.stdout.splitlines() if line.strip()}
+    assert ":8080/metrics" in lines["api-gateway"] and "metrics-port label" in lines["api-gateway"]
+    assert not list(tmp_path.glob("**/.env.generated"))  # the env it needed is gone, the state dir untouched
+    res = inv("obs.plan", "--profile", "nosuch", state_dir=tmp_path)
+    assert res.returncode == 2 and "nosuch" in res.stderr

@@ -36,7 +36,7 @@ def scrape_plan(model: dict) -> dict[str, dict]:
         else:
             ports = sorted(_tcp_ports(service), key=int)
             plan[name] = {"ports": ports, "path": path,
-                          "reason": "each exposed TCP port" if ports else "no TCP port exposed"}
+                          "reason": "each exposed TCP port" if ports else "no TCP port in the compose file (image EXPOSE lines still count)"}
     return plan
 
 
