@@ -102,7 +102,8 @@ def require_loki_plugin(runner):
         )
 
 
-def write_stack_override(model, log_driver, dry_run=False):
+def write_stack_override(model, log_driver, dry_run=False, loki_port=None):
+    """The override `start --observability` adds; the driver pushes to Loki's port on the host."""
     import yaml
 
     from tasks.observe.override import stack_override
@@ -112,21 +113,28 @@ def write_stack_override(model, log_driver, dry_run=False):
         ui.say(ui.paint(f"+ (write {path}: OTEL_* env" + (", loki logging driver" if log_driver else "") + ")", "info"))
         return path
     state.atomic_write(path, "# written by `inv start --observability`; regenerated on every start\n"
-                       + yaml.safe_dump(stack_override(model, log_driver=log_driver), sort_keys=True))
+                       + yaml.safe_dump(stack_override(model, log_driver=log_driver, loki_port=int(loki_port or 3100)),
+                                        sort_keys=True))
     return path
 
 
-def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True):
+def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True,
+             standalone=True):
+    """Start the stack. `standalone=False` (obs.up's default) refuses when no profile runs here:
+    an observability stack with nothing to observe is usually a wrong engine or context."""
     from tasks.engine import ensure_network, running_projects
 
+    selection = profiles_args(collector, tracing)  # bad choices fail before anything else
     env = compose_env(c, profile, config)
     ui.register_secrets([env["GRAFANA_ADMIN_PASSWORD"]])
     check_host_ports(runner, _selected(services, collector, tracing), env)
-    if not running_projects(runner):
-        ui.status("info", "no Symphony profile runs on this engine yet: Prometheus will find the services "
-                          "once you `inv start` one (no restart of the observability stack needed)")
+    if not standalone and not running_projects(runner):
+        where = f"context {runner.context}" if runner.context else "this engine"
+        raise SymphonyError(f"no Symphony profile is running on {where}, so there is nothing to observe",
+                            hint="start one with observability (`inv start --observability`), start a profile first, "
+                                 "check --context, or pass --standalone to run the stack on its own")
     ensure_network(runner)
-    args = [*profiles_args(collector, tracing), "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
+    args = [*selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
     runner.run([*runner.compose_base, "-p", obs_project(), "-f", str(obs_file()), *args, *services], env=env)
     return env
 
@@ -137,9 +145,11 @@ def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", prof
     "tracing": "trace backend: tempo (default), jaeger, none",
     "profile": "profile whose env supplies GRAFANA_ADMIN_PASSWORD and ports (default: the active one)",
     "config": "config repo path (default: the usual config source)",
+    "standalone": "start even though no profile runs on the engine (Prometheus finds services started later)",
     "dry_run": DRY_HELP, "context": CONTEXT_HELP,
 })
-def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config=None, dry_run=False, context=None):
+def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config=None, standalone=False, dry_run=False,
+       context=None):
     """Start the observability stack on sentiric-net (UIs on 127.0.0.1)."""
     from tasks.runner import parse_context
 
@@ -147,7 +157,7 @@ def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config
     if not runner.dry_run:
         runner.ensure_daemon()
     env = bring_up(c, runner, services=service or (), collector=collector, tracing=tracing, profile=profile,
-                   config=config)
+                   config=config, standalone=standalone)
     if not runner.dry_run:
         _print_urls(env)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 from tasks import state, ui
@@ -202,8 +203,9 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
             from tasks.obs import bring_up, write_stack_override
 
             ui.say("starting the observability stack")
-            bring_up(c, runner, collector=collector, tracing=tracing, profile=profile, config=config)
-            files.append(write_stack_override(model, log_driver, runner.dry_run))
+            obs_env = bring_up(c, runner, collector=collector, tracing=tracing, profile=profile, config=config)
+            loki_port = obs_env.get("LOKI_PORT") or os.environ.get("LOKI_PORT")
+            files.append(write_stack_override(model, log_driver, runner.dry_run, loki_port))
         if not runner.dry_run:
             state.write_active_profile(profile)
         ui.say(f"starting profile {profile} (project {project}" + (f", context {runner.context}" if runner.context else "") + ")")

@@ -37,7 +37,7 @@ def test_grafana_admin_password_must_be_real_outside_demo(tmp_path):
                                                    "GRAFANA_ADMIN_PASSWORD=admin"))
     res = inv("obs.up", "--profile", "core", "--config", str(config), "--dry-run", state_dir=tmp_path)
     assert res.returncode == 2 and "GRAFANA_ADMIN_PASSWORD" in res.stderr and "secrets.env" in res.stderr
-    res = inv("obs.up", "--profile", "demo", "--config", str(config), "--dry-run", state_dir=tmp_path)
+    res = inv("obs.up", "--profile", "demo", "--config", str(config), "--standalone", "--dry-run", state_dir=tmp_path)
     assert res.returncode == 0, res.stderr  # the demo may keep a throwaway password
 
 
@@ -64,8 +64,12 @@ def test_obs_up_names_a_taken_port_and_says_when_nothing_runs(tmp_path):
     assert f"127.0.0.1:{port} (for prometheus) is already in use" in res.stderr and "PROMETHEUS_PORT" in res.stderr
     res = inv("obs.up", "-s", "prometheus", "--dry-run", state_dir=tmp_path,
               env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsnone-"})
+    assert res.returncode == 1
+    assert "no Symphony profile is running on this engine" in res.stderr and "--standalone" in res.stderr
+    res = inv("obs.up", "-s", "prometheus", "--standalone", "--dry-run", state_dir=tmp_path,
+              env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsnone-"})
     assert res.returncode == 0, res.stderr
-    assert "no Symphony profile runs on this engine yet" in res.stdout
+    assert "+ DOCKER_SOCKET_GID=" in res.stdout and "up -d --remove-orphans --wait prometheus" in res.stdout
     assert inv("obs.up", "-s", "graphite", "--dry-run", state_dir=tmp_path).returncode == 2
 
 
