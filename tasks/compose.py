@@ -62,19 +62,7 @@ def check(c, profile=None, all=False, config=None, set=None):
 def render(c, check=False):
     """Rewrite compose/{core,gateway,prod,dev}.yml from the platform catalog."""
     from tasks import composegen
+    from tasks.generated import sync_generated
 
-    stale = []
-    for profile in composegen.rendered_profiles():
-        path = state.compose_file(profile)
-        text = composegen.render_text(profile)
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            ui.status("ok", f"{path.name} is up to date")
-        elif check:
-            stale.append(path.name)
-            ui.status("fail", f"{path.name} differs from tasks/catalog.py", "run `inv compose.render`")
-        else:
-            state.atomic_write(path, text)
-            ui.status("ok", f"wrote {path.name}")
-    if stale:
-        raise SymphonyError(f"{len(stale)} compose file(s) out of date: {', '.join(stale)}")
+    outputs = {state.compose_file(p): composegen.render_text(p) for p in composegen.rendered_profiles()}
+    sync_generated(outputs, check=check, source="tasks/catalog.py", fix="inv compose.render")

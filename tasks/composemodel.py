@@ -27,6 +27,21 @@ def load_model(runner, files: list[Path], env_files: list[Path], project: str) -
     return json.loads(res.stdout)
 
 
+def profile_model(c, runner, profile: str, *, config=None) -> tuple[dict, object]:
+    """(model, compiled env) of a profile, for tasks that only read it (k8s export, obs.plan):
+    the env goes to a private temp file (0600) that is removed before returning."""
+    import tempfile
+
+    from tasks import state
+    from tasks.env import generate_env_file
+
+    with tempfile.TemporaryDirectory(prefix="symphony-model-") as scratch:
+        env_file = Path(scratch) / ".env.generated"
+        compiled = generate_env_file(c, profile, config=config, output=env_file, quiet=True)
+        model = load_model(runner, [state.compose_file(profile)], [env_file], state.project_name(profile))
+    return model, compiled
+
+
 def published_ports(model: dict) -> list[PublishedPort]:
     """Every host port the model publishes (ranges expanded)."""
     found = []

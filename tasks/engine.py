@@ -18,6 +18,10 @@ def project_states(runner, project: str) -> list[ContainerState]:
     return parse_inspect(json.loads(res.stdout or "[]"))
 
 
+def project_volumes(runner, project: str) -> list[str]:
+    return runner.query(["docker", "volume", "ls", "-q", "--filter", f"label={PROJECT_LABEL}={project}"]).stdout.split()
+
+
 def symphony_projects() -> dict[str, str]:
     """Compose project name -> profile, for every profile this checkout knows."""
     return {state.project_name(p): p for p in state.known_profiles()}

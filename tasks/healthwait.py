@@ -47,11 +47,11 @@ class WaitOutcome:
 
 
 def wait_ready(snapshot, expected: list[str], timeout: float, *, still_starting=lambda: False,
-               gave_up=lambda: False, started: float | None = None, clock=time.monotonic, sleep=time.sleep) -> WaitOutcome:
+               started: float | None = None, clock=time.monotonic, sleep=time.sleep) -> WaitOutcome:
     """Poll `snapshot()` until every expected service is ready, one fails, or time runs out.
 
     `still_starting()` is true while `compose up` runs: containers that Compose has not
-    created yet are not failures then. `gave_up()` is true once `up` has failed: stop there.
+    created yet are not failures then.
     """
     started = clock() if started is None else started
     progress = Progress(list(expected))
@@ -66,7 +66,7 @@ def wait_ready(snapshot, expected: list[str], timeout: float, *, still_starting=
         # a dependency that really fails makes `up` itself stop with an error
         failed = [] if starting else [s for s in states if s.service in expected and s.failed]
         pending = progress.pending(states)
-        if failed or (not starting and gave_up()):
+        if failed:
             return WaitOutcome(False, elapsed, states, failed, pending)
         if not pending and not starting:
             return WaitOutcome(True, elapsed, states, [], [])

@@ -36,8 +36,6 @@ def _read_bind_files(model: dict, config_root: str) -> tuple[dict[str, dict[str,
 
 def load_compose_model(c, runner, profile, file, env_file, config):
     """(model, profile name, config root) from --profile (env compiled to a temp file) or --file."""
-    import tempfile
-
     from tasks.composemodel import load_model
 
     if file:
@@ -47,13 +45,11 @@ def load_compose_model(c, runner, profile, file, env_file, config):
         env_files = [Path(env_file).resolve()] if env_file else []
         model = load_model(runner, files, env_files, state.PROJECT_PREFIX + "export")
         return model, profile or files[0].stem, ""
-    from tasks.env import generate_env_file, resolve_profile
+    from tasks.composemodel import profile_model
+    from tasks.env import resolve_profile
 
     profile = state.validate_profile(resolve_profile(c, profile))
-    with tempfile.TemporaryDirectory(prefix="symphony-k8s-") as tmp:
-        out = Path(tmp) / ".env"
-        compiled = generate_env_file(c, profile, config=config, output=out, quiet=True)
-        model = load_model(runner, [state.compose_file(profile)], [out], state.project_name(profile))
+    model, compiled = profile_model(c, runner, profile, config=config)
     return model, profile, compiled.values.get("CONFIG_REPO_PATH", "")
 
 
@@ -176,27 +172,28 @@ def _kubectl_target(directory: str) -> list[str]:
     return ["-R", "-f", str(path)]
 
 
-@task(help={"directory": "exported directory", "context": CONTEXT_HELP, "dry_run": DRY_HELP})
-def apply(c, directory, context=None, dry_run=False):
-    """kubectl server-side apply of an exported directory."""
+def _kubectl_setup(c, directory, context, dry_run):
+    """(runner for kubectl with --context, the -k/-f target) after checking both are usable."""
     from tasks.runner import parse_context
 
     runner = parse_context(c, None, dry_run)
     runner.context = context
     target = _kubectl_target(directory)
     _require_kube_context(runner, context)
+    return runner, target
+
+
+@task(help={"directory": "exported directory", "context": CONTEXT_HELP, "dry_run": DRY_HELP})
+def apply(c, directory, context=None, dry_run=False):
+    """kubectl server-side apply of an exported directory."""
+    runner, target = _kubectl_setup(c, directory, context, dry_run)
     runner.kubectl("apply", "--server-side", "--field-manager=symphony", *target)
 
 
 @task(help={"directory": "exported directory", "context": CONTEXT_HELP, "dry_run": DRY_HELP})
 def diff(c, directory, context=None, dry_run=False):
     """kubectl server-side diff of an exported directory against the cluster (exit 1 = differences)."""
-    from tasks.runner import parse_context
-
-    runner = parse_context(c, None, dry_run)
-    runner.context = context
-    target = _kubectl_target(directory)
-    _require_kube_context(runner, context)
+    runner, target = _kubectl_setup(c, directory, context, dry_run)
     res = runner.kubectl("diff", "--server-side", "--field-manager=symphony", *target,
                          check=False)
     if res.code == 1:

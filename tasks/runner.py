@@ -195,13 +195,17 @@ class Runner:
     def compose_version(self) -> str:
         return self.query([*self.compose_base, "version", "--short"]).stdout.strip()
 
-    def compose(self, project: str, files: list[str], env_files: list[str], *args: str, **kw) -> Result:
+    def compose_argv(self, project: str, files: list, env_files: list) -> list[str]:
+        """`docker compose -p PROJECT -f FILE... --env-file ENV...` (the command's prefix)."""
         argv = [*self.compose_base, "-p", project]
         for f in files:
             argv += ["-f", str(f)]
         for e in env_files:
             argv += ["--env-file", str(e)]
-        return self.run([*argv, *args], **kw)
+        return argv
+
+    def compose(self, project: str, files: list, env_files: list, *args: str, **kw) -> Result:
+        return self.run([*self.compose_argv(project, files, env_files), *args], **kw)
 
     # -- git, kubectl -------------------------------------------------------------
     def git(self, *args: str, cwd: str | None = None, **kw) -> Result:
@@ -242,10 +246,6 @@ class Running:
 
     def done(self) -> bool:
         return self.proc is None or not self.proc.is_alive()
-
-    def failed(self) -> bool:
-        """Finished with a non-zero code."""
-        return self.proc is not None and self.done() and self.proc.exit_code != 0
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -210,7 +210,7 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
             state.write_active_profile(profile)
         ui.say(f"starting profile {profile} (project {project}" + (f", context {runner.context}" if runner.context else "") + ")")
         expected = _expected(model, services)
-        compose = _compose_argv(runner, project, files, [state.ENV_OUTPUT])
+        compose = runner.compose_argv(project, files, [state.ENV_OUTPUT])
         options = (["--build"] if build else []) + (["--pull", pull] if pull else [])
         if no_wait:
             runner.run([*compose, "up", "-d", "--remove-orphans", *options, *services])
@@ -247,15 +247,6 @@ def _start_scheduled(runner, profile, project, model, expected, timeout, began):
                             + ui.mask(failure_report(runner, outcome)),
                             hint="`inv logs -s SERVICE`, `inv status`; stop with `inv stop` (volumes are kept)")
     return outcome
-
-
-def _compose_argv(runner, project, files, env_files):
-    argv = [*runner.compose_base, "-p", project]
-    for f in files:
-        argv += ["-f", str(f)]
-    for e in env_files:
-        argv += ["--env-file", str(e)]
-    return argv
 
 
 def _expected(model, services):
@@ -319,8 +310,9 @@ def stop(c, profile=None, volumes=False, yes=False, dry_run=False, context=None,
     with _locked(c, runner, f"stop --profile {profile}", lock_timeout):
         args = ["down", "--remove-orphans"]
         if volumes:
-            names = runner.query(["docker", "volume", "ls", "-q", "--filter",
-                                  f"label=com.docker.compose.project={project}"]).stdout.split()
+            from tasks.engine import project_volumes
+
+            names = project_volumes(runner, project)
             if names:
                 _confirm(f"delete {len(names)} volume(s) of profile {profile}, with all their data:", names, yes, runner)
             args.append("--volumes")

@@ -56,3 +56,16 @@ class Stack:
     def cleanup(self):
         for project in self.started:
             remove_project(project)
+
+
+def stack_fixture(tag: str):
+    """A pytest fixture giving each test its own `Stack`, torn down afterwards."""
+    import pytest
+
+    @pytest.fixture
+    def stack(tmp_path):
+        s = Stack(tmp_path, tag)
+        yield s
+        s.cleanup()
+
+    return stack

@@ -33,7 +33,6 @@ def test_every_task_is_listed_with_help():
 
 
 def test_every_flag_of_every_task_is_documented():
-    from invoke import Collection  # noqa: F401  (import check)
     import tasks as root
 
     def walk(coll):

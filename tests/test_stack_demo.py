@@ -5,16 +5,12 @@ import json
 
 import pytest
 
-from tests.stack_helpers import Stack, docker, project_containers, project_volumes
+from tests.stack_helpers import stack_fixture, docker, project_containers, project_volumes
 
 pytestmark = pytest.mark.docker
 
 
-@pytest.fixture
-def stack(tmp_path):
-    s = Stack(tmp_path, "demo")
-    yield s
-    s.cleanup()
+stack = stack_fixture("demo")
 
 
 def boots(project: str) -> str:

@@ -9,17 +9,13 @@ import time
 import pytest
 
 from tests.invoke_helpers import ROOT
-from tests.stack_helpers import Stack, docker, project_containers
+from tests.stack_helpers import stack_fixture, project_containers
 
 pytestmark = pytest.mark.docker
 FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
 
 
-@pytest.fixture
-def stack(tmp_path):
-    s = Stack(tmp_path, "fail")
-    yield s
-    s.cleanup()
+stack = stack_fixture("fail")
 
 
 def test_a_service_that_never_becomes_healthy_is_named_with_its_check_and_logs(stack):
