@@ -135,8 +135,10 @@ def _convert_profile(c, runner, profile, file, env_file, config, namespace):
             "kubernetes_version": f"schema version to validate against (default {DEFAULT_VERSION})"})
 def validate(c, directory, kubernetes_version=DEFAULT_VERSION):
     """Strict schema validation (kubernetes-validate) plus the checks schemas miss."""
+    from tasks.kube.schema import check_version
     from tasks.kube.validate import validate_directory
 
+    kubernetes_version = check_version(kubernetes_version)
     problems, count = validate_directory(Path(directory), kubernetes_version)
     for p in problems:
         ui.status("fail", p)

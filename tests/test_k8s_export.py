@@ -102,6 +102,9 @@ def test_bad_input_is_a_clear_error(tmp_path):
     res = inv("k8s.export", "--output", str(precious), state_dir=tmp_path)
     assert res.returncode == 2 and "refusing to overwrite" in res.stderr
     assert (precious / "notes.txt").read_text() == "mine"
+    for version in ("abc", "1.10", "9.99"):
+        res = inv("k8s.validate", str(tmp_path), "--kubernetes-version", version, state_dir=tmp_path)
+        assert res.returncode == 2 and "1.25 .. 1.37" in res.stderr
     res = inv("k8s.validate", str(tmp_path / "missing"), state_dir=tmp_path)
     assert res.returncode == 1 and "not a directory" in res.stdout
     broken = tmp_path / "broken"

@@ -13,6 +13,20 @@ class SchemaMissing(Exception):
     pass
 
 
+def check_version(version: str) -> str:
+    """A Kubernetes minor version the bundled schemas cover ("1.31"), or a usage error."""
+    from kubernetes_validate import utils
+
+    from tasks.errors import UsageError
+
+    wanted = str(version).lstrip("v")
+    known = sorted({utils.major_minor(v) for v in utils.all_versions()}, key=lambda v: tuple(map(int, v.split("."))))
+    if not re.match(r"^\d+\.\d+(\.\d+)?$", wanted) or utils.major_minor(wanted) not in known:
+        raise UsageError(f"--kubernetes-version {version!r} is not one the bundled schemas cover",
+                         hint=f"choose one of {known[0]} .. {known[-1]}")
+    return wanted
+
+
 @functools.lru_cache(maxsize=None)
 def _version_dir(desired: str) -> str:
     from kubernetes_validate import utils
