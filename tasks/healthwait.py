@@ -46,13 +46,9 @@ class WaitOutcome:
     timed_out: bool = False
 
 
-def wait_ready(snapshot, expected: list[str], timeout: float, *, still_starting=lambda: False,
-               started: float | None = None, clock=time.monotonic, sleep=time.sleep) -> WaitOutcome:
-    """Poll `snapshot()` until every expected service is ready, one fails, or time runs out.
-
-    `still_starting()` is true while `compose up` runs: containers that Compose has not
-    created yet are not failures then.
-    """
+def wait_ready(snapshot, expected: list[str], timeout: float, *, started: float | None = None,
+               clock=time.monotonic, sleep=time.sleep) -> WaitOutcome:
+    """Poll `snapshot()` until every expected service is ready, one fails, or time runs out."""
     started = clock() if started is None else started
     progress = Progress(list(expected))
     while True:
@@ -61,14 +57,11 @@ def wait_ready(snapshot, expected: list[str], timeout: float, *, still_starting=
         for service, shown, at in progress.feed(states, elapsed):
             kind = "ok" if shown in ("healthy", "running", "completed") else "fail" if shown in ("unhealthy", "exited", "dead") or shown.startswith("failed") else "info"
             ui.say(f"  {ui.paint(f'{service:<24}', kind)} {shown:<10} {at:5.1f}s")
-        starting = still_starting()
-        # while `up` runs, a failed state may be a stale container it is about to replace;
-        # a dependency that really fails makes `up` itself stop with an error
-        failed = [] if starting else [s for s in states if s.service in expected and s.failed]
+        failed = [s for s in states if s.service in expected and s.failed]
         pending = progress.pending(states)
         if failed:
             return WaitOutcome(False, elapsed, states, failed, pending)
-        if not pending and not starting:
+        if not pending:
             return WaitOutcome(True, elapsed, states, [], [])
         if elapsed >= timeout:
             return WaitOutcome(False, elapsed, states, [], pending, timed_out=True)
