@@ -32,6 +32,9 @@ def median_time(fn, runs):
 
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    if not MAKE_CONFIG.exists():
+        sys.exit(f"bench_env: {MAKE_CONFIG} not found: the old tool's figures were measured on configs it "
+                 "builds, so this benchmark needs that checkout beside this one")
     from tasks.envcompiler import compile_env, render_env_file
 
     inv = [sys.executable, "-m", "invoke"]

@@ -1,7 +1,5 @@
 """Generated files read back identically by bash, python-dotenv and Compose."""
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,23 +10,46 @@ from tasks.envcompiler.model import EnvError
 from tasks.envcompiler.writer import quote_value
 from tests.readers import read_with_bash, read_with_compose, read_with_dotenv
 
-MAKE_CONFIG = Path(__file__).resolve().parents[2] / "shared" / "bench" / "make_config.py"
 DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}
+
+
+def write_platform_shaped_config(root: Path, services: int) -> None:
+    """A config repo shaped like the platform's: common base with URLs built from references and
+    defaults, quoted secrets, and one fragment per service chaining to the previous one."""
+    env = root / "environments"
+    for sub in ("common", "services", "profiles"):
+        (env / sub).mkdir(parents=True)
+    (env / "common" / "base.env").write_text(
+        "# base settings\nLOG_LEVEL=info\nMETRICS_PORT=9091 # agent metrics port\n"
+        "POSTGRES_USER=sentiric\nPOSTGRES_DB=sentiric_db\nPOSTGRES_HOST=postgres\nPOSTGRES_PORT=5432\n"
+        "POSTGRES_URL=postgres://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${POSTGRES_HOST}:${POSTGRES_PORT}/${POSTGRES_DB}?sslmode=disable\n"
+        "RABBITMQ_USER=sentiric\n"
+        'RABBITMQ_URL="amqp://${RABBITMQ_USER}:${RABBITMQ_PASS}@rabbitmq:5672/%2f"\n'
+        'REDIS_URL="redis://${REDIS_HOST:-redis}:${REDIS_PORT:-6379}"\n')
+    (env / "common" / "secrets.env").write_text("POSTGRES_PASSWORD=s3cr3t_pg\nRABBITMQ_PASS=s3cr3t_mq\nJWT_SECRET='a b c $x'\n")
+    for i in range(services):
+        name, upstream = f"SVC{i}", f"SVC{max(i - 1, 0)}"
+        (env / "services" / f"svc{i}.env").write_text("\n".join([
+            f"# service {i}", f"{name}_HOST=svc-{i}", f"{name}_GRPC_PORT={50000 + i}", f"{name}_HTTP_PORT={8000 + i}",
+            f'{name}_GRPC_URL="${{{name}_HOST}}:${{{name}_GRPC_PORT}}"',
+            f"{name}_HTTP_URL=http://${{{name}_HOST}}:${{{name}_HTTP_PORT}}/api",
+            f"{name}_DB_URL=${{POSTGRES_URL}}", f"{name}_UPSTREAM=${{{upstream}_GRPC_URL}}"]) + "\n")
+    (env / "profiles" / "dev.env").write_text("\n".join(
+        ["# profile dev", "source common/base.env", "source common/secrets.env"]
+        + [f"source services/svc{i}.env" for i in range(services)]) + "\n")
 
 
 @pytest.fixture(scope="module")
 def bench_config(tmp_path_factory):
-    if not MAKE_CONFIG.exists():
-        pytest.skip(f"{MAKE_CONFIG} not found")
     root = tmp_path_factory.mktemp("cfg")
-    subprocess.run([sys.executable, str(MAKE_CONFIG), str(root), "12"], check=True)
+    write_platform_shaped_config(root, 12)
     compiled = compile_env(root, "dev", environ={}, dynamic=DYN)
     out = root / "out.env"
-    out.write_text(render_env_file(compiled, source_label="bench"))
+    out.write_text(render_env_file(compiled, source_label="test"))
     return compiled, out
 
 
-def test_bench_shape_compiles_to_what_the_definitions_mean(bench_config):
+def test_platform_shaped_config_compiles_to_what_the_definitions_mean(bench_config):
     compiled, _ = bench_config
     v = compiled.values
     assert v["POSTGRES_URL"] == "postgres://sentiric:s3cr3t_pg@postgres:5432/sentiric_db?sslmode=disable"
