@@ -43,12 +43,23 @@ def task(*args, **kwargs):
             except KeyboardInterrupt:
                 print("\ninterrupted", file=sys.stderr)
                 raise invoke.Exit(code=EXIT_INTERRUPTED) from None
+            except OSError as exc:  # a path the user gave that cannot be read or written
+                raise invoke.Exit(ui.mask(os_error_message(exc)), code=1) from None
 
         return invoke.task(**kwargs)(guarded)
 
     if args and callable(args[0]) and not kwargs:
         return decorate(args[0])
     return decorate
+
+
+def os_error_message(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else ""
+    if exc.filename2 is not None:
+        where = f"{where} -> {exc.filename2}"
+    reason = exc.strerror or str(exc)
+    text = f"error: {where}: {reason}" if where else f"error: {reason}"
+    return text + "\n  hint: check that the path exists and that you may write there"
 
 
 def setting(c, name: str):

@@ -139,6 +139,7 @@ def validate(c, directory, kubernetes_version=DEFAULT_VERSION):
     from tasks.kube.validate import validate_directory
 
     kubernetes_version = check_version(kubernetes_version)
+    _kubectl_target(directory)  # the same "not a directory" usage error as apply/diff
     problems, count = validate_directory(Path(directory), kubernetes_version)
     for p in problems:
         ui.status("fail", p)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 from tasks import state, ui
@@ -34,6 +35,16 @@ def seconds_flag(value, flag: str) -> float:
     if seconds < 0:
         raise UsageError(f"{flag} {value!r} must not be negative")
     return seconds
+
+
+_SINCE = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|\d+(\.\d+)?|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def since_flag(value: str) -> str:
+    """What `docker logs --since` accepts: a duration (42m, 1h30m), a Unix time, or a date/time."""
+    if not _SINCE.fullmatch(value):
+        raise UsageError(f"--since {value!r} is not a duration (10m, 1h30m), a Unix time or a date (2026-11-25T10:00:00Z)")
+    return value
 
 
 def _active(c, profile):
@@ -409,11 +420,18 @@ def _declared_services(profile):
 })
 def logs(c, profile=None, service=None, follow=False, tail=None, since=None, context=None):
     """Show (or follow) the logs of the profile's services."""
+    from tasks.engine import project_states
+
     if tail is not None and not str(tail).isdigit():
         raise UsageError(f"--tail {tail!r} is not a number of lines")
+    if since:
+        since_flag(since)
     profile = _active(c, profile)
     services = _check_services(service, _declared_services(profile), profile)
     runner = _runner(c, context, False)
+    if not project_states(runner, state.project_name(profile)):
+        raise SymphonyError(f"profile {profile} has no containers, so there are no logs",
+                            hint=f"start it with `inv start --profile {profile}`")
     args = ["logs", "--no-color"] + (["--follow"] if follow else [])
     if tail is not None:
         args += ["--tail", str(tail)]

@@ -71,7 +71,21 @@ def test_bad_numbers_and_choices_are_usage_errors_not_tracebacks(tmp_path):
     from tests.invoke_helpers import inv
 
     for args in (("start", "--timeout", "abc"), ("start", "--lock-timeout", "-1"), ("restart", "--timeout", "x"),
-                 ("start", "--pull", "sometimes"), ("logs", "--tail", "ten"), ("k8s.export", "--namespace", "Bad_NS")):
+                 ("start", "--pull", "sometimes"), ("logs", "--tail", "ten"), ("logs", "--since", "yesterday"),
+                 ("k8s.export", "--namespace", "Bad_NS"), ("k8s.validate", str(tmp_path / "missing"))):
         res = inv(*args, state_dir=tmp_path)
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr and "error:" in res.stderr
+
+
+def test_an_unwritable_output_path_is_one_clear_line_naming_it(tmp_path):
+    from tests.invoke_helpers import inv
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    for args in (("k8s.export", "--output", str(blocker / "out")), ("config.init", str(blocker / "cfg"))):
+        res = inv(*args, state_dir=tmp_path)
+        assert res.returncode == 1, (args, res.stderr)
+        assert "Traceback" not in res.stderr
+        assert f"error: {blocker / ('out' if args[0] == 'k8s.export' else 'cfg')}" in res.stderr
+    assert blocker.read_text() == "not a directory\n"

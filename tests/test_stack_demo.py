@@ -55,6 +55,8 @@ def test_demo_lifecycle_keeps_data(stack):
     assert res.returncode == 0, res.stdout + res.stderr
     assert project_containers(project) == []
     assert project_volumes(project) == [f"{project}_datastore-data"]  # stop keeps the data
+    res = stack("logs")
+    assert res.returncode == 1 and "has no containers" in res.stderr  # not an empty success
 
     res = stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0")
     assert res.returncode == 0, res.stdout + res.stderr
