@@ -20,5 +20,8 @@ def build_namespace() -> Collection:
             ns.add_task(task)
     for name in COLLECTIONS:
         ns.add_collection(Collection.from_module(importlib.import_module(f"tasks.{name}"), name=name))
-    ns.configure({"symphony": dict(DEFAULTS)})
+    # Numbers are registered as None (DEFAULTS still supplies them): Invoke casts an environment
+    # variable to the default's type, and a bad INVOKE_SYMPHONY_HEALTH_TIMEOUT would otherwise be
+    # a traceback before any task runs; as a string it reaches the task's own validation.
+    ns.configure({"symphony": {k: v if isinstance(v, str) else None for k, v in DEFAULTS.items()}})
     return ns

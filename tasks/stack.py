@@ -27,14 +27,22 @@ def _runner(c, context, dry_run):
     return runner
 
 
-def seconds_flag(value, flag: str) -> float:
+def seconds_flag(value, flag: str, hint: str = "") -> float:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise UsageError(f"{flag} {value!r} is not a number of seconds") from None
+        raise UsageError(f"{flag} {value!r} is not a number of seconds", hint=hint) from None
     if seconds < 0:
-        raise UsageError(f"{flag} {value!r} must not be negative")
+        raise UsageError(f"{flag} {value!r} must not be negative", hint=hint)
     return seconds
+
+
+def seconds_option(c, value, flag: str, key: str) -> float:
+    """The flag's seconds, else the `symphony.<key>` setting's, each error naming where it came from."""
+    if value is not None:
+        return seconds_flag(value, flag)
+    return seconds_flag(setting(c, key), f"symphony.{key} (Invoke config)",
+                        hint=f"fix it in invoke.yaml or INVOKE_SYMPHONY_{key.upper()}, or pass {flag}")
 
 
 _SINCE = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|\d+(\.\d+)?|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?")
@@ -62,7 +70,7 @@ def _locked(c, runner, what, lock_timeout):
     def waiting(holder):
         ui.status("info", f"waiting for another Symphony command to finish (pid {holder.pid}: {holder.command})")
 
-    timeout = seconds_flag(lock_timeout if lock_timeout is not None else setting(c, "lock_timeout"), "--lock-timeout")
+    timeout = seconds_option(c, lock_timeout, "--lock-timeout", "lock_timeout")
     with state.stack_lock(what, timeout=timeout, on_wait=waiting):
         yield
 
@@ -157,9 +165,8 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
 
     if pull is not None and pull not in PULL_POLICIES:
         raise UsageError(f"--pull {pull!r} is not one of {', '.join(PULL_POLICIES)}")
-    timeout = seconds_flag(timeout if timeout is not None else setting(c, "health_timeout"), "--timeout")
-    if lock_timeout is not None:
-        seconds_flag(lock_timeout, "--lock-timeout")  # before anything talks to the engine
+    timeout = seconds_option(c, timeout, "--timeout", "health_timeout")
+    seconds_option(c, lock_timeout, "--lock-timeout", "lock_timeout")  # before anything talks to the engine
     if log_driver not in (None, "loki"):
         raise UsageError(f"--log-driver {log_driver!r}: only `loki` is supported")
     if log_driver and not observability:
@@ -359,7 +366,7 @@ def restart(c, profile=None, service=None, timeout=None, no_wait=False, dry_run=
     from tasks.engine import project_states
     from tasks.healthwait import failure_report, wait_ready
 
-    timeout = seconds_flag(timeout if timeout is not None else setting(c, "health_timeout"), "--timeout")
+    timeout = seconds_option(c, timeout, "--timeout", "health_timeout")
     profile = _active(c, profile)
     project = state.project_name(profile)
     runner = _runner(c, context, dry_run)

@@ -89,3 +89,13 @@ def test_an_unwritable_output_path_is_one_clear_line_naming_it(tmp_path):
         assert "Traceback" not in res.stderr
         assert f"error: {blocker / ('out' if args[0] == 'k8s.export' else 'cfg')}" in res.stderr
     assert blocker.read_text() == "not a directory\n"
+
+
+def test_a_bad_timeout_in_the_invoke_config_names_the_setting(tmp_path):
+    from tests.invoke_helpers import inv
+
+    for key, value in (("HEALTH_TIMEOUT", "soon"), ("LOCK_TIMEOUT", "-3")):
+        res = inv("start", "--offline", "--dry-run", state_dir=tmp_path, env={f"INVOKE_SYMPHONY_{key}": value})
+        assert res.returncode == 2, res.stderr
+        assert "Traceback" not in res.stderr
+        assert f"symphony.{key.lower()}" in res.stderr and f"INVOKE_SYMPHONY_{key}" in res.stderr
