@@ -72,7 +72,7 @@ def test_bad_numbers_and_choices_are_usage_errors_not_tracebacks(tmp_path):
 
     for args in (("start", "--timeout", "abc"), ("start", "--lock-timeout", "-1"), ("restart", "--timeout", "x"),
                  ("start", "--pull", "sometimes"), ("logs", "--tail", "ten"), ("logs", "--since", "yesterday"),
-                 ("k8s.export", "--namespace", "Bad_NS"), ("k8s.validate", str(tmp_path / "missing"))):
+                 ("k8s.export", "--namespace", "Bad_NS")):
         res = inv(*args, state_dir=tmp_path)
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr and "error:" in res.stderr

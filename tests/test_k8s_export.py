@@ -106,7 +106,7 @@ def test_bad_input_is_a_clear_error(tmp_path):
         res = inv("k8s.validate", str(tmp_path), "--kubernetes-version", version, state_dir=tmp_path)
         assert res.returncode == 2 and "1.25 .. 1.37" in res.stderr
     res = inv("k8s.validate", str(tmp_path / "missing"), state_dir=tmp_path)
-    assert res.returncode == 1 and "not a directory" in res.stdout
+    assert res.returncode == 2 and "not a directory" in res.stderr
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "x.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\ndata: {A_PASSWORD: x}\n")
