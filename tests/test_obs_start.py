@@ -1,0 +1,65 @@
+"""`inv start --observability` on the real engine: the profile and the observability stack come
+up together, the real Prometheus plus stand-ins for the backends that cannot be pulled here
+(tagged with their real names, answering their real healthchecks)."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+
+import pytest
+from dotenv import dotenv_values
+
+from tasks.observe.override import OTLP_ENDPOINT
+from tests.invoke_helpers import ROOT
+from tests.stack_helpers import Stack, docker, project_containers, remove_project
+from tests.standins import build_obs_standins
+
+pytestmark = pytest.mark.docker
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health(container: dict) -> str:
+    state = container["State"]
+    return (state.get("Health") or {}).get("Status") or state["Status"]
+
+
+def test_start_with_observability_brings_up_both_and_points_traces_at_the_backend(tmp_path):
+    subprocess.run(["bash", "scripts/make-prometheus-image.sh"], cwd=ROOT, check=True, capture_output=True)
+    build_obs_standins()
+    stack = Stack(tmp_path, "obsstart")
+    env = {key: str(free_port()) for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "ALLOY_PORT", "TEMPO_PORT")}
+    try:
+        res = stack("start", "--offline", "--observability", "--set", "API_GATEWAY_HOST_PORT=0", env=env)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert "starting the observability stack" in res.stdout
+
+        obs = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in project_containers(stack.prefix + "obs")}
+        assert {s: health(c) for s, c in obs.items()} == {
+            "prometheus": "healthy", "grafana": "healthy", "loki": "healthy", "alloy": "running", "tempo": "running"}
+        password = dotenv_values(tmp_path / ".env.generated")["GRAFANA_ADMIN_PASSWORD"]
+        assert password and password not in res.stdout + res.stderr
+
+        demo = project_containers(stack.project("demo"))
+        running = [c for c in demo if c["State"]["Status"] == "running"]
+        assert {c["Config"]["Labels"]["com.docker.compose.service"] for c in running} == {
+            "datastore", "broker", "user-service", "agent-service", "api-gateway"}
+        for c in running:
+            assert f"OTEL_EXPORTER_OTLP_ENDPOINT={OTLP_ENDPOINT}" in c["Config"]["Env"]
+        # the endpoint every service was given resolves on sentiric-net and reaches the trace backend
+        gateway = next(c for c in running if c["Config"]["Labels"]["com.docker.compose.service"] == "api-gateway")
+        probe = docker("exec", gateway["Id"], "wget", "-q", "-O", "-", f"{OTLP_ENDPOINT}/health", check=False)
+        assert probe.returncode == 0 and probe.stdout.strip() == "ok", probe.stderr
+
+        status = stack("obs.status", "--json", env=env)
+        assert status.returncode == 0, status.stderr
+        backends = json.loads(status.stdout)["backends"]
+        assert {backends[s] for s in ("prometheus", "grafana", "loki")} == {"healthy"}
+    finally:
+        stack.cleanup()
+        remove_project(stack.prefix + "obs")
