@@ -95,6 +95,14 @@ def test_missing_profile(tmp_path):
     expect_error(root, "profile 'p'", "profiles in this config repo: dev")
 
 
+def test_every_bad_line_of_every_fragment_is_reported_at_once(tmp_path):
+    root = make(tmp_path, profiles__p_env='A=1\nB="open\nsource common/base.env\n',
+                common__base_env="C=2\nTHIS IS BAD\n1X=3\n")
+    text = expect_error(root, "3 bad lines", "profiles/p.env:2: unterminated double quote",
+                        "common/base.env:2: cannot parse 'THIS IS BAD'", "common/base.env:3: bad variable name '1X'")
+    assert text.count("\n  hint:") == 1
+
+
 def test_missing_fragment(tmp_path):
     root = make(tmp_path, profiles__p_env="A=1\nsource common/nope.env\n")
     expect_error(root, "profiles/p.env:2", "common/nope.env does not exist")

@@ -25,6 +25,7 @@ def read_definitions(config_root: Path, profile: str) -> tuple[list[Definition],
     fragments: list[str] = []
     warnings: list[str] = []
     seen: set[str] = set()
+    problems: list[EnvError] = []
 
     def include(rel: str, chain: tuple[str, ...], where: str) -> None:
         if rel in chain:
@@ -44,7 +45,7 @@ def read_definitions(config_root: Path, profile: str) -> tuple[list[Definition],
         except UnicodeDecodeError as exc:
             raise EnvError(f"{rel}: not UTF-8 text ({exc.reason} at byte {exc.start})",
                            hint="save the file as UTF-8") from None
-        for entry in parse_fragment(text, rel):
+        for entry in parse_fragment(text, rel, problems):
             if isinstance(entry, Definition):
                 definitions.append(entry)
             else:
@@ -54,6 +55,12 @@ def read_definitions(config_root: Path, profile: str) -> tuple[list[Definition],
     include(profile_rel, (), f"profile {profile}")
     if (env_dir / SECRETS_FRAGMENT).is_file() and SECRETS_FRAGMENT not in seen:
         include(SECRETS_FRAGMENT, (), "secrets (always read last)")
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise EnvError(f"{len(problems)} bad lines in the config repo {config_root}:\n"
+                       + "\n".join(f"  {p.message}" + (f"  ({p.hint})" if p.hint else "") for p in problems),
+                       hint="fix them all, then run again; nothing was written")
     return definitions, fragments, warnings
 
 

@@ -15,30 +15,43 @@ _SOURCE = re.compile(r"^(?:source|\.)\s+(\S+)\s*(?:#.*)?$")
 _OPS = (":-", ":+", ":?", "-", "+", "?")
 
 
-def parse_fragment(text: str, relpath: str) -> list:
-    """Entries of a fragment, in order: Definition, or ("source", path, line)."""
+def parse_fragment(text: str, relpath: str, problems: list | None = None) -> list:
+    """Entries of a fragment, in order: Definition, or ("source", path, line).
+
+    A bad line raises EnvError, or, given a `problems` list, is appended to it and skipped, so
+    one run can report every bad line of every fragment."""
     if text.startswith("\ufeff"):
         text = text[1:]
     entries = []
     for number, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r").strip()
-        if not line or line.startswith("#"):
+        try:
+            entry = _parse_line(line.rstrip("\r").strip(), relpath, number)
+        except EnvError as exc:
+            if problems is None:
+                raise
+            problems.append(exc)
             continue
-        src = _SOURCE.match(line)
-        if src:
-            entries.append(("source", src.group(1), number))
-            continue
-        m = _ASSIGN.match(line)
-        if not m:
-            raise EnvError(f"{relpath}:{number}: cannot parse {line[:60]!r}",
-                           hint="expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment")
-        key, rest = m.group(1), m.group(2)
-        if not _KEY.fullmatch(key):
-            raise EnvError(f"{relpath}:{number}: bad variable name {key!r}",
-                           hint="names are letters, digits and _ and do not start with a digit")
-        parts, raw = parse_value(rest, f"{relpath}:{number}")
-        entries.append(Definition(key, tuple(parts), relpath, number, raw))
+        if entry is not None:
+            entries.append(entry)
     return entries
+
+
+def _parse_line(line: str, relpath: str, number: int):
+    if not line or line.startswith("#"):
+        return None
+    src = _SOURCE.match(line)
+    if src:
+        return ("source", src.group(1), number)
+    m = _ASSIGN.match(line)
+    if not m:
+        raise EnvError(f"{relpath}:{number}: cannot parse {line[:60]!r}",
+                       hint="expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment")
+    key, rest = m.group(1), m.group(2)
+    if not _KEY.fullmatch(key):
+        raise EnvError(f"{relpath}:{number}: bad variable name {key!r}",
+                       hint="names are letters, digits and _ and do not start with a digit")
+    parts, raw = parse_value(rest, f"{relpath}:{number}")
+    return Definition(key, tuple(parts), relpath, number, raw)
 
 
 def parse_value(text: str, where: str) -> tuple[list, str]:
