@@ -43,6 +43,8 @@ def load_compose_model(c, runner, profile, file, env_file, config):
         if not files[0].is_file():
             raise UsageError(f"--file {file}: no such compose file")
         env_files = [Path(env_file).resolve()] if env_file else []
+        if env_files and not env_files[0].is_file():
+            raise UsageError(f"--env-file {env_file}: no such file", hint="generate one with `inv env.generate`")
         model = load_model(runner, files, env_files, state.PROJECT_PREFIX + "export")
         return model, profile or files[0].stem, ""
     from tasks.composemodel import profile_model

@@ -105,6 +105,10 @@ def test_bad_input_is_a_clear_error(tmp_path):
     for version in ("abc", "1.10", "9.99"):
         res = inv("k8s.validate", str(tmp_path), "--kubernetes-version", version, state_dir=tmp_path)
         assert res.returncode == 2 and "1.25 .. 1.37" in res.stderr
+    compose_file = tmp_path / "one.yml"
+    compose_file.write_text("services:\n  a:\n    image: x\n")
+    res = inv("k8s.export", "--file", str(compose_file), "--env-file", str(tmp_path / "nope.env"), state_dir=tmp_path)
+    assert res.returncode == 2 and "--env-file" in res.stderr and "nope.env: no such file" in res.stderr
     res = inv("k8s.validate", str(tmp_path / "missing"), state_dir=tmp_path)
     assert res.returncode == 2 and "not a directory" in res.stderr
     broken = tmp_path / "broken"
