@@ -43,7 +43,7 @@ def task(*args, **kwargs):
             except KeyboardInterrupt:
                 print("\ninterrupted", file=sys.stderr)
                 raise invoke.Exit(code=EXIT_INTERRUPTED) from None
-            except OSError as exc:  # a path the user gave that cannot be read or written
+            except OSError as exc:  # e.g. a path the user gave that cannot be read or written
                 raise invoke.Exit(ui.mask(os_error_message(exc)), code=1) from None
 
         return invoke.task(**kwargs)(guarded)
@@ -54,12 +54,11 @@ def task(*args, **kwargs):
 
 
 def os_error_message(exc: OSError) -> str:
-    where = exc.filename if exc.filename is not None else ""
-    if exc.filename2 is not None:
-        where = f"{where} -> {exc.filename2}"
     reason = exc.strerror or str(exc)
-    text = f"error: {where}: {reason}" if where else f"error: {reason}"
-    return text + "\n  hint: check that the path exists and that you may write there"
+    if exc.filename is None:
+        return f"error: {reason}"
+    where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
+    return f"error: {where}: {reason}\n  hint: check that the path exists and that you may write there"
 
 
 def setting(c, name: str):
