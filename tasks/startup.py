@@ -29,11 +29,13 @@ def scheduler_for(model: dict, expected: list[str]) -> StartScheduler:
     return StartScheduler(deps=deps, has_healthcheck=has_hc, one_shots=one_shots)
 
 
-def _print(service: str, status: str, elapsed: float) -> None:
+def _print(service: str, status: str, elapsed: float, started_at: float | None = None) -> None:
+    """One progress line; a ready or failed service also shows how long it took since its start."""
     if status == "running":
         return  # "starting" was printed when Symphony started it; the next line is its health
     kind = "ok" if status in ("healthy", "completed") else "fail" if status == "failed" else "info"
-    ui.say(f"  {ui.paint(f'{service:<24}', kind)} {status:<10} {elapsed:5.1f}s")
+    took = f"  ({elapsed - started_at:.1f}s after its start)" if started_at is not None and status != "starting" else ""
+    ui.say(f"  {ui.paint(f'{service:<24}', kind)} {status:<10} {elapsed:5.1f}s{took}")
 
 
 def start_in_order(runner, project: str, sched: StartScheduler, timeout: float, began: float,
@@ -54,6 +56,7 @@ def start_in_order(runner, project: str, sched: StartScheduler, timeout: float, 
 
 def _loop(runner, sched, timeout, began, snapshot, events, clock) -> WaitOutcome:
     ids: dict[str, str] = {}
+    started_at: dict[str, float] = {}  # when Symphony started each service, for its progress line
     starting = []  # `docker start` calls in flight: the loop keeps reading events meanwhile
 
     def reconcile():
@@ -61,7 +64,7 @@ def _loop(runner, sched, timeout, began, snapshot, events, clock) -> WaitOutcome
             ids.setdefault(s.service, s.name)
             changed = sched.observe_state(s.service, s.state, s.health, s.exit_code)
             if changed:
-                _print(s.service, changed, clock() - began)
+                _print(s.service, changed, clock() - began, started_at.get(s.service))
 
     reconcile()
     idle_since = clock()
@@ -70,7 +73,8 @@ def _loop(runner, sched, timeout, began, snapshot, events, clock) -> WaitOutcome
         if startable:
             sched.mark_started(startable)
             for n in startable:
-                _print(n, "starting", clock() - began)
+                started_at[n] = clock() - began
+                _print(n, "starting", started_at[n])
                 starting.append((n, runner.start(["docker", "start", ids[n]], quiet=True, capture=True)))
         for n, call in list(starting):
             if call.done():
@@ -102,4 +106,4 @@ def _loop(runner, sched, timeout, began, snapshot, events, clock) -> WaitOutcome
         code = attrs.get("exitCode")
         changed = sched.observe(service, event.get("Action", ""), int(code) if code not in (None, "") else None)
         if changed:
-            _print(service, changed, clock() - began)
+            _print(service, changed, clock() - began, started_at.get(service))
