@@ -172,6 +172,9 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
     if log_driver and not observability:
         raise UsageError("--log-driver loki needs --observability (Loki must run to receive the logs)")
     profile = _active(c, profile)
+    declared = _declared_services(profile) if service else []
+    if declared:
+        _check_services(service, declared, profile)  # before anything is fetched or written
     project = state.project_name(profile)
     runner = _runner(c, context, dry_run)
     if log_driver:

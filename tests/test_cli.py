@@ -99,3 +99,12 @@ def test_a_bad_timeout_in_the_invoke_config_names_the_setting(tmp_path):
         assert res.returncode == 2, res.stderr
         assert "Traceback" not in res.stderr
         assert f"symphony.{key.lower()}" in res.stderr and f"INVOKE_SYMPHONY_{key}" in res.stderr
+
+
+def test_an_unknown_service_is_refused_before_anything_is_written(tmp_path):
+    from tests.invoke_helpers import inv
+
+    res = inv("start", "--offline", "-s", "no-such-service", state_dir=tmp_path)
+    assert res.returncode == 2 and "no service 'no-such-service' in profile 'demo'" in res.stderr, res.stderr
+    assert "api-gateway" in res.stderr  # the hint lists the profile's services
+    assert list(tmp_path.iterdir()) == []  # no env written, no profile recorded
