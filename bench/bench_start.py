@@ -51,11 +51,13 @@ def timed_compose(env_file):
     return time.perf_counter() - t
 
 
+EVENTS = ["docker", "events", "--format", "{{json .}}", "--filter", "type=container", "--filter", "event=start",
+          "--filter", "event=health_status", "--filter", "event=die", "--filter", f"label=com.docker.compose.project={PROJECT}"]
+
+
 def timed_inv(state_dir, delay):
     env = dict(os.environ, SYMPHONY_STATE_DIR=str(state_dir), SYMPHONY_PROJECT_PREFIX=PREFIX, NO_COLOR="1")
-    events = subprocess.Popen(["docker", "events", "--format", "{{json .}}", "--filter", "type=container",
-                               "--filter", "event=start", "--filter", "event=health_status", "--filter", "event=die",
-                               "--filter", f"label=com.docker.compose.project={PROJECT}"], stdout=subprocess.PIPE, text=True)
+    events = subprocess.Popen(EVENTS, stdout=subprocess.PIPE, text=True)
     time.sleep(0.3)
     t = time.perf_counter()
     sh(sys.executable, "-m", "invoke", "start", "--offline", "--set", f"DEMO_STARTUP_DELAY={delay}", cwd=ROOT, env=env)
@@ -71,9 +73,7 @@ def watch_events():
     import queue
     import threading
 
-    proc = subprocess.Popen(["docker", "events", "--format", "{{json .}}", "--filter", "type=container",
-                             "--filter", "event=start", "--filter", "event=health_status", "--filter", "event=die",
-                             "--filter", f"label=com.docker.compose.project={PROJECT}"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(EVENTS, stdout=subprocess.PIPE, text=True)
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(json.loads(x)) for x in proc.stdout if x.strip()], daemon=True).start()
     return proc, lines

@@ -9,8 +9,12 @@ from tasks.stackview import PROJECT_LABEL, ContainerState, parse_inspect
 MANAGED_LABEL = "com.sentiric.managed-by=symphony"
 
 
+def project_container_ids(runner, project: str) -> list[str]:
+    return runner.query(["docker", "ps", "-aq", "--no-trunc", "--filter", f"label={PROJECT_LABEL}={project}"]).stdout.split()
+
+
 def project_states(runner, project: str) -> list[ContainerState]:
-    ids = runner.query(["docker", "ps", "-aq", "--no-trunc", "--filter", f"label={PROJECT_LABEL}={project}"]).stdout.split()
+    ids = project_container_ids(runner, project)
     if not ids:
         return []
     res = runner.query(["docker", "inspect", *ids], check=False)

@@ -430,7 +430,7 @@ def _declared_services(profile):
 })
 def logs(c, profile=None, service=None, follow=False, tail=None, since=None, context=None):
     """Show (or follow) the logs of the profile's services."""
-    from tasks.engine import project_states
+    from tasks.engine import project_container_ids
 
     if tail is not None and not str(tail).isdigit():
         raise UsageError(f"--tail {tail!r} is not a number of lines")
@@ -439,7 +439,7 @@ def logs(c, profile=None, service=None, follow=False, tail=None, since=None, con
     profile = _active(c, profile)
     services = _check_services(service, _declared_services(profile), profile)
     runner = _runner(c, context, False)
-    if not project_states(runner, state.project_name(profile)):
+    if not project_container_ids(runner, state.project_name(profile)):
         raise SymphonyError(f"profile {profile} has no containers, so there are no logs",
                             hint=f"start it with `inv start --profile {profile}`")
     args = ["logs", "--no-color"] + (["--follow"] if follow else [])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import uuid
 
@@ -10,6 +11,13 @@ from tests.invoke_helpers import inv
 
 def unique_prefix(tag: str) -> str:
     return f"symtest-{tag}-{uuid.uuid4().hex[:6]}-"
+
+
+def free_port() -> int:
+    """A host port nothing listens on right now (for services published on 127.0.0.1)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def docker(*args, check=True) -> subprocess.CompletedProcess:

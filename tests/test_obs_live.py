@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -12,16 +11,10 @@ import pytest
 
 from tasks.observe.dashboard import build_overview, prometheus_queries, runnable
 from tests.invoke_helpers import ROOT
-from tests.stack_helpers import Stack, docker, remove_project
+from tests.stack_helpers import Stack, docker, free_port, remove_project
 
 pytestmark = pytest.mark.docker
 DEMO_SERVICES = {"datastore", "broker", "user-service", "agent-service", "api-gateway"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def api(port, path, **params):

@@ -4,7 +4,6 @@ up together, the real Prometheus plus stand-ins for the backends that cannot be 
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 
 import pytest
@@ -12,16 +11,10 @@ from dotenv import dotenv_values
 
 from tasks.observe.override import OTLP_ENDPOINT
 from tests.invoke_helpers import ROOT
-from tests.stack_helpers import Stack, docker, project_containers, remove_project
+from tests.stack_helpers import Stack, docker, free_port, project_containers, remove_project
 from tests.standins import build_obs_standins
 
 pytestmark = pytest.mark.docker
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def health(container: dict) -> str:
