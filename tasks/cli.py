@@ -11,7 +11,23 @@ import sys
 import invoke
 
 from tasks import ui
-from tasks.errors import EXIT_INTERRUPTED, SymphonyError
+from tasks.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, SymphonyError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (children are stopped on the way out) but reported as such."""
+
+
+def _terminate_like_interrupt() -> None:
+    import signal
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (a test harness): leave the default
+        pass
 
 # Defaults for the `symphony` section of Invoke's config; override in invoke.yaml,
 # ~/.invoke.yaml or the environment (e.g. INVOKE_SYMPHONY_DEFAULT_PROFILE=core).
@@ -31,6 +47,7 @@ def task(*args, **kwargs):
     def decorate(body):
         @functools.wraps(body)
         def guarded(c, *a, **kw):
+            _terminate_like_interrupt()
             try:
                 return body(c, *a, **kw)
             except SymphonyError as exc:
@@ -40,6 +57,9 @@ def task(*args, **kwargs):
 
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 raise invoke.Exit(code=0) from None
+            except Terminated:
+                print("\nterminated (SIGTERM); stopped what was running", file=sys.stderr)
+                raise invoke.Exit(code=EXIT_TERMINATED) from None
             except KeyboardInterrupt:
                 print("\ninterrupted", file=sys.stderr)
                 raise invoke.Exit(code=EXIT_INTERRUPTED) from None

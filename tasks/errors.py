@@ -1,12 +1,13 @@
 """Exceptions that carry Symphony's exit-code contract.
 
 0 ok · the child's own code passed through · 2 usage or configuration error ·
-127 a required tool missing or unreachable · 130 interrupted.
+127 a required tool missing or unreachable · 130 interrupted · 143 terminated (SIGTERM).
 """
 
 EXIT_USAGE = 2
 EXIT_TOOL_MISSING = 127
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
 
 
 class SymphonyError(Exception):

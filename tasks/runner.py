@@ -55,7 +55,7 @@ class Runner:
 
     # -- basics -----------------------------------------------------------------
     def which(self, tool: str) -> str:
-        path = shutil.which(tool)
+        path = find_tool(tool)
         if not path:
             raise ToolMissing(f"`{tool}` is not installed or not on PATH", hint=INSTALL_HINTS.get(tool, ""))
         return path
@@ -118,6 +118,7 @@ class Runner:
         import sh  # imported here: keeps `inv --list` fast
 
         kwargs = dict(
+            _preexec_fn=die_with_parent,
             _env=self.child_env(argv[0], env),
             _ok_code=_ALL_CODES,
             _return_cmd=True,
@@ -138,7 +139,7 @@ class Runner:
             proc = sh.Command(path)(*argv[1:], **kwargs)
         except OSError as exc:  # e.g. not executable
             raise ToolMissing(f"cannot run `{argv[0]}`: {exc}", hint=INSTALL_HINTS.get(argv[0], "")) from None
-        return Running(argv, shown, proc, capture)
+        return Running(argv, shown, proc, capture, self._engine_env(argv))
 
     def stream(self, argv: list[str], on_line, env: dict[str, str] | None = None) -> "Running":
         """A long-running read-only command (e.g. `docker events`); each stdout line goes to
@@ -148,10 +149,16 @@ class Runner:
 
         proc = sh.Command(path)(
             *argv[1:], _env=self.child_env(argv[0], env), _ok_code=_ALL_CODES, _return_cmd=True, _bg=True,
+            _preexec_fn=die_with_parent,
             _bg_exc=False, _tty_out=False, _decode_errors="replace",
             _out=lambda line: on_line(line.rstrip("\n")), _err=lambda line: None,
         )
-        return Running(list(argv), self.display(argv), proc, False)
+        return Running(list(argv), self.display(argv), proc, False, self._engine_env(argv))
+
+    def _engine_env(self, argv: list[str]) -> dict | None:
+        if argv and argv[0] in ("docker", "docker-compose"):
+            return self.child_env("docker")
+        return None
 
     def query(self, argv: list[str], **kw) -> Result:
         """A read-only command whose output is parsed."""
@@ -170,18 +177,25 @@ class Runner:
         self.which("docker")
         res = self.query(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
         if res.code != 0 or not res.stdout.strip():
+            raise_if_engine_unusable(res.stderr, None)
             reason = (res.stderr.strip().splitlines() or ["no answer"])[-1]
             raise ToolMissing(f"the Docker daemon is not reachable: {reason}", hint=DAEMON_HINT)
         return res.stdout.strip()
 
+    def engine_id(self) -> str:
+        """The engine's own ID (the same engine reached through a context or DOCKER_HOST gives the
+        same ID), for the lock that serialises Symphony commands per engine."""
+        res = self.query(["docker", "info", "--format", "{{.ID}}"])
+        return res.stdout.strip() or "unknown"
+
     @cached_property
     def compose_base(self) -> list[str]:
         """`docker compose` (the plugin) or a v2+ `docker-compose`; v1 is refused."""
-        if shutil.which("docker"):
+        if find_tool("docker"):
             res = self.query(["docker", "compose", "version", "--short"], check=False)
             if res.code == 0 and _major(res.stdout) >= 2:
                 return ["docker", "compose"]
-        if not shutil.which("docker-compose"):
+        if not find_tool("docker-compose"):
             raise ToolMissing("Docker Compose v2 is not installed", hint=INSTALL_HINTS["docker-compose"])
         res = self.query(["docker-compose", "version", "--short"], check=False)
         major = _major(res.stdout)
@@ -226,6 +240,7 @@ class Running:
     shown: str
     proc: object
     capture: bool
+    engine_env: dict | None = None  # set for docker/compose commands: how to probe the engine on failure
 
     def wait(self, check: bool = True) -> Result:
         if self.proc is None:
@@ -239,6 +254,8 @@ class Running:
         code = 128 - code if code < 0 else code  # killed by signal N -> 128+N, like a shell
         out = self.proc.stdout.decode("utf-8", "replace") if self.capture else ""
         err = self.proc.stderr.decode("utf-8", "replace") if self.capture else ""
+        if code != 0 and self.engine_env is not None:
+            raise_if_engine_unusable(err if self.capture else None, self.engine_env)
         if check and code != 0:
             detail = ui.mask(err.strip().splitlines()[-1]) if err.strip() else ""
             raise CommandFailed(self.shown, code, detail)
@@ -250,6 +267,61 @@ class Running:
     def stop(self) -> None:
         if self.proc is not None:
             _stop(self.proc)
+
+
+def find_tool(tool: str) -> str | None:
+    """`tool` on PATH, else beside the running Python: `venv/bin/inv` run without activating the
+    venv still finds the `docker-compose` that requirements.txt installed into that venv."""
+    path = shutil.which(tool)
+    if path:
+        return path
+    beside = os.path.join(os.path.dirname(sys.executable), tool)
+    return beside if os.access(beside, os.X_OK) and not os.path.isdir(beside) else None
+
+
+# What the docker CLI says when there is no engine to talk to (socket gone, daemon stopped, TCP
+# refused), and when the context named does not exist.
+_ENGINE_GONE = re.compile(r"Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|"
+                          r"docker\.sock: connect: (no such file|connection refused)")
+_NO_CONTEXT = re.compile(r'context "([^"]*)": context not found|context "([^"]*)" does not exist')
+
+
+def raise_if_engine_unusable(stderr: str | None, probe_env: dict | None) -> None:
+    """Turn a failed docker/compose command into the documented error when the cause is the
+    engine itself: unreachable (exit 127 with how to start it) or an unknown context (exit 2).
+    Without captured stderr the engine is probed once (only on this failure path)."""
+    if stderr is None and probe_env is not None:
+        import subprocess
+
+        try:
+            probe = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], env=probe_env,
+                                   capture_output=True, text=True, timeout=15)
+        except (OSError, subprocess.TimeoutExpired):
+            return
+        if probe.returncode == 0:
+            return
+        stderr = probe.stderr
+    if not stderr:
+        return
+    ctx = _NO_CONTEXT.search(stderr)
+    if ctx:
+        name = ctx.group(1) or ctx.group(2)
+        raise UsageError(f"there is no Docker context {name!r}", hint="list them with `docker context ls`")
+    if _ENGINE_GONE.search(stderr):
+        reason = next((line for line in stderr.strip().splitlines() if _ENGINE_GONE.search(line)), "")
+        raise ToolMissing(f"the Docker daemon is not reachable: {reason.strip()}", hint=DAEMON_HINT)
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: have the kernel send SIGTERM when Symphony dies, even by
+    `kill -9`, so no `docker events` or `compose` process is left behind."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: nothing to arrange
 
 
 def _major(version_text: str) -> int:

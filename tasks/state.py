@@ -85,23 +85,10 @@ def read_active_profile(
 
 
 def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
-    """Write via a temp file in the same directory and rename, so readers never see half a file."""
-    import tempfile  # here, not at module level: keeps `inv --list` fast
+    """Atomic write through the one safe writer (kept for the callers that predate it)."""
+    from tasks.files import write_file
 
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_file(path, data, mode=mode)
 
 
 def write_active_profile(profile: str, state_file: Path = STATE_FILE, compose_dir: Path = COMPOSE_DIR) -> None:
@@ -133,7 +120,9 @@ def stack_lock(
     A second caller waits (telling `on_wait` who holds the lock) and gives up with
     LockTimeout after `timeout` seconds. The kernel releases the lock when a holder dies.
     """
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    from tasks.files import open_lock_file
+
+    fd = open_lock_file(Path(lock_file))
     try:
         deadline = time.monotonic() + timeout
         told = False

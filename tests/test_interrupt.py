@@ -56,3 +56,40 @@ def test_child_exit_code_passes_through_inv(tmp_path):
 def _children(pid):
     res = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
     return res.stdout.split()
+
+
+def _wait_for_child(proc):
+    deadline = time.time() + 20
+    while time.time() < deadline and not _children(proc.pid):
+        time.sleep(0.1)
+    assert _children(proc.pid), "the child never started"
+    return _children(proc.pid)
+
+
+def test_sigterm_exits_143_says_so_and_stops_the_child(tmp_path):
+    proc = _inv(tmp_path, "wait")
+    children = _wait_for_child(proc)
+    os.kill(proc.pid, signal.SIGTERM)  # only Symphony: what `kill`, systemd or a CI timeout sends
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err  # 128 + 15, as a shell reports a SIGTERM death
+    assert "terminated" in err and "Traceback" not in out + err
+    assert not any(_alive(int(pid)) for pid in children)
+
+
+def test_kill_9_leaves_no_child_behind(tmp_path):
+    proc = _inv(tmp_path, "wait")
+    children = [int(pid) for pid in _wait_for_child(proc)]
+    os.kill(proc.pid, signal.SIGKILL)  # no handler can run: the kernel must end the child
+    proc.communicate(timeout=30)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(pid) for pid in children):
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in children), "the child outlived a kill -9 of inv"
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"  # a zombie has ended; only its parent has not reaped it
+    except FileNotFoundError:
+        return False
