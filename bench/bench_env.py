@@ -35,7 +35,7 @@ def main():
     if not MAKE_CONFIG.exists():
         sys.exit(f"bench_env: {MAKE_CONFIG} not found: the old tool's figures were measured on configs it "
                  "builds, so this benchmark needs that checkout beside this one")
-    from tasks.envcompiler import compile_env, render_env_file
+    from symphony.core.envcompiler import compile_env, render_env_file
 
     inv = [sys.executable, "-m", "invoke"]
     baseline = median_time(lambda: subprocess.run([*inv, "--version"], check=True, capture_output=True), runs)

@@ -34,13 +34,13 @@ def synthetic(n: int) -> dict:
 
 
 def export_and_validate(model: dict) -> int:
-    from tasks.kube.checks import check_manifests
-    from tasks.kube.convert import convert
-    from tasks.kube.emit import dump_all
+    from symphony.core.kube.checks import check_manifests
+    from symphony.core.kube.convert import convert
+    from symphony.core.kube.emit import dump_all
 
     result = convert(model, profile="bench", namespace="bench")
     dump_all(result.manifests)
-    from tasks.kube.schema import schema_errors
+    from symphony.core.kube.schema import schema_errors
 
     for obj in result.manifests:
         assert not schema_errors(obj, "1.31")

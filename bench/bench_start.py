@@ -35,7 +35,7 @@ def sh(*argv, **kw):
 
 
 def compose_base():
-    from tasks.runner import Runner
+    from symphony.infra.runner import Runner
 
     return Runner(echo=False).compose_base
 

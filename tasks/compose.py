@@ -1,14 +1,15 @@
 """`compose.*`: lint the profiles' compose files; render the platform files from the catalog."""
 from __future__ import annotations
 
-from tasks import state, ui
-from tasks.cli import task
-from tasks.errors import SymphonyError, UsageError
+from symphony.infra import console as ui
+from symphony.infra import state
+from symphony.cli import task
+from symphony.errors import SymphonyError, UsageError
 
 
 def check_profile(profile: str, env: dict[str, str]) -> tuple[int, int]:
     """Print the findings for one profile; (errors, warnings)."""
-    from tasks.composecheck import check_compose
+    from symphony.core.composelint import check_compose
 
     path = state.compose_file(profile)
     try:
@@ -61,8 +62,8 @@ def check(c, profile=None, all=False, config=None, set=None):
 @task(help={"check": "do not write; fail if a committed file differs from the catalog"})
 def render(c, check=False):
     """Rewrite compose/{core,gateway,prod,dev}.yml from the platform catalog."""
-    from tasks import composegen
-    from tasks.generated import sync_generated
+    from symphony.core import composegen
+    from symphony.app.generated import sync_generated
 
     outputs = {state.compose_file(p): composegen.render_text(p) for p in composegen.rendered_profiles()}
     sync_generated(outputs, check=check, source="tasks/catalog.py", fix="inv compose.render")

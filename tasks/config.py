@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks import ui
-from tasks.cli import setting, task
-from tasks.errors import SymphonyError, UsageError
+from symphony.infra import console as ui
+from symphony.cli import setting, task
+from symphony.errors import SymphonyError, UsageError
 
 # git must never stop to ask for a password or host key in a script.
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o ConnectTimeout=10"}
@@ -17,7 +17,7 @@ class ConfigBlocked(SymphonyError):
 
 
 def repo_path(c, path: str | None) -> Path:
-    from tasks.configsource import SIBLING
+    from symphony.app.configsource import SIBLING
 
     return Path(path or setting(c, "config_path") or SIBLING).expanduser().resolve()
 
@@ -133,7 +133,7 @@ def _unreachable(strict: bool, what: str, repo: Path | None):
 })
 def sync(c, url=None, ref=None, offline=False, strict=False, path=None, dry_run=False):
     """Clone the config repo, or fetch and fast-forward it (never loses local work)."""
-    from tasks.runner import parse_context
+    from symphony.infra.runner import parse_context
 
     runner = parse_context(c, None, dry_run)
     runner.which("git")
@@ -143,8 +143,8 @@ def sync(c, url=None, ref=None, offline=False, strict=False, path=None, dry_run=
 @task(help={"path": PATH_HELP})
 def status(c, path=None):
     """Config repo: path, remote, branch/ref, commit, dirty files, ahead/behind."""
-    from tasks.configsource import resolve_config_source
-    from tasks.runner import Runner
+    from symphony.app.configsource import resolve_config_source
+    from symphony.infra.runner import Runner
 
     runner = Runner(echo=False)
     repo = repo_path(c, path)
@@ -177,8 +177,8 @@ def init(c, path, dry_run=False):
     """Scaffold a new config repo from the embedded default (git init + first commit)."""
     import shutil
 
-    from tasks.runner import parse_context
-    from tasks.state import ENV_DIR
+    from symphony.infra.runner import parse_context
+    from symphony.infra.state import ENV_DIR
 
     runner = parse_context(c, None, dry_run)
     target = Path(path).expanduser().resolve()

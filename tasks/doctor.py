@@ -6,9 +6,10 @@ import shutil
 import socket
 from dataclasses import asdict, dataclass
 
-from tasks import state, ui
-from tasks.cli import setting, task
-from tasks.errors import SymphonyError
+from symphony.infra import console as ui
+from symphony.infra import state
+from symphony.cli import setting, task
+from symphony.errors import SymphonyError
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _check_git() -> Check:
 
 
 def _check_config(c) -> Check:
-    from tasks.configsource import resolve_config_source
+    from symphony.app.configsource import resolve_config_source
 
     try:
         source = resolve_config_source(configured=setting(c, "config_path"))
@@ -81,7 +82,7 @@ def _check_profile(c) -> tuple[Check, str | None]:
 
 
 def _check_ports(runner, profile: str) -> list[Check]:
-    from tasks.composemodel import load_model, published_ports
+    from symphony.app.composemodel import load_model, published_ports
 
     env_files = [state.ENV_OUTPUT] if state.ENV_OUTPUT.exists() else []
     try:
@@ -138,7 +139,7 @@ def run_checks(c, runner) -> list[Check]:
 @task(help={"json": "print the checks as JSON for scripts", "context": "Docker context to check (default: current)"})
 def doctor(c, json=False, context=None):
     """Preflight: Docker engine, Compose, git, config repo, profile, ports, disk."""
-    from tasks.runner import parse_context
+    from symphony.infra.runner import parse_context
 
     runner = parse_context(c, context, dry_run=False)
     checks = run_checks(c, runner)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tasks import state, ui
-from tasks.cli import setting, task
-from tasks.errors import UsageError
+from symphony.infra import console as ui
+from symphony.infra import state
+from symphony.cli import setting, task
+from symphony.errors import UsageError
 
 PROFILE_HELP = "profile to compile (default: the active profile in .profile.state)"
 CONFIG_HELP = "config repo path (default: $SENTIRIC_CONFIG_PATH, symphony.config_path, ../sentiric-config, embedded env/)"
@@ -30,7 +31,7 @@ def resolve_profile(c, profile: str | None) -> str:
 
 def source_commit(path: Path) -> str | None:
     """`<short sha>[-dirty]` when the config source is inside a git work tree."""
-    from tasks.runner import Runner
+    from symphony.infra.runner import Runner
 
     runner = Runner(echo=False)
     try:
@@ -45,9 +46,9 @@ def source_commit(path: Path) -> str | None:
 
 def compile_profile(c, profile=None, config=None, sets=(), allow_undefined=False):
     """(compiled env, config source) for a task; registers secret values for masking."""
-    from tasks.configsource import resolve_config_source
-    from tasks.envcompiler import compile_env
-    from tasks.secrets import secret_values
+    from symphony.app.configsource import resolve_config_source
+    from symphony.core.envcompiler import compile_env
+    from symphony.core.secrets import secret_values
 
     profile = resolve_profile(c, profile)
     source = resolve_config_source(config, setting(c, "config_path"))
@@ -61,7 +62,7 @@ def generate_env_file(c, profile=None, *, config=None, output=None, sets=(), qui
 
     This is what `inv start` calls. The previous file stays untouched on any error.
     """
-    from tasks.envcompiler import render_env_file
+    from symphony.core.envcompiler import render_env_file
 
     compiled, source = compile_profile(c, profile, config, sets, allow_undefined)
     text = render_env_file(compiled, source_label=source.describe(), commit=source_commit(source.path))
@@ -97,8 +98,8 @@ def generate(c, profile=None, config=None, output=None, set=None, allow_undefine
                               "reveal": "print secret values instead of masking them"})
 def show(c, profile=None, config=None, set=None, reveal=False):
     """Print the compiled env (secrets masked unless --reveal)."""
-    from tasks.envcompiler.writer import quote_value
-    from tasks.secrets import is_secret
+    from symphony.core.envcompiler.writer import quote_value
+    from symphony.core.secrets import is_secret
 
     compiled, source = compile_profile(c, profile, config, set)
     ui.say(f"# profile {compiled.profile} from {source.describe()}")
@@ -118,7 +119,7 @@ def diff(c, profile=None, config=None, set=None, output=None):
     """Show what regenerating .env.generated would change (masked)."""
     from dotenv import dotenv_values
 
-    from tasks.secrets import is_secret
+    from symphony.core.secrets import is_secret
 
     compiled, _ = compile_profile(c, profile, config, set)
     path = Path(output) if output else state.ENV_OUTPUT
@@ -146,7 +147,7 @@ def diff(c, profile=None, config=None, set=None, output=None):
 @task(help={"key": "variable to explain", "profile": PROFILE_HELP, "config": CONFIG_HELP})
 def explain(c, key, profile=None, config=None):
     """Where KEY is defined, what it references, what overrode what."""
-    from tasks.secrets import is_secret
+    from symphony.core.secrets import is_secret
 
     compiled, source = compile_profile(c, profile, config)
     defs = compiled.history.get(key)
@@ -172,9 +173,9 @@ def explain(c, key, profile=None, config=None):
             "strict": "fail on warnings too"})
 def check(c, profile=None, config=None, all=False, strict=False):
     """Lint the config without writing: cycles, undefined refs, placeholders, stray secrets."""
-    from tasks.configsource import resolve_config_source
-    from tasks.envcompiler.lint import Finding, lint
-    from tasks.errors import SymphonyError
+    from symphony.app.configsource import resolve_config_source
+    from symphony.core.envcompiler.lint import Finding, lint
+    from symphony.errors import SymphonyError
 
     source = resolve_config_source(config, setting(c, "config_path"))
     profiles = sorted(p.stem for p in (source.path / "environments" / "profiles").glob("*.env")) if all else [resolve_profile(c, profile)]

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tasks import state, ui
-from tasks.cli import task
-from tasks.errors import SymphonyError, UsageError
+from symphony.infra import console as ui
+from symphony.infra import state
+from symphony.cli import task
+from symphony.errors import SymphonyError, UsageError
 
 FORMATS = ("manifests", "kustomize", "helm")
 MARKER = ".symphony-export"
@@ -36,7 +37,7 @@ def _read_bind_files(model: dict, config_root: str) -> tuple[dict[str, dict[str,
 
 def load_compose_model(c, runner, profile, file, env_file, config):
     """(model, profile name, config root) from --profile (env compiled to a temp file) or --file."""
-    from tasks.composemodel import load_model
+    from symphony.app.composemodel import load_model
 
     if file:
         files = [Path(file).resolve()]
@@ -47,7 +48,7 @@ def load_compose_model(c, runner, profile, file, env_file, config):
             raise UsageError(f"--env-file {env_file}: no such file", hint="generate one with `inv env.generate`")
         model = load_model(runner, files, env_files, state.PROJECT_PREFIX + "export")
         return model, profile or files[0].stem, ""
-    from tasks.composemodel import profile_model
+    from symphony.app.composemodel import profile_model
     from tasks.env import resolve_profile
 
     profile = state.validate_profile(resolve_profile(c, profile))
@@ -86,9 +87,9 @@ def write_export(output: Path, files: dict[str, str]) -> None:
 })
 def export(c, profile=None, file=None, env_file=None, output=None, format="manifests", namespace="sentiric", config=None):
     """Convert a profile's compose model to Kubernetes manifests, kustomize or a Helm chart."""
-    from tasks.kube.layouts import kustomize_tree, render_layout
-    from tasks.kube.names import is_dns_label
-    from tasks.runner import Runner
+    from symphony.core.kube.layouts import kustomize_tree, render_layout
+    from symphony.core.kube.names import is_dns_label
+    from symphony.infra.runner import Runner
 
     if format not in FORMATS:
         raise UsageError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
@@ -122,8 +123,8 @@ def export(c, profile=None, file=None, env_file=None, output=None, format="manif
 
 def _convert_profile(c, runner, profile, file, env_file, config, namespace):
     """(objects, warnings) for one profile or compose file; secret values registered for masking."""
-    from tasks.kube.convert import convert
-    from tasks.secrets import secret_values
+    from symphony.core.kube.convert import convert
+    from symphony.core.secrets import secret_values
 
     model, profile, config_root = load_compose_model(c, runner, profile, file, env_file, config)
     for svc in model.get("services", {}).values():
@@ -137,8 +138,8 @@ def _convert_profile(c, runner, profile, file, env_file, config, namespace):
             "kubernetes_version": f"schema version to validate against (default {DEFAULT_VERSION})"})
 def validate(c, directory, kubernetes_version=DEFAULT_VERSION):
     """Strict schema validation (kubernetes-validate) plus the checks schemas miss."""
-    from tasks.kube.schema import check_version
-    from tasks.kube.validate import validate_directory
+    from symphony.core.kube.schema import check_version
+    from symphony.core.kube.validate import validate_directory
 
     kubernetes_version = check_version(kubernetes_version)
     _kubectl_target(directory)  # the same "not a directory" usage error as apply/diff
@@ -179,7 +180,7 @@ def _kubectl_target(directory: str) -> list[str]:
 
 def _kubectl_setup(c, directory, context, dry_run):
     """(runner for kubectl with --context, the -k/-f target) after checking both are usable."""
-    from tasks.runner import parse_context
+    from symphony.infra.runner import parse_context
 
     runner = parse_context(c, None, dry_run)
     runner.context = context

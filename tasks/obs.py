@@ -1,9 +1,10 @@
 """`obs.*`: Prometheus, Grafana, Loki with a log collector, Tempo or Jaeger, on sentiric-net."""
 from __future__ import annotations
 
-from tasks import state, ui
-from tasks.cli import task
-from tasks.errors import SymphonyError, UsageError
+from symphony.infra import console as ui
+from symphony.infra import state
+from symphony.cli import task
+from symphony.errors import SymphonyError, UsageError
 
 COLLECTORS = ("alloy", "promtail", "none")
 TRACING = ("tempo", "jaeger", "none")
@@ -106,7 +107,7 @@ def write_stack_override(model, log_driver, dry_run=False, loki_port=None):
     """The override `start --observability` adds; the driver pushes to Loki's port on the host."""
     import yaml
 
-    from tasks.observe.override import stack_override
+    from symphony.core.observability.override import stack_override
 
     path = state.STATE_DIR / ".compose.observability.yml"
     if dry_run:
@@ -122,7 +123,7 @@ def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", prof
              standalone=True):
     """Start the stack. `standalone=False` (obs.up's default) refuses when no profile runs here:
     an observability stack with nothing to observe is usually a wrong engine or context."""
-    from tasks.engine import ensure_network, running_projects
+    from symphony.infra.engine import ensure_network, running_projects
 
     selection = profiles_args(collector, tracing)  # bad choices fail before anything else
     env = compose_env(c, profile, config)
@@ -151,7 +152,7 @@ def bring_up(c, runner, *, services=(), collector="alloy", tracing="tempo", prof
 def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config=None, standalone=False, dry_run=False,
        context=None):
     """Start the observability stack on sentiric-net (UIs on 127.0.0.1)."""
-    from tasks.runner import parse_context
+    from symphony.infra.runner import parse_context
 
     runner = parse_context(c, context, dry_run)
     if not runner.dry_run:
@@ -173,8 +174,8 @@ def _print_urls(env):
             "yes": "do not ask for confirmation", "dry_run": DRY_HELP, "context": CONTEXT_HELP})
 def down(c, volumes=False, yes=False, dry_run=False, context=None):
     """Stop the observability stack (its data volumes are kept unless --volumes)."""
-    from tasks.engine import project_volumes
-    from tasks.runner import parse_context
+    from symphony.infra.engine import project_volumes
+    from symphony.infra.runner import parse_context
     from tasks.stack import _confirm
 
     runner = parse_context(c, context, dry_run)
@@ -192,9 +193,9 @@ def status(c, json=False, context=None):
     """Backends ready or not, Prometheus targets up/down per service, the URLs."""
     import json as jsonlib
 
-    from tasks.engine import project_states
-    from tasks.observe.targets import summarize_targets
-    from tasks.runner import parse_context
+    from symphony.infra.engine import project_states
+    from symphony.core.observability.targets import summarize_targets
+    from symphony.infra.runner import parse_context
 
     runner = parse_context(c, context, False)
     runner.ensure_daemon()
@@ -228,9 +229,9 @@ def render(c, check=False):
     """Write the Overview dashboard and the Grafana datasources from their builders."""
     import yaml
 
-    from tasks.observe.dashboard import build_overview, render_json
-    from tasks.generated import sync_generated
-    from tasks.observe.datasources import build_datasources
+    from symphony.core.observability.dashboard import build_overview, render_json
+    from symphony.app.generated import sync_generated
+    from symphony.core.observability.datasources import build_datasources
 
     outputs = {
         state.OBSERVABILITY_DIR / "grafana/dashboards/overview.json": render_json(build_overview()),
@@ -245,10 +246,10 @@ def render(c, check=False):
             "config": "config repo path (default: the usual config source)"})
 def plan(c, profile=None, config=None):
     """What Prometheus will scrape for a profile's services (port, path, why), without running it."""
-    from tasks.composemodel import profile_model
+    from symphony.app.composemodel import profile_model
     from tasks.env import resolve_profile
-    from tasks.observe.scrape import scrape_plan, several_targets
-    from tasks.runner import parse_context
+    from symphony.core.observability.scrape import scrape_plan, several_targets
+    from symphony.infra.runner import parse_context
 
     model, _ = profile_model(c, parse_context(c, None, False), resolve_profile(c, profile), config=config)
     entries = scrape_plan(model)

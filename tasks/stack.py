@@ -6,9 +6,10 @@ import os
 import re
 from pathlib import Path
 
-from tasks import state, ui
-from tasks.cli import setting, task
-from tasks.errors import SymphonyError, UsageError
+from symphony.infra import console as ui
+from symphony.infra import state
+from symphony.cli import setting, task
+from symphony.errors import SymphonyError, UsageError
 
 PROFILE_HELP = "profile (default: the one in .profile.state, else symphony.default_profile)"
 SERVICE_HELP = "only this service (repeatable)"
@@ -19,7 +20,7 @@ PULL_POLICIES = ("missing", "always", "never")
 
 
 def _runner(c, context, dry_run):
-    from tasks.runner import parse_context
+    from symphony.infra.runner import parse_context
 
     runner = parse_context(c, context, dry_run)
     if not runner.dry_run:
@@ -84,7 +85,7 @@ def _check_services(requested, known, profile):
 
 
 def _model(runner, profile, files, env_files):
-    from tasks.composemodel import load_model
+    from symphony.app.composemodel import load_model
 
     return load_model(runner, files, env_files, state.project_name(profile))
 
@@ -96,7 +97,7 @@ def _env_files():
 def _sync_config(c, runner, config, offline):
     """Fetch/fast-forward the config checkout in use; never clone implicitly (that is config.sync)."""
     from tasks.config import sync_config
-    from tasks.configsource import resolve_config_source
+    from symphony.app.configsource import resolve_config_source
 
     source = resolve_config_source(config, setting(c, "config_path"))
     if offline or source.embedded or not (source.path / ".git").exists():
@@ -106,13 +107,13 @@ def _sync_config(c, runner, config, offline):
 
 
 def _other_profiles(runner, project):
-    from tasks.engine import running_projects
+    from symphony.infra.engine import running_projects
 
     return {p: n for p, n in running_projects(runner).items() if p != project}
 
 
 def _handle_other_profiles(c, runner, project, replace):
-    from tasks.engine import symphony_projects
+    from symphony.infra.engine import symphony_projects
 
     others = _other_profiles(runner, project)
     if not others:
@@ -160,7 +161,7 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
     import time
 
     from tasks.compose import require_clean
-    from tasks.engine import ensure_network, image_exists
+    from symphony.infra.engine import ensure_network, image_exists
     from tasks.env import generate_env_file
 
     if pull is not None and pull not in PULL_POLICIES:
@@ -183,7 +184,7 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
         require_loki_plugin(runner)
     sets = list(set or ())
     if observability:
-        from tasks.observe.override import OTLP_ENDPOINT
+        from symphony.core.observability.override import OTLP_ENDPOINT
 
         sets = [f"OTEL_EXPORTER_OTLP_ENDPOINT={OTLP_ENDPOINT}", *sets]
     began = time.monotonic()
@@ -253,9 +254,9 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
 
 
 def _start_scheduled(runner, profile, project, model, expected, timeout, began):
-    from tasks.engine import project_states
-    from tasks.healthwait import failure_report
-    from tasks.startup import scheduler_for, start_in_order
+    from symphony.infra.engine import project_states
+    from symphony.app.waiting import failure_report
+    from symphony.app.start_on_events import scheduler_for, start_in_order
 
     sched = scheduler_for(model, expected)
     outcome = start_in_order(runner, project, sched, timeout, began, lambda: project_states(runner, project))
@@ -295,7 +296,7 @@ def _print_started(profile, outcome, model):
 def _dev_build_override(compose_file, dry_run=False):
     import yaml
 
-    from tasks.devbuild import build_override, write_override
+    from symphony.app.devbuild import build_override, write_override
 
     # from the file itself: `compose config` drops service-level x- extensions
     raw = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
@@ -307,7 +308,7 @@ def _dev_build_override(compose_file, dry_run=False):
     if not built:
         return []
     if dry_run:
-        from tasks.devbuild import OVERRIDE_FILE
+        from symphony.app.devbuild import OVERRIDE_FILE
 
         path = state.STATE_DIR / OVERRIDE_FILE
         ui.say(ui.paint(f"+ (write {path}: build contexts for {len(built)} service(s))", "info"))
@@ -331,7 +332,7 @@ def stop(c, profile=None, volumes=False, yes=False, dry_run=False, context=None,
     with _locked(c, runner, f"stop --profile {profile}", lock_timeout):
         args = ["down", "--remove-orphans"]
         if volumes:
-            from tasks.engine import project_volumes
+            from symphony.infra.engine import project_volumes
 
             names = project_volumes(runner, project)
             if names:
@@ -366,8 +367,8 @@ def restart(c, profile=None, service=None, timeout=None, no_wait=False, dry_run=
     """Restart services of the running profile and wait until they are healthy again."""
     import time
 
-    from tasks.engine import project_states
-    from tasks.healthwait import failure_report, wait_ready
+    from symphony.infra.engine import project_states
+    from symphony.app.waiting import failure_report, wait_ready
 
     timeout = seconds_option(c, timeout, "--timeout", "health_timeout")
     profile = _active(c, profile)
@@ -396,8 +397,8 @@ def status(c, profile=None, json=False, context=None):
     import json as jsonlib
     from datetime import datetime, timezone
 
-    from tasks.engine import project_states
-    from tasks.stackview import status_rows, table
+    from symphony.infra.engine import project_states
+    from symphony.core.containers import status_rows, table
 
     profile = _active(c, profile)
     project = state.project_name(profile)
@@ -430,7 +431,7 @@ def _declared_services(profile):
 })
 def logs(c, profile=None, service=None, follow=False, tail=None, since=None, context=None):
     """Show (or follow) the logs of the profile's services."""
-    from tasks.engine import project_container_ids
+    from symphony.infra.engine import project_container_ids
 
     if tail is not None and not str(tail).isdigit():
         raise UsageError(f"--tail {tail!r} is not a number of lines")
@@ -454,7 +455,7 @@ def logs(c, profile=None, service=None, follow=False, tail=None, since=None, con
             "lock_timeout": LOCK_HELP})
 def clean(c, yes=False, dry_run=False, context=None, lock_timeout=None):
     """Remove everything Symphony's projects created (containers, volumes, network, built images)."""
-    from tasks.cleanup import plan_cleanup
+    from symphony.app.cleanup import plan_cleanup
 
     runner = _runner(c, context, dry_run)
     with _locked(c, runner, "clean", lock_timeout):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tasks import catalog
+from symphony.core import catalog
 
 CONTEXT = Path(__file__).resolve().parent / "standin"
 DATA_DELAY, APP_DELAY = 2, 1

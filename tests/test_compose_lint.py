@@ -5,8 +5,10 @@ import textwrap
 
 import pytest
 
-from tasks import catalog, composegen, state
-from tasks.composecheck import check_compose, host_ports, interpolate
+from symphony.core import catalog
+from symphony.core import composegen
+from symphony.infra import state
+from symphony.core.composelint import check_compose, host_ports, interpolate
 from tests.invoke_helpers import inv
 
 

@@ -1,8 +1,8 @@
 """The env compiler core: parsing, final-value resolution, errors with file:line."""
 import pytest
 
-from tasks.envcompiler import compile_env, render_env_file
-from tasks.envcompiler.model import EnvError
+from symphony.core.envcompiler import compile_env, render_env_file
+from symphony.core.envcompiler.model import EnvError
 
 DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}
 
@@ -75,7 +75,7 @@ def test_set_overrides_win_and_dynamic_values(tmp_path):
 
 
 def test_detected_ip_is_an_address():
-    from tasks.envcompiler.dynamic import detect_ip
+    from symphony.core.envcompiler.dynamic import detect_ip
     import ipaddress
 
     ipaddress.ip_address(detect_ip())

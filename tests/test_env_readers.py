@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
-from tasks.envcompiler import compile_env, render_env_file
-from tasks.envcompiler.model import EnvError
-from tasks.envcompiler.writer import quote_value
+from symphony.core.envcompiler import compile_env, render_env_file
+from symphony.core.envcompiler.model import EnvError
+from symphony.core.envcompiler.writer import quote_value
 from tests.readers import read_with_bash, read_with_compose, read_with_dotenv
 
 DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}

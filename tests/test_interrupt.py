@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TASKS = '''
 import os, sys
 sys.path.insert(0, os.environ["SYMPHONY_ROOT"])
-from tasks.cli import task
-from tasks.runner import Runner
+from symphony.cli import task
+from symphony.infra.runner import Runner
 
 @task
 def wait(c):

@@ -10,8 +10,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks import catalog, state
-from tasks.kube.convert import convert
+from symphony.core import catalog
+from symphony.infra import state
+from symphony.core.kube.convert import convert
 from tests.invoke_helpers import ROOT, inv
 
 
@@ -43,7 +44,7 @@ def test_every_profile_exports_and_validates(profile, tmp_path):
 def test_env_of_every_service_lands_once_with_the_compiled_value(tmp_path):
     """Property over the real profiles: each env key a service uses is in exactly one of its
     ConfigMap or Secret, with the value the env compiler produced."""
-    from tasks.envcompiler import compile_env
+    from symphony.core.envcompiler import compile_env
 
     for profile in ("prod", "demo"):
         out = tmp_path / profile
@@ -68,7 +69,7 @@ suffixes = st.sampled_from(["", "_PASSWORD", "_TOKEN", "_KEY", "_KEY_PATH", "_UR
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.tuples(names, suffixes).map("".join), values, max_size=12))
 def test_property_each_key_exactly_once_with_its_value(env):
-    from tasks.secrets import is_secret
+    from symphony.core.secrets import is_secret
 
     escaped = {k: v.replace("$", "$$") for k, v in env.items()}  # as `compose config` prints them
     model = {"services": {"svc": {"image": "x", "environment": escaped}}}

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tasks.k8s import _read_bind_files
-from tasks.kube.convert import convert
-from tasks.kube.emit import dump_all
-from tasks.runner import Runner
+from symphony.core.kube.convert import convert
+from symphony.core.kube.emit import dump_all
+from symphony.infra.runner import Runner
 
 CASES = Path(__file__).parent / "k8s_cases"
 EXPECTED = CASES / "expected"

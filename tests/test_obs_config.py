@@ -14,10 +14,10 @@ import promql_parser
 import pytest
 import yaml
 
-from tasks.observe.dashboard import DASHBOARD_UID, build_overview, prometheus_queries, runnable
-from tasks.observe.datasources import build_datasources
-from tasks.observe.override import COLLECTOR_LABEL, obs_env, stack_override
-from tasks import state
+from symphony.core.observability.dashboard import DASHBOARD_UID, build_overview, prometheus_queries, runnable
+from symphony.core.observability.datasources import build_datasources
+from symphony.core.observability.override import COLLECTOR_LABEL, obs_env, stack_override
+from symphony.infra import state
 from tests.invoke_helpers import ROOT, inv
 
 OBS = ROOT / "observability"
@@ -122,7 +122,7 @@ def compose_config(*extra, password="x"):
     env.pop("GRAFANA_ADMIN_PASSWORD", None)
     if password is not None:
         env["GRAFANA_ADMIN_PASSWORD"] = password
-    from tasks.runner import Runner
+    from symphony.infra.runner import Runner
 
     base = Runner(echo=False).compose_base
     return subprocess.run([*base, "-f", str(OBS / "compose.yml"), "--profile", "*", *extra, "config", "--format", "json"],
@@ -201,7 +201,7 @@ def test_stack_override_takes_explicit_endpoints_and_refuses_unknown_drivers():
 
 @pytest.mark.parametrize("profile", state.known_profiles())
 def test_loki_driver_rendering_of_every_profile_is_valid_compose(profile, tmp_path):
-    from tasks.runner import Runner
+    from symphony.infra.runner import Runner
 
     override = tmp_path / "override.yml"
     model = yaml.safe_load((ROOT / f"compose/{profile}.yml").read_text())

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from tasks.observe.dashboard import build_overview, prometheus_queries, runnable
+from symphony.core.observability.dashboard import build_overview, prometheus_queries, runnable
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import Stack, docker, free_port, remove_project
 

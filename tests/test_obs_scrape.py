@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from tasks import state
-from tasks.observe.scrape import scrape_plan, several_targets
+from symphony.infra import state
+from symphony.core.observability.scrape import scrape_plan, several_targets
 from tests.invoke_helpers import ROOT, inv
 
 
@@ -33,7 +33,7 @@ def test_labels_choose_port_and_path_and_udp_adds_no_target():
 
 @pytest.mark.parametrize("profile", state.known_profiles())
 def test_no_profile_service_becomes_several_targets(profile, tmp_path):
-    from tasks.runner import Runner
+    from symphony.infra.runner import Runner
 
     env_file = tmp_path / "env"
     assert inv("env.generate", "--profile", profile, "--output", str(env_file), state_dir=tmp_path).returncode == 0

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from dotenv import dotenv_values
 
-from tasks.observe.override import OTLP_ENDPOINT
+from symphony.core.observability.override import OTLP_ENDPOINT
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import Stack, docker, free_port, project_containers, remove_project
 from tests.standins import build_obs_standins

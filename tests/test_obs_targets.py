@@ -1,7 +1,7 @@
 """`obs.status` reads Prometheus' /api/v1/targets: the pure summary it prints."""
 from __future__ import annotations
 
-from tasks.observe.targets import summarize_targets
+from symphony.core.observability.targets import summarize_targets
 
 # the shape of Prometheus 2.42's answer for the targets observability/prometheus/prometheus.yml makes
 PAYLOAD = {"status": "success", "data": {"activeTargets": [

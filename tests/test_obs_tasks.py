@@ -42,7 +42,7 @@ def test_grafana_admin_password_must_be_real_outside_demo(tmp_path):
 
 
 def test_override_instruments_every_prod_service(tmp_path):
-    from tasks.observe.override import stack_override
+    from symphony.core.observability.override import stack_override
 
     model = yaml.safe_load(open("compose/prod.yml"))
     override = stack_override(model, log_driver="loki")

@@ -3,9 +3,9 @@ import stat
 
 import pytest
 
-from tasks import ui
-from tasks.errors import CommandFailed, ToolMissing
-from tasks.runner import Runner, _major
+from symphony.infra import console as ui
+from symphony.errors import CommandFailed, ToolMissing
+from symphony.infra.runner import Runner, _major
 
 
 def test_hostile_argument_is_one_argv_element(tmp_path):

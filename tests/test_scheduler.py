@@ -1,7 +1,7 @@
 """The start scheduler (pure): who may start when, from engine events and snapshots."""
 from __future__ import annotations
 
-from tasks.scheduler import StartScheduler
+from symphony.core.scheduler import StartScheduler
 
 
 def demo():

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tasks import catalog
+from symphony.core import catalog
 from tests.stack_helpers import Stack, project_containers
 from tests.standins import build_standins
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from tasks.devbuild import build_override
-from tasks.healthwait import Progress, wait_ready
-from tasks.stackview import parse_inspect, status_rows, table, uptime
+from symphony.app.devbuild import build_override
+from symphony.app.waiting import Progress, wait_ready
+from symphony.core.containers import parse_inspect, status_rows, table, uptime
 
 
 def container(service, status="running", health=None, exit_code=0, one_shot=False, ports=None, log=None):

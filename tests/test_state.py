@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from tasks import state
-from tasks.errors import LockTimeout, UsageError
+from symphony.infra import state
+from symphony.errors import LockTimeout, UsageError
 
 
 @pytest.fixture

@@ -1,0 +1,49 @@
+"""Data shapes shared by the env compiler's parser, resolver and writer."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from symphony.errors import UsageError
+
+
+class EnvError(UsageError):
+    """Bad config input; the message names file:line."""
+
+
+@dataclass(frozen=True)
+class Lit:
+    text: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """`$NAME` / `${NAME}` (op None) or `${NAME<op>word}` with op in :- - :+ + :? ?."""
+
+    name: str
+    op: str | None = None
+    word: tuple = ()
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    parts: tuple  # of Lit | Ref
+    file: str  # path relative to the config root, for messages
+    line: int
+    raw: str  # the value as written
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class CompiledEnv:
+    profile: str
+    config_root: str
+    values: dict[str, str]  # final values, in output order
+    groups: list[tuple[str, list[str]]]  # (origin, keys) in output order
+    history: dict[str, list[Definition]]  # every definition of a key, first to last
+    fragments: list[str]  # files read, in order
+    warnings: list[str] = field(default_factory=list)
+    references: dict[str, list[str]] = field(default_factory=dict)  # key -> names its final value uses

@@ -1,0 +1,95 @@
+"""Every file Symphony writes goes through `write_file`: atomic, with the mode asked for, and
+never onto anything but a regular file.
+
+Symphony often runs as root, where renaming a temp file over `/dev/null` (or a FIFO, a socket,
+a directory) would break the machine. So a target that exists must be a regular file. A
+symlink is followed and the file it points to is replaced (the link itself stays), provided
+that file is regular; a dangling symlink is refused rather than followed to wherever it points.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+from symphony.errors import UsageError
+
+_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket"}
+
+
+def kind_of(mode: int) -> str:
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def writable_target(path: Path | str) -> Path:
+    """The path the bytes will really land at, or a UsageError saying why not."""
+    path = Path(path)
+    try:
+        link = os.lstat(path)
+    except FileNotFoundError:
+        link = None
+    target = path
+    if link is not None and stat.S_ISLNK(link.st_mode):
+        target = Path(os.path.realpath(path))
+        if not target.exists():
+            raise UsageError(f"{path} is a symlink to {target}, which does not exist; refusing to follow it",
+                             hint="point the link at an existing file, or remove the link")
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        shown = f"{path} (-> {target})" if target != path else str(path)
+        raise UsageError(f"{shown} is {kind_of(info.st_mode)}; Symphony only ever replaces regular files",
+                         hint="choose a regular file path")
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {path}: directory {target.parent} does not exist",
+                         hint="create the directory first, or choose another path")
+    return target
+
+
+def write_file(path: Path | str, data: str | bytes, *, mode: int = 0o644, dry_run: bool = False,
+               what: str = "", say=None) -> Path:
+    """Write `data` to `path` atomically (temp file in the same directory, fsync, rename).
+
+    With `dry_run` nothing is written: `say` (the console) is told what would have been.
+    Returns the path written (the symlink's target when `path` is a symlink)."""
+    target = writable_target(path)
+    if dry_run:
+        if say is not None:
+            say(f"+ (write {path}" + (f": {what}" if what else "") + f", mode {mode:04o})")
+        return target
+    import tempfile  # here, not at module level: keeps `inv --list` fast
+
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        writable_target(path)  # again, just before the rename: the target may have changed meanwhile
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def open_lock_file(path: Path) -> int:
+    """An fd on a lock file: created 0600 if missing, refused if it is a symlink or not regular."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP: a symlink
+            raise UsageError(f"lock file {path} is a symlink; refusing to use it", hint="remove it") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UsageError(f"lock file {path} is {kind_of(info.st_mode)}", hint="remove it")
+    return fd
