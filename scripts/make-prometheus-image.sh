@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds a Prometheus image from Debian's `prometheus` package (binary + the libc it links),
-# tagged as observability/compose.yml's default image, for machines without a registry.
+# Builds a Prometheus image from Debian's `prometheus` package (binary + the libc it links), for
+# machines without a registry. It is tagged under a local name, never as prom/prometheus:
+# use it with `PROMETHEUS_IMAGE=symphony-local/prometheus:debian inv obs.up`.
 # Usage: scripts/make-prometheus-image.sh [TAG]   (idempotent; needs /usr/bin/prometheus, docker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tag="${1:-$(sed -n 's/.*PROMETHEUS_IMAGE:-\([^}]*\)}.*/\1/p' observability/compose.yml | head -1)}"
+tag="${1:-symphony-local/prometheus:debian}"
 if docker image inspect "$tag" >/dev/null 2>&1; then echo "prometheus image $tag already present"; exit 0; fi
 bin="$(command -v prometheus || true)"
 [ -n "$bin" ] || { echo "prometheus not found: apt-get install prometheus" >&2; exit 127; }

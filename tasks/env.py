@@ -1,82 +1,25 @@
 """`env.*`: compile the profile's env from the config repo into `.env.generated`."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from symphony.app import envfile
+from symphony.cli import settings, task
+from symphony.errors import UsageError
 from symphony.infra import console as ui
 from symphony.infra import state
-from symphony.cli import setting, task
-from symphony.errors import UsageError
 
 PROFILE_HELP = "profile to compile (default: the active profile in .profile.state)"
 CONFIG_HELP = "config repo path (default: $SENTIRIC_CONFIG_PATH, symphony.config_path, ../sentiric-config, embedded env/)"
 SET_HELP = "override KEY=VALUE after everything else (repeatable)"
-_SET = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-
-
-def parse_sets(sets) -> dict[str, str]:
-    overrides = {}
-    for item in sets or ():
-        m = _SET.match(item)
-        if not m:
-            raise UsageError(f"--set {item!r} is not KEY=VALUE with a valid variable name")
-        overrides[m.group(1)] = m.group(2)
-    return overrides
-
-
-def resolve_profile(c, profile: str | None) -> str:
-    return profile or state.read_active_profile(default=setting(c, "default_profile"))
-
-
-def source_commit(path: Path) -> str | None:
-    """`<short sha>[-dirty]` when the config source is inside a git work tree."""
-    from symphony.infra.runner import Runner
-
-    runner = Runner(echo=False)
-    try:
-        res = runner.query(["git", "-C", str(path), "rev-parse", "--short", "HEAD"], check=False)
-        if res.code != 0:
-            return None
-        dirty = runner.query(["git", "-C", str(path), "status", "--porcelain", "--", "."], check=False).stdout.strip()
-    except Exception:  # git missing: the header just has no commit
-        return None
-    return res.stdout.strip() + ("-dirty" if dirty else "")
 
 
 def compile_profile(c, profile=None, config=None, sets=(), allow_undefined=False):
-    """(compiled env, config source) for a task; registers secret values for masking."""
-    from symphony.app.configsource import resolve_config_source
-    from symphony.core.envcompiler import compile_env
-    from symphony.core.secrets import secret_values
-
-    profile = resolve_profile(c, profile)
-    source = resolve_config_source(config, setting(c, "config_path"))
-    compiled = compile_env(source.path, profile, overrides=parse_sets(sets), strict=not allow_undefined)
-    ui.register_secrets(secret_values(compiled.values))
-    return compiled, source
+    return envfile.compile_profile(settings(c), profile, config, sets, allow_undefined)
 
 
-def generate_env_file(c, profile=None, *, config=None, output=None, sets=(), quiet=False, allow_undefined=False):
-    """Compile `profile` and write it atomically, mode 0600. Returns the CompiledEnv.
-
-    This is what `inv start` calls. The previous file stays untouched on any error.
-    """
-    from symphony.core.envcompiler import render_env_file
-
-    compiled, source = compile_profile(c, profile, config, sets, allow_undefined)
-    text = render_env_file(compiled, source_label=source.describe(), commit=source_commit(source.path))
-    out = Path(output) if output else state.ENV_OUTPUT
-    try:
-        state.atomic_write(out, text, mode=0o600)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}", hint="choose a writable --output") from None
-    if not quiet:
-        ui.say(f"config source: {source.describe()}")
-        for w in compiled.warnings:
-            ui.status("warn", w)
-        ui.status("ok", f"wrote {out} ({len(compiled.values)} variables, profile {compiled.profile}, mode 0600)")
-    return compiled
+def resolve_profile(c, profile):
+    return envfile.resolve_profile(settings(c), profile)
 
 
 @task(
@@ -91,7 +34,8 @@ def generate_env_file(c, profile=None, *, config=None, output=None, sets=(), qui
 )
 def generate(c, profile=None, config=None, output=None, set=None, allow_undefined=False):
     """Compile the profile's env fragments into .env.generated (0600)."""
-    generate_env_file(c, profile, config=config, output=output, sets=set, allow_undefined=allow_undefined)
+    envfile.generate_env_file(settings(c), profile, config=config, output=output, sets=set,
+                              allow_undefined=allow_undefined)
 
 
 @task(iterable=["set"], help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "set": SET_HELP,
@@ -177,7 +121,7 @@ def check(c, profile=None, config=None, all=False, strict=False):
     from symphony.core.envcompiler.lint import Finding, lint
     from symphony.errors import SymphonyError
 
-    source = resolve_config_source(config, setting(c, "config_path"))
+    source = resolve_config_source(config, settings(c).config_path)
     profiles = sorted(p.stem for p in (source.path / "environments" / "profiles").glob("*.env")) if all else [resolve_profile(c, profile)]
     errors = warns = 0
     for name in profiles:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from symphony.infra import console as ui
 from symphony.infra import state
-from symphony.cli import task
+from symphony.cli import settings, task
 from symphony.errors import SymphonyError, UsageError
 
 FORMATS = ("manifests", "kustomize", "helm")
@@ -49,10 +49,10 @@ def load_compose_model(c, runner, profile, file, env_file, config):
         model = load_model(runner, files, env_files, state.PROJECT_PREFIX + "export")
         return model, profile or files[0].stem, ""
     from symphony.app.composemodel import profile_model
-    from tasks.env import resolve_profile
+    from symphony.app.envfile import resolve_profile
 
-    profile = state.validate_profile(resolve_profile(c, profile))
-    model, compiled = profile_model(c, runner, profile, config=config)
+    profile = state.validate_profile(resolve_profile(settings(c), profile))
+    model, compiled = profile_model(settings(c), runner, profile, config=config)
     return model, profile, compiled.values.get("CONFIG_REPO_PATH", "")
 
 

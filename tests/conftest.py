@@ -40,3 +40,17 @@ def pytest_runtest_setup(item):
     if under_ci():
         pytest.fail(f"CI=true but the Docker tier cannot run: {problem}", pytrace=False)
     pytest.skip(f"needs Docker: {problem}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _leave_the_engine_as_found():
+    """After the session: no stand-in image left (they carry the stand-in registry's name, never a
+    real one, but they are still not the user's), and the session's lock directory removed."""
+    yield
+    from tests.stack_helpers import LOCK_DIR
+
+    shutil.rmtree(LOCK_DIR, ignore_errors=True)
+    if docker_problem() is None:
+        from tests.standins import remove_standins
+
+        remove_standins()

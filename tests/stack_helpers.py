@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import tempfile
 import uuid
+from pathlib import Path
 
 from tests.invoke_helpers import inv
 
@@ -43,27 +45,44 @@ def remove_project(project: str) -> None:
         docker("volume", "rm", *vols, check=False)
 
 
-class Stack:
-    """`inv` bound to one tmp state dir and one unique project prefix."""
+# Stand-in images are tagged under this registry, never under a real image's name (a user's
+# next `start` must never run a stand-in); the compose files take the registry as a variable.
+STANDIN_REGISTRY = "symphony-standin.invalid"
+STANDIN_SETTINGS = {"SENTIRIC_REGISTRY": f"{STANDIN_REGISTRY}/sentiric", "DOCKERHUB_MIRROR": STANDIN_REGISTRY}
+def standin_args() -> list[str]:
+    return [arg for k, v in STANDIN_SETTINGS.items() for arg in ("--set", f"{k}={v}")]
 
-    def __init__(self, tmp_path, tag: str):
+
+LOCK_DIR = Path(tempfile.gettempdir()) / f"symtest-locks-{uuid.uuid4().hex[:6]}"  # this test session's engine lock
+
+
+class Stack:
+    """`inv` bound to one tmp state dir, one unique project prefix and its own network, so a
+    test never meets a developer's running stack (or its service names on sentiric-net)."""
+
+    def __init__(self, tmp_path, tag: str, prefix: str | None = None, network: str | None = None):
         self.state_dir = tmp_path
-        self.prefix = unique_prefix(tag)
+        self.prefix = prefix or unique_prefix(tag)
+        self.network = network or f"{self.prefix}net"
         self.started: set[str] = set()
 
     def project(self, profile: str) -> str:
         return f"{self.prefix}{profile}"
 
+    def env(self, extra=None) -> dict:
+        return {"SYMPHONY_PROJECT_PREFIX": self.prefix, "SENTIRIC_NETWORK": self.network,
+                "SYMPHONY_LOCK_DIR": str(LOCK_DIR), **(extra or {})}
+
     def __call__(self, *args, env=None, timeout=300):
         if args and args[0] == "start":
             profile = args[args.index("--profile") + 1] if "--profile" in args else "demo"
             self.started.add(self.project(profile))
-        return inv(*args, state_dir=self.state_dir, env={"SYMPHONY_PROJECT_PREFIX": self.prefix, **(env or {})},
-                   timeout=timeout)
+        return inv(*args, state_dir=self.state_dir, env=self.env(env), timeout=timeout)
 
     def cleanup(self):
         for project in self.started:
             remove_project(project)
+        docker("network", "rm", self.network, check=False)
 
 
 def stack_fixture(tag: str):

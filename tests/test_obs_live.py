@@ -12,6 +12,7 @@ import pytest
 from symphony.core.observability.dashboard import build_overview, prometheus_queries, runnable
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import Stack, docker, free_port, remove_project
+from tests.standins import build_prometheus
 
 pytestmark = pytest.mark.docker
 DEMO_SERVICES = {"datastore", "broker", "user-service", "agent-service", "api-gateway"}
@@ -46,10 +47,10 @@ def eventually(check, timeout, what):
 def observed_demo(tmp_path_factory):
     """One demo stack and one Prometheus for the module: bringing them up is most of the time."""
     # builds the image from Debian's binary only when missing; kept afterwards for later runs
-    subprocess.run(["bash", "scripts/make-prometheus-image.sh"], cwd=ROOT, check=True, capture_output=True)
+    prometheus_image = build_prometheus(ROOT)
     stack = Stack(tmp_path_factory.mktemp("obs"), "obs")
     port = free_port()
-    env = {"PROMETHEUS_PORT": str(port)}
+    env = {"PROMETHEUS_PORT": str(port), "PROMETHEUS_IMAGE": prometheus_image}
     try:
         res = stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0")
         assert res.returncode == 0, res.stdout + res.stderr

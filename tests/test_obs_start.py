@@ -1,6 +1,6 @@
 """`inv start --observability` on the real engine: the profile and the observability stack come
 up together, the real Prometheus plus stand-ins for the backends that cannot be pulled here
-(tagged with their real names, answering their real healthchecks)."""
+(tagged under the stand-in registry, answering their real healthchecks)."""
 from __future__ import annotations
 
 import json
@@ -11,8 +11,8 @@ from dotenv import dotenv_values
 
 from symphony.core.observability.override import OTLP_ENDPOINT
 from tests.invoke_helpers import ROOT
-from tests.stack_helpers import Stack, docker, free_port, project_containers, remove_project
-from tests.standins import build_obs_standins
+from tests.stack_helpers import STANDIN_REGISTRY, Stack, docker, free_port, project_containers, remove_project
+from tests.standins import build_obs_standins, build_prometheus
 
 pytestmark = pytest.mark.docker
 
@@ -23,10 +23,11 @@ def health(container: dict) -> str:
 
 
 def test_start_with_observability_brings_up_both_and_points_traces_at_the_backend(tmp_path):
-    subprocess.run(["bash", "scripts/make-prometheus-image.sh"], cwd=ROOT, check=True, capture_output=True)
+    prometheus_image = build_prometheus(ROOT)
     build_obs_standins()
     stack = Stack(tmp_path, "obsstart")
     env = {key: str(free_port()) for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "ALLOY_PORT", "TEMPO_PORT")}
+    env.update(PROMETHEUS_IMAGE=prometheus_image, DOCKERHUB_MIRROR=STANDIN_REGISTRY)
     try:
         res = stack("start", "--offline", "--observability", "--set", "API_GATEWAY_HOST_PORT=0", env=env)
         assert res.returncode == 0, res.stdout + res.stderr

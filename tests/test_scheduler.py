@@ -60,3 +60,55 @@ def test_snapshots_reconcile_missed_events_and_old_jobs_run_again():
     # its "die" event was missed: the next snapshot says it exited 0
     assert s.observe_state("migrate", "exited", "", 0) == "completed"
     assert s.observe("ghost", "start") is None      # other projects' events are ignored
+
+
+def test_a_job_still_running_holds_back_what_waits_for_its_completion():
+    s = demo()
+    s.observe("db", "health_status: healthy")
+    s.mark_started(["db", "broker", "migrate"])
+    s.observe("broker", "start")
+    s.observe("migrate", "start")                   # running, not yet exited
+    assert "api" not in s.startable()
+    s.observe("migrate", "die", 0)
+    assert s.startable() == ["api"]
+
+
+def test_a_service_without_healthcheck_is_ready_once_running():
+    s = StartScheduler(deps={"web": {}, "proxy": {"web": "service_started"}}, has_healthcheck={"web": False, "proxy": False},
+                       one_shots=set())
+    s.mark_started(["web"])
+    s.observe("web", "start")
+    assert s.ready("web") and s.startable() == ["proxy"]
+    s.mark_started(["proxy"])
+    s.observe("proxy", "start")
+    assert s.done()                                 # `start` returns instead of waiting for health
+
+
+def test_an_already_healthy_dependency_satisfies_service_started():
+    s = demo()
+    assert s.observe_state("broker", "running", "healthy", 0) == "healthy"
+    assert s.satisfied("broker", "service_started")
+    assert s.observe_state("db", "running", "healthy", 0) == "healthy"
+    assert "migrate" in s.startable()
+
+
+def test_an_unhealthy_snapshot_is_a_failure_at_once():
+    s = demo()
+    assert s.observe_state("db", "running", "unhealthy", 0) == "failed"
+    assert s.failed() == ["db"] and s.reason["db"] == "unhealthy"
+
+
+def test_settled_services_count_as_they_are():
+    from symphony.core.services import Dependency, ServiceSpec
+
+    specs = {"db": ServiceSpec("db", True, False), "migrate": ServiceSpec("migrate", False, True, (Dependency("db", "service_healthy"),)),
+             "api": ServiceSpec("api", True, False, (Dependency("db", "service_healthy"),
+                                                    Dependency("migrate", "service_completed_successfully")))}
+    s = StartScheduler.for_services(specs, ["db", "migrate", "api"], settled=["db", "migrate"])
+    s.observe_state("db", "running", "healthy", 0)
+    s.observe_state("migrate", "exited", "", 0)     # ran in the earlier start: completed, not re-run
+    assert s.status["migrate"] == "completed" and s.startable() == ["api"]
+    failed = StartScheduler.for_services(specs, ["db", "migrate", "api"], settled=["db", "migrate"])
+    failed.observe_state("db", "running", "healthy", 0)
+    failed.observe_state("migrate", "exited", "", 1)
+    assert failed.failed() == ["migrate"] and failed.startable() == []

@@ -15,12 +15,12 @@ stack = stack_fixture("clean")
 
 
 @pytest.fixture
-def foreign():
-    """Another project's container (on sentiric-net, even) and volume."""
+def foreign(stack):
+    """Another project's container (on the platform network, even) and volume."""
     name = f"foreign-{uuid.uuid4().hex[:6]}"
-    docker("network", "create", "sentiric-net", check=False)
+    docker("network", "create", stack.network, check=False)
     docker("volume", "create", "--label", "com.docker.compose.project=someone-else", f"{name}-data")
-    docker("run", "-d", "--name", name, "--network", "sentiric-net", "--label", "com.docker.compose.project=someone-else",
+    docker("run", "-d", "--name", name, "--network", stack.network, "--label", "com.docker.compose.project=someone-else",
            "-v", f"{name}-data:/data", "busybox:1.35", "sleep", "600")
     yield name
     docker("rm", "-f", name, check=False)
@@ -33,7 +33,9 @@ def test_clean_removes_ours_and_leaves_a_foreign_container_and_volume(stack, for
     preview = stack("clean", "--dry-run")
     assert preview.returncode == 0
     assert f"volume    {project}_datastore-data" in preview.stdout
-    assert "+ docker rm -f -v" in preview.stdout and foreign not in preview.stdout
+    assert "+ docker rm -f -v" in preview.stdout
+    assert f"(kept: network {stack.network}, still used by {foreign})" in preview.stdout
+    assert not any(foreign in line for line in preview.stdout.splitlines() if line.startswith("+ "))
     assert len(project_containers(project)) == 6  # the dry run removed nothing
 
     refused = stack("clean")  # no terminal to confirm on
@@ -43,7 +45,7 @@ def test_clean_removes_ours_and_leaves_a_foreign_container_and_volume(stack, for
     assert res.returncode == 0, res.stdout + res.stderr
     assert project_containers(project) == [] and project_volumes(project) == []
     assert "error" not in res.stderr.lower(), res.stderr
-    assert docker("network", "inspect", "sentiric-net", check=False).returncode == 0  # a foreign container uses it
+    assert docker("network", "inspect", stack.network, check=False).returncode == 0  # a foreign container uses it
     assert docker("inspect", "-f", "{{.State.Running}}", foreign).stdout.strip() == "true"
     assert docker("volume", "inspect", f"{foreign}-data", check=False).returncode == 0
     assert not (stack.state_dir / ".profile.state").exists()
@@ -65,10 +67,11 @@ def test_dry_run_start_prints_commands_and_changes_nothing(stack):
     assert not (stack.state_dir / ".env.generated").exists()
 
 
-def test_unknown_docker_context_is_a_clear_error(stack):
+def test_unknown_docker_context_is_a_usage_error_naming_it(stack):
     res = stack("status", "--context", "no-such-context")
-    assert res.returncode == 127
-    assert "no-such-context" in res.stderr and "Traceback" not in res.stderr
+    assert res.returncode == 2  # a bad flag value, not a stopped engine
+    assert "no Docker context 'no-such-context'" in res.stderr and "docker context ls" in res.stderr
+    assert "start the Docker engine" not in res.stderr and "Traceback" not in res.stderr
 
 
 def test_a_docker_context_selects_the_engine(stack):

@@ -5,6 +5,7 @@ import json
 import re
 
 import pytest
+from dotenv import dotenv_values
 
 from tests.stack_helpers import stack_fixture, docker, project_containers, project_volumes
 
@@ -45,6 +46,11 @@ def test_demo_lifecycle_keeps_data(stack):
     logs = stack("logs", "-s", "broker", "--tail", "50")
     assert logs.returncode == 0
     assert "broker: ready" in logs.stdout and "datastore:" not in logs.stdout
+    # agent-service logs its broker URL with the broker password in it: `inv logs` masks it
+    password = dotenv_values(stack.state_dir / ".env.generated")["RABBITMQ_DEFAULT_PASS"]
+    agent_logs = stack("logs", "-s", "agent-service")
+    assert "connecting to the broker at" in agent_logs.stdout and password not in agent_logs.stdout + agent_logs.stderr
+    assert password in docker("logs", f"{project}-agent-service-1").stdout  # the container really printed it
 
     before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
     res = stack("restart", "-s", "user-service")

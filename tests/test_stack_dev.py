@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from tests.invoke_helpers import ROOT
-from tests.stack_helpers import Stack, docker, project_containers
+from tests.stack_helpers import STANDIN_REGISTRY, Stack, project_containers, standin_args
 from tests.standins import build_standins
 
 pytestmark = pytest.mark.docker
@@ -20,7 +20,7 @@ def checkout():
         pytest.skip(f"{CHECKOUT} exists (a real checkout?); not touching it")
     CHECKOUT.mkdir()
     # the "source": the stand-in image plus a marker, so the test can tell a build from a pull
-    (CHECKOUT / "Dockerfile").write_text("FROM ghcr.io/sentiric/sentiric-tts-edge-service:latest\n"
+    (CHECKOUT / "Dockerfile").write_text(f"FROM {STANDIN_REGISTRY}/sentiric/sentiric-tts-edge-service:latest\n"
                                          "LABEL com.sentiric.test-built-from=checkout\n")
     yield CHECKOUT
     shutil.rmtree(CHECKOUT)
@@ -30,7 +30,8 @@ def test_dev_builds_existing_checkouts_and_pulls_the_rest(checkout, tmp_path):
     build_standins("dev")
     stack = Stack(tmp_path, "dev")
     try:
-        res = stack("start", "--profile", "dev", "--offline", "-s", "tts-gateway", "--set", "HEALTHCHECK_INTERVAL=1s")
+        res = stack("start", "--profile", "dev", "--offline", "-s", "tts-gateway", "--set", "HEALTHCHECK_INTERVAL=1s",
+                    *standin_args())
         assert res.returncode == 0, res.stdout + res.stderr
         assert f"dev: building from source: tts-edge-service ({checkout})" in res.stdout
         assert "dev: no checkout, using published images:" in res.stdout and "tts-gateway" in res.stdout
@@ -42,4 +43,3 @@ def test_dev_builds_existing_checkouts_and_pulls_the_rest(checkout, tmp_path):
         assert "com.sentiric.test-built-from" not in containers["tts-gateway"]["Config"]["Labels"]
     finally:
         stack.cleanup()
-        docker("image", "rm", "-f", "ghcr.io/sentiric/sentiric-tts-edge-service:latest", check=False)

@@ -1,4 +1,4 @@
-"""core, gateway and prod end to end, with stand-in images under the real image names.
+"""core, gateway and prod end to end, with stand-in images (under the stand-in registry).
 
 The engine's own event stream says when each container started and became healthy;
 no service may start before every dependency its condition names was healthy.
@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from symphony.core import catalog
-from tests.stack_helpers import Stack, project_containers
+from tests.stack_helpers import Stack, project_containers, standin_args
 from tests.standins import build_standins
 
 pytestmark = pytest.mark.docker
@@ -26,7 +26,7 @@ TEST_SETTINGS = {
 
 
 def settings_args():
-    return [arg for k, v in TEST_SETTINGS.items() for arg in ("--set", f"{k}={v}")]
+    return [arg for k, v in TEST_SETTINGS.items() for arg in ("--set", f"{k}={v}")] + standin_args()
 
 
 class EngineEvents:
@@ -35,7 +35,7 @@ class EngineEvents:
     def __init__(self, project: str):
         self.proc = subprocess.Popen(
             ["docker", "events", "--format", "{{json .}}", "--filter", "type=container",
-             "--filter", "event=start", "--filter", "event=health_status",
+             "--filter", "event=start", "--filter", "event=health_status", "--filter", "event=die",
              "--filter", f"label=com.docker.compose.project={project}"],
             stdout=subprocess.PIPE, text=True)
 
@@ -84,6 +84,6 @@ def test_profile_starts_in_dependency_order(profile, tmp_path):
             labels = c["Config"]["Labels"]
             assert "container_name" not in labels  # names come from the project, never fixed
             assert c["Name"].lstrip("/").startswith(stack.project(profile))
-            assert "sentiric-net" in c["NetworkSettings"]["Networks"]
+            assert stack.network in c["NetworkSettings"]["Networks"]
     finally:
         stack.cleanup()

@@ -1,10 +1,9 @@
-"""The stack's pure parts: engine JSON → states, readiness, progress, status rows, dev builds."""
+"""The stack's pure parts: engine JSON → states, readiness, heartbeat, status rows, dev builds."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from symphony.app.devbuild import build_override
-from symphony.app.waiting import Progress, wait_ready
 from symphony.core.containers import parse_inspect, status_rows, table, uptime
 
 
@@ -56,30 +55,32 @@ def test_uptime_units():
     assert uptime("0001-01-01T00:00:00Z", at(0)) == "-"
 
 
-def test_progress_reports_each_change_once():
-    p = Progress(["db", "api"])
-    assert p.feed(parse_inspect([container("db", health="starting")]), 0.5) == [("db", "starting", 0.5)]
-    assert p.feed(parse_inspect([container("db", health="starting")]), 1.0) == []
-    events = p.feed(parse_inspect([container("db", health="healthy"), container("api", "created")]), 2.0)
-    assert events == [("api", "created", 2.0), ("db", "healthy", 2.0)]
-    assert p.ready_at == {"db": 2.0}
+def test_a_job_awaited_with_completed_successfully_is_one_shot_without_a_label():
+    job = container("migrate", "exited")
+    api = container("api")
+    api["Config"]["Labels"]["com.docker.compose.depends_on"] = "migrate:service_completed_successfully:false"
+    states = {s.service: s for s in parse_inspect([job, api])}
+    assert states["migrate"].one_shot and states["migrate"].ready and states["migrate"].shown_health == "completed"
+    assert not states["api"].one_shot
 
 
-def test_wait_ready_outcomes_with_a_fake_clock():
-    clock = iter(range(100)).__next__
-    snapshots = iter([[container("db", health="starting")], [container("db", health="healthy")]])
-    ok = wait_ready(lambda: parse_inspect(next(snapshots)), ["db"], 30, clock=clock, sleep=lambda s: None)
-    assert ok.ok and ok.elapsed == 2
+def test_an_image_healthcheck_counts_and_none_does_not():
+    with_hc, none_hc = container("a"), container("b")
+    with_hc["Config"]["Healthcheck"] = {"Test": ["CMD-SHELL", "true"]}
+    none_hc["Config"]["Healthcheck"] = {"Test": ["NONE"]}
+    a, b = parse_inspect([with_hc, none_hc])
+    assert a.has_healthcheck and not b.has_healthcheck
 
-    clock = iter(range(100)).__next__
-    stuck = wait_ready(lambda: parse_inspect([container("db", health="starting")]), ["db"], 3,
-                       clock=clock, sleep=lambda s: None)
-    assert not stuck.ok and stuck.timed_out and stuck.pending == ["db"]
 
-    clock = iter(range(100)).__next__
-    failed = wait_ready(lambda: parse_inspect([container("db", health="unhealthy")]), ["db"], 30,
-                        clock=clock, sleep=lambda s: None)
-    assert not failed.ok and [s.service for s in failed.failed] == ["db"]
+def test_heartbeat_names_who_is_starting_and_who_waits():
+    from symphony.app.start_on_events import heartbeat_line
+    from symphony.core.scheduler import StartScheduler
+
+    s = StartScheduler(deps={"db": {}, "api": {"db": "service_healthy"}}, has_healthcheck={"db": True, "api": True},
+                       one_shots=set())
+    s.mark_started(["db"])
+    s.observe("db", "start")
+    assert heartbeat_line(s, {"db": 3.0}, 43.0) == "  still waiting 43s: api (waits for db), db (running, 40s)"
 
 
 def test_dev_builds_existing_checkouts_and_uses_images_for_the_rest(tmp_path):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from symphony.infra import state
+from symphony.infra import lock, state
 from symphony.errors import LockTimeout, UsageError
 
 
@@ -58,20 +58,20 @@ def test_unknown_profile_in_state_file(tmp_path, compose_dir):
 
 
 def _hold_lock(lock_file, seconds, ready):
-    with state.stack_lock("inv start --profile demo", lock_file=lock_file):
+    with lock.stack_lock("inv start --profile demo", lock_file=lock_file):
         ready.set()
         time.sleep(seconds)
 
 
 def test_second_locker_waits_with_message_then_proceeds(tmp_path):
-    lock = tmp_path / "lock"
+    lock_path = tmp_path / "lock"
     ready = multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold_lock, args=(lock, 1.0, ready))
+    holder = multiprocessing.Process(target=_hold_lock, args=(lock_path, 1.0, ready))
     holder.start()
     assert ready.wait(10)
     told = []
     started = time.monotonic()
-    with state.stack_lock("inv stop", lock_file=lock, timeout=20, on_wait=told.append):
+    with lock.stack_lock("inv stop", lock_file=lock_path, timeout=20, on_wait=told.append):
         waited = time.monotonic() - started
     holder.join()
     assert waited >= 0.5
@@ -79,25 +79,51 @@ def test_second_locker_waits_with_message_then_proceeds(tmp_path):
 
 
 def test_second_locker_times_out(tmp_path):
-    lock = tmp_path / "lock"
+    lock_path = tmp_path / "lock"
     ready = multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold_lock, args=(lock, 3.0, ready))
+    holder = multiprocessing.Process(target=_hold_lock, args=(lock_path, 3.0, ready))
     holder.start()
     assert ready.wait(10)
     with pytest.raises(LockTimeout) as err:
-        with state.stack_lock("inv stop", lock_file=lock, timeout=0.5):
+        with lock.stack_lock("inv stop", lock_file=lock_path, timeout=0.5):
             pass
     holder.join()
     assert "inv start --profile demo" in err.value.message
 
 
 def test_lock_is_released_when_holder_dies(tmp_path):
-    lock = tmp_path / "lock"
+    lock_path = tmp_path / "lock"
     ready = multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold_lock, args=(lock, 60, ready))
+    holder = multiprocessing.Process(target=_hold_lock, args=(lock_path, 60, ready))
     holder.start()
     assert ready.wait(10)
     os.kill(holder.pid, 9)
     holder.join()
-    with state.stack_lock("inv start", lock_file=lock, timeout=2):
+    with lock.stack_lock("inv start", lock_file=lock_path, timeout=2):
         pass
+
+
+def test_one_engine_one_lock_file_whatever_the_checkout(tmp_path):
+    first = lock.engine_lock_file("ENGINE:ID:ONE", tmp_path / "locks")
+    assert first == lock.engine_lock_file("ENGINE:ID:ONE", tmp_path / "locks")
+    assert first != lock.engine_lock_file("ENGINE:ID:TWO", tmp_path / "locks")
+    assert (tmp_path / "locks").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_lock_directory_others_can_write_is_refused(tmp_path):
+    shared = tmp_path / "locks"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    with pytest.raises(UsageError) as err:
+        lock.engine_lock_file("ENGINE", shared)
+    assert str(shared) in err.value.message
+
+
+def test_a_symlinked_lock_file_is_refused(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text("keep")
+    (tmp_path / "lock").symlink_to(target)
+    with pytest.raises(UsageError):
+        with lock.stack_lock("inv start", lock_file=tmp_path / "lock", timeout=1):
+            pass
+    assert target.read_text() == "keep"

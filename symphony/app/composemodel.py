@@ -1,19 +1,10 @@
-"""The compose model as Compose itself resolves it (`config --format json`), and plain queries on it."""
+"""The compose model as Compose itself resolves it (`config --format json`)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from symphony.errors import UsageError
-
-
-@dataclass(frozen=True, order=True)
-class PublishedPort:
-    port: int
-    protocol: str
-    host_ip: str
-    service: str
 
 
 def load_model(runner, files: list[Path], env_files: list[Path], project: str) -> dict:
@@ -27,30 +18,16 @@ def load_model(runner, files: list[Path], env_files: list[Path], project: str) -
     return json.loads(res.stdout)
 
 
-def profile_model(c, runner, profile: str, *, config=None) -> tuple[dict, object]:
-    """(model, compiled env) of a profile, for tasks that only read it (k8s export, obs.plan):
-    the env goes to a private temp file (0600) that is removed before returning."""
+def profile_model(settings, runner, profile: str, *, config=None, sets=()) -> tuple[dict, object]:
+    """(model, compiled env) of a profile for tasks that only read it (k8s export, obs.plan,
+    doctor): the env goes to a private temp file (0600) that is removed before returning."""
     import tempfile
 
+    from symphony.app.envfile import compile_profile, render, write_env_file
     from symphony.infra import state
-    from tasks.env import generate_env_file
 
+    compiled, source = compile_profile(settings, profile, config, sets)
     with tempfile.TemporaryDirectory(prefix="symphony-model-") as scratch:
-        env_file = Path(scratch) / ".env.generated"
-        compiled = generate_env_file(c, profile, config=config, output=env_file, quiet=True)
+        env_file = write_env_file(render(compiled, source), Path(scratch) / ".env.generated")
         model = load_model(runner, [state.compose_file(profile)], [env_file], state.project_name(profile))
     return model, compiled
-
-
-def published_ports(model: dict) -> list[PublishedPort]:
-    """Every host port the model publishes (ranges expanded)."""
-    found = []
-    for name, svc in sorted((model.get("services") or {}).items()):
-        for p in svc.get("ports") or []:
-            published = str(p.get("published") or "")
-            if not published:
-                continue
-            start, _, end = published.partition("-")
-            for port in range(int(start), int(end or start) + 1):
-                found.append(PublishedPort(port, p.get("protocol") or "tcp", p.get("host_ip") or "0.0.0.0", name))
-    return sorted(found)

@@ -1,4 +1,5 @@
-"""`dev` profile: build each application service whose ../sentiric-<name> checkout exists."""
+"""`dev` profile: build each application service whose ../sentiric-<name> checkout exists
+(`build_override` decides, pure; `dev_build_override` writes the override file)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,10 +27,24 @@ def build_override(model: dict, compose_dir: Path) -> tuple[dict, list[tuple[str
     return {"services": services}, built, images
 
 
-def write_override(override: dict) -> Path:
+def dev_build_override(compose_file: Path, dry_run: bool = False) -> list[Path]:
+    """The override file that builds each service whose checkout exists ([] when none does)."""
     import yaml
 
+    from symphony.infra import console as ui
+    from symphony.infra.files import write_file
+
+    # from the file itself: `compose config` drops service-level x- extensions
+    raw = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
+    override, built, images = build_override(raw, state.COMPOSE_DIR)
+    if built:
+        ui.status("info", "dev: building from source: " + ", ".join(f"{n} ({p})" for n, p in built))
+    if images:
+        ui.status("info", "dev: no checkout, using published images: " + ", ".join(images))
+    if not built:
+        return []
     path = state.STATE_DIR / OVERRIDE_FILE
-    state.atomic_write(path, "# written by `inv start --profile dev`; regenerated on every start\n"
-                       + yaml.safe_dump(override, sort_keys=True))
-    return path
+    write_file(path, "# written by `inv start --profile dev`; regenerated on every start\n"
+               + yaml.safe_dump(override, sort_keys=True), dry_run=dry_run,
+               what=f"build contexts for {len(built)} service(s)", say=lambda line: ui.say(ui.paint(line, "info")))
+    return [path]

@@ -1,32 +1,20 @@
-"""`start` without Compose's half-second polling: create the containers with Compose, then start
-each one the moment the engine reports its dependencies ready (the thin shell around
-tasks/scheduler.py)."""
+"""Starting containers in dependency order without Compose's half-second polling: Compose has
+created them; each one is started (`docker start`) the moment the engine's events say its
+`depends_on` conditions hold (the decisions are core/scheduler.py's; this is the shell that
+feeds it events and runs what it says). Used by `start` and by `restart`."""
 from __future__ import annotations
 
 import json
 import queue
 import time
 
-from symphony.infra import console as ui
 from symphony.app.waiting import WaitOutcome
 from symphony.core.scheduler import StartScheduler
+from symphony.infra import console as ui
+from symphony.infra.runner import raise_if_engine_unusable
 
 RECONCILE_SECONDS = 1.0  # after this long without events, a snapshot catches any that were missed
-
-
-def scheduler_for(model: dict, expected: list[str]) -> StartScheduler:
-    services = model["services"]
-    deps = {name: {d: (spec or {}).get("condition", "service_started")
-                   for d, spec in (services[name].get("depends_on") or {}).items() if d in expected}
-            for name in expected}
-    one_shots = {n for n in expected if (services[n].get("labels") or {}).get("com.sentiric.one-shot") == "true"}
-    for svc in services.values():
-        for dep, spec in (svc.get("depends_on") or {}).items():
-            if (spec or {}).get("condition") == "service_completed_successfully" and dep in expected:
-                one_shots.add(dep)
-    has_hc = {n: bool(services[n].get("healthcheck")) and not services[n]["healthcheck"].get("disable")
-              for n in expected}
-    return StartScheduler(deps=deps, has_healthcheck=has_hc, one_shots=one_shots)
+HEARTBEAT_SECONDS = 10.0  # with no progress line for this long, say who is still being waited for
 
 
 def _print(service: str, status: str, elapsed: float, started_at: float | None = None) -> None:
@@ -36,6 +24,18 @@ def _print(service: str, status: str, elapsed: float, started_at: float | None =
     kind = "ok" if status in ("healthy", "completed") else "fail" if status == "failed" else "info"
     took = f"  ({elapsed - started_at:.1f}s after its start)" if started_at is not None and status != "starting" else ""
     ui.say(f"  {ui.paint(f'{service:<24}', kind)} {status:<10} {elapsed:5.1f}s{took}")
+
+
+def heartbeat_line(sched: StartScheduler, started_at: dict[str, float], elapsed: float) -> str:
+    """`still waiting 40s: api (starting, 12s), ui (waits for api)` (pure, tested)."""
+    parts = []
+    for name in sched.pending():
+        if name in started_at:
+            parts.append(f"{name} ({sched.status[name]}, {elapsed - started_at[name]:.0f}s)")
+        else:
+            waits = [d for d, cond in sched.deps[name].items() if not sched.satisfied(d, cond)]
+            parts.append(f"{name} (waits for {', '.join(waits)})" if waits else f"{name} (created)")
+    return f"  still waiting {elapsed:.0f}s: " + ", ".join(parts)
 
 
 def start_in_order(runner, project: str, sched: StartScheduler, timeout: float, began: float,
@@ -49,22 +49,29 @@ def start_in_order(runner, project: str, sched: StartScheduler, timeout: float, 
          "--filter", "event=start", "--filter", "event=die", "--filter", "event=health_status"],
         events.put)
     try:
-        return _loop(runner, sched, timeout, began, snapshot, events, clock)
+        return _loop(runner, sched, timeout, began, snapshot, events, clock, watcher)
     finally:
         watcher.stop()
 
 
-def _loop(runner, sched, timeout, began, snapshot, events, clock) -> WaitOutcome:
+def _loop(runner, sched, timeout, began, snapshot, events, clock, watcher) -> WaitOutcome:
     ids: dict[str, str] = {}
     started_at: dict[str, float] = {}  # when Symphony started each service, for its progress line
     starting = []  # `docker start` calls in flight: the loop keeps reading events meanwhile
+    last_line = clock()
+    stream_ended = False
+
+    def show(service, status):
+        nonlocal last_line
+        _print(service, status, clock() - began, started_at.get(service))
+        last_line = clock()
 
     def reconcile():
         for s in snapshot():
             ids.setdefault(s.service, s.name)
             changed = sched.observe_state(s.service, s.state, s.health, s.exit_code)
             if changed:
-                _print(s.service, changed, clock() - began, started_at.get(s.service))
+                show(s.service, changed)
 
     reconcile()
     idle_since = clock()
@@ -74,23 +81,32 @@ def _loop(runner, sched, timeout, began, snapshot, events, clock) -> WaitOutcome
             sched.mark_started(startable)
             for n in startable:
                 started_at[n] = clock() - began
-                _print(n, "starting", started_at[n])
+                show(n, "starting")
                 starting.append((n, runner.start(["docker", "start", ids[n]], quiet=True, capture=True)))
         for n, call in list(starting):
             if call.done():
                 starting.remove((n, call))
-                res = call.wait(check=False)
+                res = call.wait(check=False)  # an engine that went away raises here (exit 127)
                 if res.code != 0:
                     sched.status[n], sched.reason[n] = "failed", (res.stderr.strip().splitlines() or ["?"])[-1]
+                    show(n, "failed")
         elapsed = clock() - began
         if sched.failed() or (sched.done() and not starting) or elapsed >= timeout:
             states = snapshot()
             failed = [s for s in states if s.service in sched.failed()]
             return WaitOutcome(not sched.failed() and sched.done(), elapsed, states, failed, sched.pending(),
-                               timed_out=not sched.done() and not sched.failed())
+                               timed_out=not sched.done() and not sched.failed(), reasons=dict(sched.reason))
+        if clock() - last_line >= HEARTBEAT_SECONDS:
+            ui.say(heartbeat_line(sched, started_at, elapsed))
+            last_line = clock()
         try:
             line = events.get(timeout=0.1 if starting else 0.5)
         except queue.Empty:
+            if watcher.done() and not stream_ended:
+                # the event stream ended: the engine went away (exit 127); if it still answers,
+                # carry on with snapshots alone
+                raise_if_engine_unusable(None, runner.child_env("docker"))
+                stream_ended = True
             if clock() - idle_since >= RECONCILE_SECONDS:
                 reconcile()  # events can be missed while the stream connects
                 idle_since = clock()
@@ -106,4 +122,4 @@ def _loop(runner, sched, timeout, began, snapshot, events, clock) -> WaitOutcome
         code = attrs.get("exitCode")
         changed = sched.observe(service, event.get("Action", ""), int(code) if code not in (None, "") else None)
         if changed:
-            _print(service, changed, clock() - began, started_at.get(service))
+            show(service, changed)

@@ -1,4 +1,5 @@
-"""The task decorator every Symphony task uses, and access to Symphony's Invoke config.
+"""The Invoke-facing shell shared by the task modules: the task decorator, settings from
+Invoke's config, and the help texts of flags several tasks take.
 
 It turns SymphonyError into a clean message plus its documented exit code, and
 Ctrl-C into exit 130 (Invoke alone would print a traceback or exit 254).
@@ -12,6 +13,13 @@ import invoke
 
 from symphony.infra import console as ui
 from symphony.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, SymphonyError
+
+
+DRY_HELP = "print the exact commands that would change anything, run none"
+CONTEXT_HELP = "Docker context to run against (e.g. the gateway VM); DOCKER_HOST is honoured too"
+PROFILE_HELP = "profile (default: the one in .profile.state, else symphony.default_profile)"
+SERVICE_HELP = "only this service (repeatable)"
+LOCK_HELP = "seconds to wait for another Symphony command to finish (default: symphony.lock_timeout)"
 
 
 class Terminated(KeyboardInterrupt):
@@ -29,16 +37,15 @@ def _terminate_like_interrupt() -> None:
     except ValueError:  # not the main thread (a test harness): leave the default
         pass
 
-# Defaults for the `symphony` section of Invoke's config; override in invoke.yaml,
-# ~/.invoke.yaml or the environment (e.g. INVOKE_SYMPHONY_DEFAULT_PROFILE=core).
-DEFAULTS = {
-    "default_profile": "demo",
-    "config_path": "",
-    "config_url": "git@github.com:sentiric/sentiric-config.git",
-    "config_ref": "",
-    "lock_timeout": 600,
-    "health_timeout": 300,
-}
+
+
+def settings(c) -> "Settings":
+    """Symphony's settings from the task's Invoke context, read once per task."""
+    from symphony.infra.settings import Settings
+
+    config = getattr(c, "config", None)
+    section = config.get("symphony", None) if hasattr(config, "get") else None
+    return Settings.from_mapping(section)
 
 
 def task(*args, **kwargs):
@@ -82,10 +89,5 @@ def os_error_message(exc: OSError) -> str:
 
 
 def setting(c, name: str):
-    """A value of the `symphony` config section, falling back to the defaults above."""
-    section = c.config.get("symphony", {}) if hasattr(c.config, "get") else {}
-    try:
-        value = section.get(name)
-    except AttributeError:
-        value = None
-    return DEFAULTS.get(name) if value is None else value
+    """One value of the `symphony` config section (see `settings`)."""
+    return getattr(settings(c), name)

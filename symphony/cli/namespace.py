@@ -5,7 +5,9 @@ import importlib
 
 from invoke import Collection
 
-from symphony.cli import DEFAULTS
+from dataclasses import asdict
+
+from symphony.infra.settings import DEFAULTS
 
 # Collections named like the old Makefile's groups; each lives in tasks/<name>.py.
 COLLECTIONS = ("env", "config", "compose", "obs", "k8s")
@@ -20,8 +22,7 @@ def build_namespace() -> Collection:
             ns.add_task(task)
     for name in COLLECTIONS:
         ns.add_collection(Collection.from_module(importlib.import_module(f"tasks.{name}"), name=name))
-    # Numbers are registered as None (DEFAULTS still supplies them): Invoke casts an environment
-    # variable to the default's type, and a bad INVOKE_SYMPHONY_HEALTH_TIMEOUT would otherwise be
-    # a traceback before any task runs; as a string it reaches the task's own validation.
-    ns.configure({"symphony": {k: v if isinstance(v, str) else None for k, v in DEFAULTS.items()}})
+    # Every default is a string: Invoke casts an INVOKE_SYMPHONY_* variable to the default's type, and
+    # a bad INVOKE_SYMPHONY_HEALTH_TIMEOUT would otherwise be a traceback before any task runs.
+    ns.configure({"symphony": asdict(DEFAULTS)})
     return ns

@@ -35,11 +35,22 @@ class Service:
 
     @property
     def image_ref(self) -> str:
-        return self.image or f"{IMAGE_REGISTRY}/sentiric-{self.name}:${{TAG:-latest}}"
+        return compose_image(self.image or f"{IMAGE_REGISTRY}/sentiric-{self.name}:${{TAG:-latest}}")
 
     @property
     def source_dir(self) -> str:
         return self.source or f"sentiric-{self.name}"
+
+
+def compose_image(image: str) -> str:
+    """An image reference as the compose files write it: Sentiric's images under
+    ${SENTIRIC_REGISTRY} (default ghcr.io/sentiric), Docker Hub's under ${DOCKERHUB_MIRROR}
+    (default docker.io), so an operator's registry mirror (or the tests' stand-in registry)
+    replaces every image without an edit."""
+    if image.startswith(IMAGE_REGISTRY + "/"):
+        return "${SENTIRIC_REGISTRY:-" + IMAGE_REGISTRY + "}" + image[len(IMAGE_REGISTRY):]
+    path = image if "/" in image.split(":")[0] else f"library/{image}"
+    return "${DOCKERHUB_MIRROR:-docker.io}/" + path
 
 
 def http_check(port: int, path: str = "/health") -> tuple[str, ...]:

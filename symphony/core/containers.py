@@ -1,11 +1,14 @@
-"""What the engine says about a project's containers, as plain data (from `docker inspect` JSON).
+"""What the engine says about a project's containers, as plain data (from `docker inspect` JSON),
+and the status table built from it.
 
 Pure functions: parsing, readiness rules and the status table are unit-tested without Docker.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+
+from symphony.core.services import DEPENDS_ON_LABEL, healthcheck_active, one_shot_services, parse_depends_label
 
 SERVICE_LABEL = "com.docker.compose.service"
 PROJECT_LABEL = "com.docker.compose.project"
@@ -25,10 +28,8 @@ class ContainerState:
     restarts: int = 0
     last_check: str = ""  # output of the last healthcheck
     labels: dict = field(default_factory=dict, compare=False)
-
-    @property
-    def one_shot(self) -> bool:
-        return self.labels.get("com.sentiric.one-shot") == "true"
+    has_healthcheck: bool = False  # the engine runs one (compose's or the image's own)
+    one_shot: bool = False         # a job that runs to completion (core.services rule)
 
     @property
     def ready(self) -> bool:
@@ -81,6 +82,7 @@ def parse_inspect(items: list[dict]) -> list[ContainerState]:
             continue  # `compose run` containers are not part of the running profile
         st = item.get("State") or {}
         health = st.get("Health") or {}
+        config = item.get("Config") or {}
         log = health.get("Log") or []
         states.append(ContainerState(
             service=labels.get(SERVICE_LABEL, item.get("Name", "").lstrip("/")),
@@ -94,8 +96,12 @@ def parse_inspect(items: list[dict]) -> list[ContainerState]:
             restarts=int(item.get("RestartCount") or 0),
             last_check=(log[-1].get("Output") or "").strip() if log else "",
             labels=labels,
+            has_healthcheck=healthcheck_active({"test": (config.get("Healthcheck") or {}).get("Test")}),
         ))
-    return sorted(states, key=lambda s: (s.service, s.name))
+    jobs = one_shot_services({s.service: {"labels": s.labels, "depends_on": {
+        d.name: {"condition": d.condition} for d in parse_depends_label(s.labels.get(DEPENDS_ON_LABEL, ""))}}
+        for s in states})
+    return sorted((replace(s, one_shot=s.service in jobs) for s in states), key=lambda s: (s.service, s.name))
 
 
 def uptime(started_at: str, now: datetime) -> str:

@@ -24,6 +24,18 @@ class StartScheduler:
         for name in self.deps:
             self.status.setdefault(name, "created")
 
+    @classmethod
+    def for_services(cls, specs: dict, expected, settled=()) -> "StartScheduler":
+        """A scheduler for `expected` (names of core.services.ServiceSpec in `specs`). Services in
+        `settled` are not (re)started by this run: their containers count as they are (a job that
+        exited 0 is completed, a service that exited has failed), as `restart -s` needs."""
+        names = [n for n in expected if n in specs]
+        sched = cls(deps={n: specs[n].dependency_conditions(among=names) for n in names},
+                    has_healthcheck={n: specs[n].healthcheck for n in names},
+                    one_shots={n for n in names if specs[n].one_shot})
+        sched.mark_started([n for n in settled if n in sched.deps])
+        return sched
+
     # -- what the engine says ---------------------------------------------------------
     def observe(self, service: str, action: str, exit_code: int | None = None) -> str | None:
         """Apply one engine event; returns the new status when it changed."""

@@ -62,3 +62,20 @@ def status(kind: str, text: str, fix: str = "") -> None:
     say(f"{label}  {text}")
     if fix:
         say(f"      fix: {fix}")
+
+
+def confirm(question: str, items, yes: bool, dry_run: bool = False) -> None:
+    """List what will go and ask y/N on a terminal; `yes` (or a dry run) does not ask. Without a
+    terminal and without `yes` nothing is removed (exit 2 says to pass --yes)."""
+    from symphony.errors import SymphonyError, UsageError
+
+    say(question)
+    for item in items:
+        say(f"  {item}")
+    if yes or dry_run:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("not confirmed: no terminal to ask on", hint="pass --yes to confirm")
+    answer = input("Proceed? [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise SymphonyError("cancelled; nothing was removed")

@@ -64,8 +64,12 @@ class Runner:
         """The parent's environment, extended (never replaced: `sh`'s _env replaces)."""
         merged = dict(os.environ)
         merged.update(self.extra_env)
-        if self.context and argv0 in ("docker", "docker-compose"):
-            merged["DOCKER_CONTEXT"] = self.context
+        if argv0 in ("docker", "docker-compose"):
+            from symphony.infra.state import NETWORK_NAME
+
+            merged["SENTIRIC_NETWORK"] = NETWORK_NAME  # Compose files name the network through it
+            if self.context:
+                merged["DOCKER_CONTEXT"] = self.context
         if env:
             merged.update(env)
         return merged
@@ -355,3 +359,12 @@ def parse_context(c, context: str | None, dry_run: bool) -> Runner:
         raise UsageError(f"--context {context!r} is not a Docker context name")
     dry = bool(dry_run) or bool(getattr(getattr(c.config, "run", None), "dry", False))
     return Runner(dry_run=dry, context=context)
+
+
+def engine_runner(c, context: str | None, dry_run: bool) -> Runner:
+    """A Runner for a task that talks to the engine: the engine must answer (a dry run only
+    prints, so it does not need one)."""
+    runner = parse_context(c, context, dry_run)
+    if not runner.dry_run:
+        runner.ensure_daemon()
+    return runner

@@ -1,16 +1,12 @@
-"""Symphony's small shared state: repo paths, profiles, the active profile, the stack lock."""
+"""Symphony's small shared state: repo paths, the state directory, profiles, the active profile."""
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import re
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from symphony.errors import LockTimeout, UsageError
+from symphony.errors import UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = REPO_ROOT / "compose"
@@ -26,7 +22,11 @@ ENV_OUTPUT = STATE_DIR / ".env.generated"
 DEFAULT_PROFILE = "demo"
 # Compose project = prefix + profile; every resource Symphony owns carries that project label.
 PROJECT_PREFIX = os.environ.get("SYMPHONY_PROJECT_PREFIX") or "sentiric-"
-NETWORK_NAME = "sentiric-net"
+# The network every profile and the observability stack share. Symphony creates it and tells
+# Compose its name (SENTIRIC_NETWORK in the child's environment), so both always agree; the tests
+# use their own so they never touch a developer's running stack.
+DEFAULT_NETWORK = "sentiric-net"
+NETWORK_NAME = os.environ.get("SENTIRIC_NETWORK") or DEFAULT_NETWORK
 _PROFILE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
@@ -99,65 +99,3 @@ def write_active_profile(profile: str, state_file: Path = STATE_FILE, compose_di
 def clear_active_profile(state_file: Path = STATE_FILE) -> None:
     with contextlib.suppress(FileNotFoundError):
         state_file.unlink()
-
-
-@dataclass
-class LockInfo:
-    pid: str
-    command: str
-
-
-@contextlib.contextmanager
-def stack_lock(
-    what: str,
-    timeout: float = 600.0,
-    lock_file: Path = LOCK_FILE,
-    on_wait=None,
-    poll: float = 0.2,
-):
-    """Hold the stack lock: only one command that changes the running stack at a time.
-
-    A second caller waits (telling `on_wait` who holds the lock) and gives up with
-    LockTimeout after `timeout` seconds. The kernel releases the lock when a holder dies.
-    """
-    from symphony.infra.files import open_lock_file
-
-    fd = open_lock_file(Path(lock_file))
-    try:
-        deadline = time.monotonic() + timeout
-        told = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-            holder = _read_holder(fd)
-            if not told and on_wait:
-                on_wait(holder)
-                told = True
-            if time.monotonic() >= deadline:
-                raise LockTimeout(
-                    f"another Symphony command is still changing the stack "
-                    f"(pid {holder.pid}: {holder.command}); gave up after {timeout:g}s",
-                    hint=f"wait for it to finish, or raise the wait with --lock-timeout; lock file {lock_file}",
-                )
-            time.sleep(poll)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n{what}\n".encode(), 0)
-        try:
-            yield
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def _read_holder(fd: int) -> LockInfo:
-    try:
-        text = os.pread(fd, 512, 0).decode("utf-8", "replace").splitlines()
-    except OSError:
-        text = []
-    return LockInfo(pid=text[0] if text else "?", command=text[1] if len(text) > 1 else "?")

@@ -10,6 +10,8 @@ WWW=/tmp/www
 mkdir -p "$WWW"
 STARTED=$(date +%s)
 echo "$NAME: starting, ready in ${DELAY}s"
+# like many real services, it names what it connects to, credentials and all: `inv logs` must mask them
+[ -n "${BROKER_URL:-}" ] && echo "$NAME: connecting to the broker at $BROKER_URL"
 
 BOOTS=0
 if [ -d /data ]; then

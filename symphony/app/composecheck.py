@@ -1,0 +1,55 @@
+"""Linting a profile's compose file against its env (what `compose.check` and `start` run)."""
+from __future__ import annotations
+
+from symphony.errors import SymphonyError, UsageError
+from symphony.infra import console as ui
+from symphony.infra import state
+
+
+def check_profile(profile: str, env: dict[str, str]) -> tuple[int, int]:
+    """Print the findings for one profile; (errors, warnings)."""
+    from symphony.core.composelint import check_compose
+
+    path = state.compose_file(profile)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    findings = check_compose(text, str(path.relative_to(state.REPO_ROOT)), env)
+    for f in findings:
+        ui.status("fail" if f.level == "error" else "warn", f"[{profile}] {f.where}: {f.message}")
+    return sum(f.level == "error" for f in findings), sum(f.level == "warn" for f in findings)
+
+
+def require_clean(profile: str, env: dict[str, str]) -> None:
+    """What `start` runs before anything is written: any error stops it."""
+    errors, _ = check_profile(profile, env)
+    if errors:
+        raise UsageError(f"compose/{profile}.yml has {errors} error(s); nothing was started",
+                         hint=f"fix them, then `inv compose.check --profile {profile}`")
+
+
+def check_profiles(settings, profiles, config=None, sets=()) -> None:
+    from symphony.app.envfile import compile_profile
+
+    errors = warns = 0
+    for name in profiles:
+        try:
+            compiled, _ = compile_profile(settings, name, config, sets, allow_undefined=True)
+        except SymphonyError as exc:
+            ui.status("fail", f"[{name}] env: {exc.message}")
+            errors += 1
+            continue
+        e, w = check_profile(name, compiled.values)
+        errors, warns = errors + e, warns + w
+        if not e:
+            ui.status("ok", f"[{name}] compose/{name}.yml" + (f" ({w} warning(s))" if w else ""))
+    ui.say(f"{len(profiles)} profile(s) checked: {errors} error(s), {warns} warning(s)")
+    if errors:
+        raise SymphonyError(f"{errors} error(s) in the compose files")
+
+
+def rendered_files() -> dict:
+    from symphony.core import composegen
+
+    return {state.compose_file(p): composegen.render_text(p) for p in composegen.rendered_profiles()}

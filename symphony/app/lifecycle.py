@@ -1,0 +1,47 @@
+"""`stop` and `clean`: remove what a profile (or every Symphony project) created, keeping data
+unless asked, and never touching other projects' resources."""
+from __future__ import annotations
+
+from symphony.errors import SymphonyError
+from symphony.infra import console as ui
+from symphony.infra import state
+
+
+def stop_profile(runner, profile: str, volumes: bool, yes: bool) -> None:
+    from symphony.infra.engine import project_volumes
+
+    project = state.project_name(profile)
+    args = ["down", "--remove-orphans"]
+    if volumes:
+        names = project_volumes(runner, project)
+        if names:
+            ui.confirm(f"delete {len(names)} volume(s) of profile {profile}, with all their data:", names, yes,
+                       runner.dry_run)
+        args.append("--volumes")
+    res = runner.compose(project, [], [], *args, capture=True, check=False)
+    if res.code != 0:
+        raise SymphonyError(f"compose could not stop profile {profile}:\n" + ui.mask(res.stderr.strip()),
+                            exit_code=res.code)
+    if not runner.dry_run:
+        ui.status("ok", f"profile {profile} stopped" + ("" if volumes else "; volumes kept (`inv stop --volumes` deletes them)"))
+
+
+def clean_all(runner, yes: bool) -> None:
+    from symphony.app.cleanup import plan_cleanup
+
+    plan = plan_cleanup(runner)
+    if plan.empty:
+        ui.status("ok", "nothing of Symphony's to remove")
+        return
+    ui.confirm("clean will remove only what belongs to Symphony's projects:", plan.describe(), yes, runner.dry_run)
+    failures = []
+    for argv in plan.commands():
+        res = runner.run(argv, capture=True, check=False)
+        if res.code != 0:
+            failures.append(ui.mask(res.stderr.strip().splitlines()[-1] if res.stderr.strip() else " ".join(argv)))
+    if runner.dry_run:
+        return
+    state.clear_active_profile()
+    if failures:
+        raise SymphonyError("clean removed what it could; these failed:\n  " + "\n  ".join(failures))
+    ui.status("ok", "cleaned; other projects' containers, volumes and images were not touched")

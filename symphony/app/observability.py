@@ -1,0 +1,281 @@
+"""The observability stack (Prometheus, Grafana, Loki with a log collector, Tempo or Jaeger) on
+the platform's network: what `obs.*` and `start --observability` call."""
+from __future__ import annotations
+
+from symphony.errors import SymphonyError, UsageError
+from symphony.infra import console as ui
+from symphony.infra import state
+
+COLLECTORS = ("alloy", "promtail", "none")
+TRACING = ("tempo", "jaeger", "none")
+PLACEHOLDER_PASSWORDS = {"", "admin", "changeme", "change_me", "password"}
+
+
+def obs_project() -> str:
+    return state.PROJECT_PREFIX + "obs"
+
+
+def obs_file():
+    return state.OBSERVABILITY_DIR / "compose.yml"
+
+
+def _socket_gid() -> str:
+    """Group of the local Docker socket, so Prometheus and the collector need not run as root."""
+    import os
+
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    path = host[len("unix://"):] if host.startswith("unix://") else "/var/run/docker.sock"
+    try:
+        return str(os.stat(path).st_gid)
+    except OSError:
+        return "0"
+
+
+def compose_env(settings, profile: str | None, config=None) -> dict[str, str]:
+    """Values the observability compose file needs from the profile's env (secrets via the
+    child's environment, never on a command line)."""
+    from symphony.app.envfile import compile_profile
+
+    compiled, _ = compile_profile(settings, profile, config)
+    profile = compiled.profile
+    password = compiled.values.get("GRAFANA_ADMIN_PASSWORD", "")
+    if password.strip().lower() in PLACEHOLDER_PASSWORDS and profile != "demo":
+        raise UsageError(f"GRAFANA_ADMIN_PASSWORD for profile {profile!r} is empty or a default like admin",
+                         hint="set a real one in the config repo's environments/common/secrets.env")
+    env = {"GRAFANA_ADMIN_PASSWORD": password or "admin", "DOCKER_SOCKET_GID": _socket_gid()}
+    for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "TEMPO_PORT", "JAEGER_UI_PORT", "PROMETHEUS_IMAGE",
+                "DOCKERHUB_MIRROR"):
+        if compiled.values.get(key):
+            env[key] = compiled.values[key]
+    return env
+
+
+def profiles_args(collector: str, tracing: str) -> list[str]:
+    if collector not in COLLECTORS:
+        raise UsageError(f"--collector {collector!r} is not one of {', '.join(COLLECTORS)}")
+    if tracing not in TRACING:
+        raise UsageError(f"--tracing {tracing!r} is not one of {', '.join(TRACING)}")
+    return [arg for p in (collector, tracing) if p != "none" for arg in ("--profile", p)]
+
+
+# host port of each UI/API: (env variable, default)
+HOST_PORTS = {"prometheus": ("PROMETHEUS_PORT", 9090), "grafana": ("GRAFANA_PORT", 3300), "loki": ("LOKI_PORT", 3100),
+              "alloy": ("ALLOY_PORT", 12345), "tempo": ("TEMPO_PORT", 3200), "jaeger": ("JAEGER_UI_PORT", 16686)}
+
+
+def _selected(services, collector, tracing) -> list[str]:
+    if services:
+        unknown = [s for s in services if s not in (*HOST_PORTS, "promtail")]
+        if unknown:
+            raise UsageError(f"no observability service {', '.join(map(repr, unknown))}",
+                             hint=f"services: {', '.join(sorted((*HOST_PORTS, 'promtail')))}")
+        return list(services)
+    return ["prometheus", "grafana", "loki"] + [x for x in (collector, tracing) if x != "none"]
+
+
+def check_host_ports(runner, services, env) -> None:
+    """A taken port is named with the variable that moves it, before Compose half-starts the stack."""
+    import os
+
+    from symphony.app.preflight import engine_is_local, port_is_free
+
+    if not engine_is_local(runner):
+        return  # a remote engine's ports cannot be probed from here
+    ours = runner.query(["docker", "ps", "--filter", f"label=com.docker.compose.project={obs_project()}",
+                         "--format", "{{.Ports}}"], check=False).stdout
+    for service in services:
+        if service not in HOST_PORTS:
+            continue
+        var, default = HOST_PORTS[service]
+        port = int(env.get(var) or os.environ.get(var) or default)
+        if f":{port}->" not in ours and not port_is_free(port, "tcp", "127.0.0.1"):
+            raise UsageError(f"127.0.0.1:{port} (for {service}) is already in use by another program",
+                             hint=f"free it, or choose another port: {var}=<port> in the config repo or the environment")
+
+
+def require_loki_plugin(runner):
+    problem = loki_plugin_problem(runner)
+    if problem:
+        raise SymphonyError(f"{problem}, so `--log-driver loki` cannot work on this engine",
+                            hint=loki_install_hint(runner))
+
+
+def write_stack_override(model, log_driver, dry_run=False, loki_port=None):
+    """The override `start --observability` adds; the driver pushes to Loki's port on the host."""
+    import yaml
+
+    from symphony.core.observability.override import stack_override
+    from symphony.infra.files import write_file
+
+    path = state.STATE_DIR / ".compose.observability.yml"
+    text = ("# written by `inv start --observability`; regenerated on every start\n"
+            + yaml.safe_dump(stack_override(model, log_driver=log_driver, loki_port=int(loki_port or 3100)), sort_keys=True))
+    write_file(path, text, dry_run=dry_run, what="OTEL_* env" + (", loki logging driver" if log_driver else ""),
+               say=lambda line: ui.say(ui.paint(line, "info")))
+    return path
+
+
+def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True,
+             standalone=True):
+    """Start the stack. `standalone=False` (obs.up's default) refuses when no profile runs here:
+    an observability stack with nothing to observe is usually a wrong engine or context."""
+    from symphony.infra.engine import ensure_network, running_projects
+
+    selection = profiles_args(collector, tracing)  # bad choices fail before anything else
+    env = compose_env(settings, profile, config)
+    ui.register_secrets([env["GRAFANA_ADMIN_PASSWORD"]])
+    check_host_ports(runner, _selected(services, collector, tracing), env)
+    if not standalone and not running_projects(runner):
+        where = f"context {runner.context}" if runner.context else "this engine"
+        raise SymphonyError(f"no Symphony profile is running on {where}, so there is nothing to observe",
+                            hint="start one with observability (`inv start --observability`), start a profile first, "
+                                 "check --context, or pass --standalone to run the stack on its own")
+    ensure_network(runner)
+    env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run))
+    args = [*selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
+    runner.compose(obs_project(), [obs_file()], [], *args, *services, env=env)
+    return env
+
+
+def print_urls(env):
+    ui.status("ok", "observability stack up")
+    ui.say(f"      Grafana     http://127.0.0.1:{env.get('GRAFANA_PORT', '3300')}  (admin / GRAFANA_ADMIN_PASSWORD)")
+    ui.say(f"      Prometheus  http://127.0.0.1:{env.get('PROMETHEUS_PORT', '9090')}")
+    ui.say(f"      Loki        http://127.0.0.1:{env.get('LOKI_PORT', '3100')}")
+
+
+
+
+def loki_plugin_problem(runner) -> str | None:
+    from symphony.core.observability.logdriver import plugin_problem
+
+    return plugin_problem(runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False).stdout)
+
+
+def loki_install_hint(runner) -> str:
+    from symphony.core.observability.logdriver import install_command
+
+    arch = runner.query(["docker", "version", "--format", "{{.Server.Arch}}"], check=False).stdout.strip()
+    return install_command(arch)
+
+
+def stop_stack(runner, volumes: bool, yes: bool) -> None:
+    from symphony.infra.engine import project_volumes
+
+    args = ["--profile", "*", "down", "--remove-orphans"]
+    if volumes:
+        names = project_volumes(runner, obs_project())
+        if names:
+            ui.confirm("delete the observability volumes:", names, yes, runner.dry_run)
+        args.append("--volumes")
+    runner.compose(obs_project(), [], [], *args, capture=True)
+    if not runner.dry_run:
+        ui.status("ok", "observability stack stopped" + ("" if volumes else "; its volumes are kept"))
+
+
+def stack_status(runner) -> dict:
+    """Backends with their health, Prometheus' targets, and the URLs (for obs.status)."""
+    import json
+
+    from symphony.core.observability.targets import summarize_targets
+    from symphony.infra.engine import project_states
+
+    states = project_states(runner, obs_project())
+    backends = {s.service: s.shown_health for s in states}
+    targets = []
+    prom = next((s for s in states if s.service == "prometheus" and s.state == "running"), None)
+    if prom:
+        res = runner.query(["docker", "exec", prom.name, "wget", "-q", "-O", "-",
+                            "http://127.0.0.1:9090/api/v1/targets?state=active"], check=False)
+        if res.code == 0:
+            targets = summarize_targets(json.loads(res.stdout))
+    urls = {s.service: [p.split("->")[0] for p in s.ports] for s in states if s.ports}
+    return {"project": obs_project(), "backends": backends, "targets": targets, "urls": urls,
+            "prometheus_running": prom is not None}
+
+
+def generated_files() -> dict:
+    """The Overview dashboard and the Grafana datasources, from their builders."""
+    import yaml
+
+    from symphony.core.observability.dashboard import build_overview, render_json
+    from symphony.core.observability.datasources import build_datasources
+
+    return {
+        state.OBSERVABILITY_DIR / "grafana/dashboards/overview.json": render_json(build_overview()),
+        state.OBSERVABILITY_DIR / "grafana/provisioning/datasources/datasources.yml":
+            "# Generated by `inv obs.render` from symphony/core/observability/datasources.py\n"
+            + yaml.safe_dump(build_datasources(), sort_keys=False),
+    }
+
+
+def print_scrape_plan(settings, runner, profile=None, config=None) -> None:
+    from symphony.app.composemodel import profile_model
+    from symphony.app.envfile import resolve_profile
+    from symphony.core.observability.scrape import scrape_plan, several_targets
+
+    model, _ = profile_model(settings, runner, resolve_profile(settings, profile), config=config)
+    entries = scrape_plan(model)
+    for name, entry in entries.items():
+        where = ", ".join(f":{p}{entry['path']}" for p in entry["ports"]) or "-"
+        ui.status("ok" if entry["ports"] else "info", f"{name:<22} {where:<24} {entry['reason']}")
+    several = several_targets(model)
+    if several:
+        raise SymphonyError(f"{', '.join(several)} would be scraped on several ports (one target each)",
+                            hint="label the service with com.sentiric.metrics.port (or com.sentiric.metrics.enabled: \"false\")")
+
+
+# Config files the backends read, copied at `obs.up` into the state directory with the modes the
+# non-root backends need (a checkout under umask 077 would leave them unreadable) and with the
+# platform network's real name in the discovery rules (the checked-in files say sentiric-net).
+CONFIG_FILES = ("prometheus/prometheus.yml", "alloy/config.alloy", "promtail/promtail.yml", "loki/loki.yml",
+                "tempo/tempo.yml", "jaeger/config.yml", "grafana/provisioning", "grafana/dashboards")
+NETWORK_SCOPED = ("prometheus/prometheus.yml", "alloy/config.alloy", "promtail/promtail.yml")
+
+
+def runtime_config_text(rel: str, text: str, network: str) -> str:
+    """`text` of config file `rel` for a platform network named `network` (pure)."""
+    if rel not in NETWORK_SCOPED or network == state.DEFAULT_NETWORK:
+        return text
+    import re
+
+    lines = []
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip()
+        comment = stripped.startswith(("#", "//"))
+        lines.append(line if comment else re.sub(r"(?<![\w.-])sentiric-net(?![\w.-])", network, line))
+    return "".join(lines)
+
+
+def render_runtime_configs(network: str, dry_run: bool = False):
+    """Write the backends' config files under the state directory; returns that directory."""
+    from symphony.infra.files import write_file
+
+    target = state.STATE_DIR / ".observability"
+    if dry_run:
+        ui.say(ui.paint(f"+ (write the observability config files under {target}, mode 0644)", "info"))
+        return target
+    for rel in CONFIG_FILES:
+        source = state.OBSERVABILITY_DIR / rel
+        files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        for path in files:
+            sub = path.relative_to(state.OBSERVABILITY_DIR)
+            out = target / sub
+            _readable_dirs(target, out.parent)
+            text = runtime_config_text(str(sub), path.read_text(encoding="utf-8"), network)
+            write_file(out, text, mode=0o644)
+    return target
+
+
+def _readable_dirs(top, directory) -> None:
+    """Create `directory` (at or under `top`) and its parents up to `top` with mode 0755: the
+    backends' non-root users must be able to traverse them whatever the umask."""
+    import os
+
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    here = directory
+    while True:
+        os.chmod(here, 0o755)
+        if here == top:
+            break
+        here = here.parent

@@ -1,0 +1,35 @@
+"""`status` and `logs` of a profile."""
+from __future__ import annotations
+
+from symphony.errors import SymphonyError
+from symphony.infra import state
+
+
+def profile_status(runner, profile: str) -> dict:
+    from datetime import datetime, timezone
+
+    from symphony.app.profiles import declared_services
+    from symphony.core.containers import status_rows
+    from symphony.infra.engine import project_states
+
+    project = state.project_name(profile)
+    rows = status_rows(project_states(runner, project), declared_services(profile), datetime.now(timezone.utc))
+    return {"profile": profile, "project": project, "services": rows}
+
+
+def show_logs(runner, profile: str, services, follow: bool, tail, since) -> None:
+    """The profile's container logs through Compose, every secret of its env masked."""
+    from symphony.app.envfile import register_secrets_of_env_file
+    from symphony.infra.engine import project_container_ids
+
+    project = state.project_name(profile)
+    if not project_container_ids(runner, project):
+        raise SymphonyError(f"profile {profile} has no containers, so there are no logs",
+                            hint=f"start it with `inv start --profile {profile}`")
+    register_secrets_of_env_file()
+    args = ["logs", "--no-color"] + (["--follow"] if follow else [])
+    if tail is not None:
+        args += ["--tail", str(tail)]
+    if since:
+        args += ["--since", since]
+    runner.compose(project, [], [], *args, "--", *services, mutating=False)

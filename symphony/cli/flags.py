@@ -1,0 +1,21 @@
+"""Flag values checked before anything talks to the engine (usage errors, exit 2)."""
+from __future__ import annotations
+
+import re
+
+from symphony.errors import UsageError
+
+_SINCE = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|\d+(\.\d+)?|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def since_flag(value: str) -> str:
+    """What `docker logs --since` accepts: a duration (42m, 1h30m), a Unix time, or a date/time."""
+    if not _SINCE.fullmatch(value):
+        raise UsageError(f"--since {value!r} is not a duration (10m, 1h30m), a Unix time or a date (2026-11-25T10:00:00Z)")
+    return value
+
+
+def tail_flag(value) -> str | None:
+    if value is not None and not str(value).isdigit():
+        raise UsageError(f"--tail {value!r} is not a number of lines")
+    return None if value is None else str(value)

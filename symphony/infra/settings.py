@@ -1,0 +1,57 @@
+"""Symphony's settings, read once from Invoke's config (`symphony:` in invoke.yaml,
+~/.invoke.yaml, INVOKE_SYMPHONY_* variables) into one typed, immutable object.
+
+The application layer takes a `Settings`, never Invoke's context: it can be called, and tested,
+without Invoke. Timeouts are validated here, each error naming where the bad value came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from symphony.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Settings:
+    default_profile: str = "demo"
+    config_path: str = ""
+    config_url: str = "git@github.com:sentiric/sentiric-config.git"
+    config_ref: str = ""
+    # strings on purpose: Invoke casts an INVOKE_SYMPHONY_* override to the type of the default,
+    # and a bad number would then be a traceback instead of Symphony's own message
+    lock_timeout: str = "600"
+    health_timeout: str = "300"
+
+    @classmethod
+    def from_mapping(cls, section) -> Settings:
+        """From the `symphony` section of Invoke's config (missing or None values: defaults)."""
+        values = {}
+        for f in fields(cls):
+            try:
+                value = section.get(f.name) if section is not None else None
+            except AttributeError:
+                value = None
+            if value is not None:
+                values[f.name] = str(value) if f.name.endswith("_timeout") else value
+        return cls(**values)
+
+    def seconds(self, key: str, flag_value=None, flag: str = "") -> float:
+        """The flag's value if given, else this setting's, as validated seconds."""
+        if flag_value is not None:
+            return seconds_value(flag_value, flag)
+        return seconds_value(getattr(self, key), f"symphony.{key} (Invoke config)",
+                             hint=f"fix it in invoke.yaml or INVOKE_SYMPHONY_{key.upper()}"
+                                  + (f", or pass {flag}" if flag else ""))
+
+
+DEFAULTS = Settings()
+
+
+def seconds_value(value, what: str, hint: str = "") -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what} {value!r} is not a number of seconds", hint=hint) from None
+    if seconds < 0 or seconds != seconds:  # negative or NaN
+        raise UsageError(f"{what} {value!r} must be a non-negative number of seconds", hint=hint)
+    return seconds

@@ -1,0 +1,52 @@
+"""`restart` goes through the same dependency-ordered start as `start` (engine events say so)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.stack_helpers import project_containers, stack_fixture
+from tests.test_stack_platform import EngineEvents
+
+pytestmark = pytest.mark.docker
+FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
+
+stack = stack_fixture("restart")
+
+
+def first_times(events, action, last=False):
+    seen = {}
+    for e in events:
+        if e["Action"].startswith(action):
+            service = e["Actor"]["Attributes"]["com.docker.compose.service"]
+            if last or service not in seen:
+                seen[service] = e["timeNano"]
+    return seen
+
+
+def test_restart_of_everything_starts_each_service_after_its_dependencies_are_ready(stack):
+    project = stack.project("demo")
+    assert stack("start", "--offline", *FREE_PORT).returncode == 0
+    events = EngineEvents(project)
+    res = stack("restart")
+    recorded = events.stop()
+    assert res.returncode == 0, res.stdout + res.stderr
+    started, healthy, died = first_times(recorded, "start"), first_times(recorded, "health_status: healthy"), \
+        first_times(recorded, "die", last=True)
+    # the compose file's conditions, read from the spec of demo.yml
+    assert healthy["datastore"] < started["migrate"]
+    assert died["migrate"] < started["user-service"]      # service_completed_successfully
+    assert healthy["user-service"] < started["agent-service"] and healthy["broker"] < started["agent-service"]
+    assert healthy["agent-service"] < started["api-gateway"]
+
+
+def test_restart_is_refused_when_a_dependency_it_would_not_restart_is_not_ready(stack):
+    project = stack.project("demo")
+    assert stack("start", "--offline", *FREE_PORT).returncode == 0
+    from tests.stack_helpers import docker
+
+    docker("stop", f"{project}-agent-service-1")
+    before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    res = stack("restart", "-s", "api-gateway")
+    assert res.returncode == 1
+    assert "api-gateway needs agent-service" in res.stderr and "nothing was stopped" in res.stderr
+    after = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    assert after == before
