@@ -88,7 +88,7 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
     docker("network", "create", side_net)
     try:
         for svc, name in names.items():
-            docker("run", "-d", "--name", name, "--network", "sentiric-net",
+            docker("run", "-d", "--name", name, "--network", stack.network,
                    "--label", f"com.docker.compose.project={project}", "--label", f"com.docker.compose.service={svc}",
                    *extra_args[svc], "-e", f"SERVICE_NAME={svc}", "sentiric-demo/broker:latest")
         docker("network", "connect", side_net, names["extra"])

@@ -16,13 +16,17 @@ stack = stack_fixture("clean")
 
 @pytest.fixture
 def foreign(stack):
-    """Another project's container (on the platform network, even) and volume."""
+    """Another project's container and volume; the container joins the platform network once the
+    stack has created it (so the network is Symphony's, and in use by someone else)."""
     name = f"foreign-{uuid.uuid4().hex[:6]}"
-    docker("network", "create", stack.network, check=False)
     docker("volume", "create", "--label", "com.docker.compose.project=someone-else", f"{name}-data")
-    docker("run", "-d", "--name", name, "--network", stack.network, "--label", "com.docker.compose.project=someone-else",
-           "-v", f"{name}-data:/data", "busybox:1.35", "sleep", "600")
-    yield name
+
+    def run():
+        docker("run", "-d", "--name", name, "--network", stack.network, "--label",
+               "com.docker.compose.project=someone-else", "-v", f"{name}-data:/data", "busybox:1.35", "sleep", "600")
+        return name
+
+    yield run
     docker("rm", "-f", name, check=False)
     docker("volume", "rm", f"{name}-data", check=False)
 
@@ -30,6 +34,7 @@ def foreign(stack):
 def test_clean_removes_ours_and_leaves_a_foreign_container_and_volume(stack, foreign):
     project = stack.project("demo")
     assert stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0").returncode == 0
+    foreign = foreign()
     preview = stack("clean", "--dry-run")
     assert preview.returncode == 0
     assert f"volume    {project}_datastore-data" in preview.stdout
@@ -45,6 +50,7 @@ def test_clean_removes_ours_and_leaves_a_foreign_container_and_volume(stack, for
     assert res.returncode == 0, res.stdout + res.stderr
     assert project_containers(project) == [] and project_volumes(project) == []
     assert "error" not in res.stderr.lower(), res.stderr
+    assert "kept" in res.stdout and stack.network in res.stdout
     assert docker("network", "inspect", stack.network, check=False).returncode == 0  # a foreign container uses it
     assert docker("inspect", "-f", "{{.State.Running}}", foreign).stdout.strip() == "true"
     assert docker("volume", "inspect", f"{foreign}-data", check=False).returncode == 0
@@ -88,3 +94,12 @@ def test_a_docker_context_selects_the_engine(stack):
         assert project_containers(project) == []
     finally:
         docker("context", "rm", "-f", name, check=False)
+
+
+def test_clean_removes_the_network_it_created_when_nothing_else_uses_it(stack):
+    assert stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0").returncode == 0
+    labels = docker("network", "inspect", "--format", "{{json .Labels}}", stack.network).stdout
+    assert json.loads(labels).get("com.sentiric.managed-by") == "symphony"
+    res = stack("clean", "--yes")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert docker("network", "inspect", stack.network, check=False).returncode != 0
