@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -30,7 +32,8 @@ def settings_args():
 
 
 class EngineEvents:
-    """`docker events` streamed live (the daemon only keeps a short backlog for --since)."""
+    """`docker events` streamed live (the daemon only keeps a short backlog for --since), read by a
+    thread as they come."""
 
     def __init__(self, project: str):
         self.proc = subprocess.Popen(
@@ -38,11 +41,28 @@ class EngineEvents:
              "--filter", "event=start", "--filter", "event=health_status", "--filter", "event=die",
              "--filter", f"label=com.docker.compose.project={project}"],
             stdout=subprocess.PIPE, text=True)
+        self.events: list[dict] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
-    def stop(self) -> list[dict]:
+    def _read(self):
+        for line in self.proc.stdout:
+            if line.strip():
+                self.events.append(json.loads(line))
+
+    def stop(self, until_healthy=(), timeout=15.0) -> list[dict]:
+        """Stop once every service in `until_healthy` has its healthy event (the engine delivers
+        events a moment after the state the test already saw), or after `timeout`."""
+        deadline = time.monotonic() + timeout
+        wanted = set(until_healthy)
+        while time.monotonic() < deadline and not wanted <= {
+                e["Actor"]["Attributes"].get("com.docker.compose.service") for e in list(self.events)
+                if e["Action"].startswith("health_status: healthy")}:
+            time.sleep(0.1)
         self.proc.terminate()
-        out, _ = self.proc.communicate(timeout=30)
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=10)
+        return list(self.events)
 
 
 def order_violations(events: list[dict], model_deps: dict[str, list[str]]) -> list[str]:
@@ -79,7 +99,7 @@ def test_profile_starts_in_dependency_order(profile, tmp_path):
                 for name in catalog.PROFILES[profile]}
         if profile == "gateway":
             assert not any(deps.values())  # the edge reaches core over the VPN, not via depends_on
-        assert order_violations(events.stop(), deps) == []
+        assert order_violations(events.stop(until_healthy=catalog.PROFILES[profile]), deps) == []
         for c in containers:
             labels = c["Config"]["Labels"]
             assert "container_name" not in labels  # names come from the project, never fixed
