@@ -27,4 +27,4 @@ def render(c, check=False):
     from symphony.app.composecheck import rendered_files
     from symphony.app.generated import sync_generated
 
-    sync_generated(rendered_files(), check=check, source="symphony/core/catalog.py", fix="inv compose.render")
+    sync_generated(rendered_files(), check=check, source="compose/catalog/", fix="inv compose.render")

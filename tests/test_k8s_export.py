@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symphony.core import catalog
+from symphony.app.platform import platform_catalog
 from symphony.infra import state
 from symphony.core.kube.convert import convert
 from tests.invoke_helpers import ROOT, inv
@@ -37,8 +37,8 @@ def test_every_profile_exports_and_validates(profile, tmp_path):
     kinds = {o["kind"] for o in objs}
     assert {"Namespace", "ConfigMap", "Secret", "Service"} <= kinds
     workloads = {o["metadata"]["name"] for o in objs if o["kind"] in ("Deployment", "StatefulSet", "Job")}
-    if profile in catalog.PROFILES:
-        assert workloads == set(catalog.PROFILES[profile])
+    if profile in platform_catalog().profiles:
+        assert workloads == set(platform_catalog().profiles[profile])
 
 
 def test_env_of_every_service_lands_once_with_the_compiled_value(tmp_path):

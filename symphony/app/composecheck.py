@@ -50,6 +50,8 @@ def check_profiles(settings, profiles, config=None, sets=()) -> None:
 
 
 def rendered_files() -> dict:
-    from symphony.core import composegen
+    from symphony.app.platform import platform_catalog
+    from symphony.core.platform.composegen import render_text
 
-    return {state.compose_file(p): composegen.render_text(p) for p in composegen.rendered_profiles()}
+    catalog = platform_catalog()
+    return {state.compose_file(p): render_text(catalog, p) for p in catalog.profiles}

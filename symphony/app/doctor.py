@@ -105,6 +105,23 @@ def _check_disk(runner) -> Check:
     return Check("disk", "ok", f"{gib:.0f} GiB free under {root}")
 
 
+def _check_certificates(settings, profile: str) -> list[Check]:
+    """The profile's mTLS material: missing, expired or expiring soon (same check as certs.check)."""
+    from symphony.app.certificates import inspect, profile_certificates
+
+    try:
+        certs_dir, plan = profile_certificates(settings, profile)
+    except SymphonyError as exc:
+        return [Check("certificates", "fail", exc.message, exc.hint)]
+    if not plan:
+        return []
+    findings = inspect(certs_dir, plan)
+    if not findings:
+        return [Check("certificates", "ok", f"{len(plan)} service certificate(s) in {certs_dir} present and valid")]
+    return [Check("certificates", f.level, f.message, "inv certs.generate" if f.level == "fail" else "")
+            for f in findings]
+
+
 def run_checks(settings, runner) -> list[Check]:
     checks = _check_engine(runner)
     engine_ok = checks[0].status == "ok"
@@ -114,6 +131,8 @@ def run_checks(settings, runner) -> list[Check]:
     checks.append(profile_check)
     if engine_ok and profile:
         checks.extend(_check_ports(settings, runner, profile))
+    if profile:
+        checks.extend(_check_certificates(settings, profile))
     if engine_ok:
         checks.append(_check_disk(runner))
     return checks

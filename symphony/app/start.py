@@ -148,6 +148,7 @@ def prepare(settings, runner, req: StartRequest) -> Plan:
         build = build or bool(override)
     if req.pull == "never":
         _require_images(runner, model, expected)
+    _require_certificates(compiled.values, expected)
     _require_free_ports(runner, model, project, others)
     return Plan(compiled, source, env_text, model, files, services, expected, build, others)
 
@@ -160,6 +161,25 @@ def _require_images(runner, model, expected) -> None:
     if missing:
         raise SymphonyError(f"--pull never, and these images are not on the engine: {', '.join(missing)}",
                             hint="build or load them, or use --pull missing")
+
+
+def _require_certificates(env: dict, expected) -> None:
+    """Services that read certificates exit at start without them: say so before starting any."""
+    from symphony.app.certificates import inspect
+    from symphony.app.platform import platform_catalog
+    from symphony.core.platform.certs import certificate_plan
+
+    catalog = platform_catalog()
+    plan = certificate_plan(catalog.services[n] for n in expected if n in catalog.services)
+    if not plan:
+        return
+    certs_dir = Path(env.get("SENTIRIC_CERTS_DIR") or ".").expanduser()
+    failures = [f.message for f in inspect(certs_dir, plan) if f.level == "fail"]
+    if failures:
+        raise SymphonyError("the services' mTLS certificates are not usable: " + "; ".join(failures)
+                            + "; nothing was started",
+                            hint="create them with `inv certs.generate` (a development CA), or point SENTIRIC_CERTS_DIR "
+                                 "at your sentiric-certificates checkout")
 
 
 def _require_free_ports(runner, model, project, others) -> None:

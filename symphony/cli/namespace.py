@@ -10,7 +10,7 @@ from dataclasses import asdict
 from symphony.infra.settings import DEFAULTS
 
 # Collections named like the old Makefile's groups; each lives in tasks/<name>.py.
-COLLECTIONS = ("env", "config", "compose", "obs", "k8s")
+COLLECTIONS = ("env", "config", "compose", "certs", "platform", "obs", "k8s")
 ROOT_MODULES = ("stack", "doctor")
 
 

@@ -7,19 +7,17 @@ profile) because nothing looked first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from symphony.core.envcompiler.lint import compose_variables
+from symphony.core.findings import Finding
+from symphony.core.services import healthcheck_active, parse_port_range
+
+READINESS_LABEL = "com.sentiric.readiness"  # "running": nothing to probe (documented in the catalog)
 
 LONG_RUNNING_RESTARTS = {"always", "unless-stopped", "on-failure"}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-@dataclass(frozen=True)
-class Finding:
-    level: str  # error | warn
-    where: str  # file:line
-    message: str
 
 
 def _lines(text: str) -> dict[tuple[str, ...], int]:
@@ -62,11 +60,7 @@ def _dependencies(svc: dict) -> dict[str, str]:
 
 
 def _has_healthcheck(svc: dict) -> bool:
-    hc = svc.get("healthcheck")
-    if not hc or hc.get("disable"):
-        return False
-    test = hc.get("test")
-    return bool(test) and test != ["NONE"]
+    return healthcheck_active(svc.get("healthcheck"))
 
 
 def host_ports(spec, env: dict[str, str]) -> list[tuple[int, str]]:
@@ -83,10 +77,8 @@ def host_ports(spec, env: dict[str, str]) -> list[tuple[int, str]]:
     published = interpolate(published, env)
     if not published:
         return []
-    start, _, end = published.partition("-")
-    if not start.isdigit() or (end and not end.isdigit()):
-        raise ValueError(published)
-    return [(p, proto) for p in range(int(start), int(end or start) + 1)]
+    start, end = parse_port_range(published)  # ValueError names the text
+    return [(p, proto) for p in range(start, end + 1)]
 
 
 def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
@@ -161,7 +153,10 @@ def check_compose(text: str, filename: str, env: dict[str, str]) -> list[Finding
                 f"{name} is awaited with service_completed_successfully but restarts ({restart}); one-shot jobs need restart: \"no\""))
     for name, svc in services.items():
         svc = svc or {}
-        if name not in completed_targets and not _has_healthcheck(svc):
+        labels = svc.get("labels") or {}
+        if isinstance(labels, list):
+            labels = dict(item.split("=", 1) for item in labels if "=" in item)
+        if name not in completed_targets and not _has_healthcheck(svc) and READINESS_LABEL not in labels:
             findings.append(Finding("warn", at("services", name),
                 f"{name} is long-running but has no healthcheck, so nothing can wait for it to be ready"))
     for cycle in _cycles(graph):

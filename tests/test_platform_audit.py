@@ -1,0 +1,113 @@
+"""platform.audit on small checkouts the tests build: agreement exits 0; each kind of drift is
+named with file:line on the catalog's side and the checkout's, and exits 1."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from symphony.core.platform.audit import catalog_lines, compare, dockerfile_facts, read_checkout
+from symphony.app.platform import CATALOG_DIR, platform_catalog
+from tests.invoke_helpers import inv
+
+DOCKERFILE = textwrap.dedent("""\
+    FROM golang:1.24-bullseye AS builder
+    RUN apt-get update && apt-get install -y --no-install-recommends git build-essential
+    FROM debian:bookworm-slim
+    RUN apt-get update && apt-get install -y --no-install-recommends \\
+        netcat-openbsd \\
+        curl \\
+        ca-certificates \\
+        && rm -rf /var/lib/apt/lists/*
+    USER appuser
+    ENTRYPOINT ["./sentiric-user-service"]
+    """)
+CONFIG_GO = textwrap.dedent("""\
+    package config
+    import "os"
+    func Load() {
+        _ = GetEnvOrFail("POSTGRES_URL")
+        _ = GetEnv("USER_SERVICE_GRPC_PORT", "12011")
+        _ = GetEnv("USER_SERVICE_HTTP_PORT", "12010")
+        _ = GetEnvOrFail("USER_SERVICE_CERT_PATH")
+        _ = GetEnvOrFail("USER_SERVICE_KEY_PATH")
+        _ = GetEnvOrFail("GRPC_TLS_CA_PATH")
+        _ = GetEnvOrFail("SIP_SIGNALING_SERVICE_REALM")
+        _ = GetEnv("LOG_LEVEL", "info")
+        _ = GetEnv("LOG_FORMAT", "json")
+        _ = GetEnv("ENV", "production")
+        _, _ = os.LookupEnv("X")
+    }
+    """)
+APP_GO = 'package app\nfunc routes(mux *http.ServeMux) {\n\tmux.HandleFunc("/health", ok)\n}\n'
+
+
+@pytest.fixture
+def checkouts(tmp_path):
+    repo = tmp_path / "sentiric-user-service"
+    (repo / "internal/config").mkdir(parents=True)
+    (repo / "internal/app").mkdir(parents=True)
+    (repo / "Dockerfile").write_text(DOCKERFILE)
+    (repo / "internal/config/config.go").write_text(CONFIG_GO)
+    (repo / "internal/app/app.go").write_text(APP_GO)
+    return tmp_path
+
+
+def audit(path):
+    return inv("platform.audit", "--path", str(path), "-s", "user-service")
+
+
+def test_a_checkout_that_agrees_passes(checkouts):
+    res = audit(checkouts)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "user-service: the catalog agrees" in res.stdout
+
+
+def test_a_tool_the_image_no_longer_installs_fails_naming_both_sides(checkouts):
+    dockerfile = checkouts / "sentiric-user-service/Dockerfile"
+    dockerfile.write_text(DOCKERFILE.replace("curl \\\n", ""))
+    assert "curl" not in dockerfile.read_text()
+    res = audit(checkouts)
+    assert res.returncode == 1
+    catalog_line = catalog_lines((CATALOG_DIR / "user-service.yaml").read_text())[("runtime", "tools")]
+    assert f"compose/catalog/user-service.yaml:{catalog_line}" in res.stdout
+    assert "the healthcheck runs 'curl', which the image does not have" in res.stdout
+    assert f"{dockerfile}:3" in res.stdout  # the final stage's FROM line
+
+
+def test_a_variable_the_code_stopped_reading_and_a_vanished_route_fail(checkouts):
+    config = checkouts / "sentiric-user-service/internal/config/config.go"
+    config.write_text(CONFIG_GO.replace('GetEnvOrFail("POSTGRES_URL")', 'GetEnvOrFail("USER_SERVICE_DATABASE_URL")'))
+    (checkouts / "sentiric-user-service/internal/app/app.go").write_text(APP_GO.replace('"/health"', '"/healthz"'))
+    res = audit(checkouts)
+    assert res.returncode == 1
+    assert "env POSTGRES_URL: the catalog passes it, the code never reads it" in res.stdout
+    assert "health path /health: no route for it in the code" in res.stdout
+
+
+def test_no_checkout_at_all_is_an_error_not_a_pass(tmp_path):
+    res = audit(tmp_path)
+    assert res.returncode == 1 and "no service checkout found" in res.stderr
+
+
+def test_readers_of_each_language_and_the_final_stage():
+    files = {
+        "Dockerfile": "FROM python:3.11-slim AS base\nFROM node:20-alpine\nEXPOSE 17010\nCMD [\"node\", \"--port\", \"17010\"]\n",
+        "src/config.rs": 'let p = env::var("MEDIA_SERVICE_GRPC_PORT")?;\nlet q = std::env::var("TENANT_ID");\n',
+        "app/settings.py": "import os\nA = os.environ['REDIS_URL']\nB = os.getenv('RABBITMQ_URL', '')\n"
+                           "class Settings(BaseSettings):\n    model_config = SettingsConfigDict(env_prefix='STT_')\n"
+                           "    model_size: str = 'medium'\n",
+        "src/index.js": "const port = process.env.PORT || 17010;\napp.get('/health', ok);\n",
+    }
+    facts = read_checkout(files, "repo")
+    assert facts.base == "node:20-alpine" and {"wget", "nc", "node", "sh"} <= facts.tools and "bash" not in facts.tools
+    assert set(facts.env) >= {"MEDIA_SERVICE_GRPC_PORT", "TENANT_ID", "REDIS_URL", "RABBITMQ_URL", "STT_MODEL_SIZE", "PORT"}
+    assert facts.env["REDIS_URL"] == "repo/app/settings.py:2" and facts.routes["/health"] == "repo/src/index.js:2"
+    assert facts.expose == {17010: "repo/Dockerfile:3"} and 17010 in facts.cmd_ports
+
+
+def test_a_port_fixed_on_the_command_line_that_the_catalog_lacks_is_drift():
+    facts = dockerfile_facts('FROM python:3.11-slim\nCMD ["uvicorn", "app:app", "--port", "14020"]\n', "Dockerfile")
+    svc = platform_catalog().services["user-service"]
+    found = compare(svc, facts, {}, "user-service.yaml")
+    assert any("listens on 14020" in f.what and f.checkout_at == "Dockerfile:2" for f in found)
