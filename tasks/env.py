@@ -44,16 +44,58 @@ def source_commit(path: Path) -> str | None:
 
 
 def compile_profile(c, profile=None, config=None, sets=(), allow_undefined=False):
-    """(compiled env, config source) for a task; registers secret values for masking."""
+    """(compiled env, config source) for a task; registers every secret value for masking."""
     from tasks.configsource import resolve_config_source
     from tasks.envcompiler import compile_env
-    from tasks.secrets import secret_values
 
     profile = resolve_profile(c, profile)
     source = resolve_config_source(config, setting(c, "config_path"))
-    compiled = compile_env(source.path, profile, overrides=parse_sets(sets), strict=not allow_undefined)
-    ui.register_secrets(secret_values(compiled.values))
+    overrides = parse_sets(sets)
+    ui.register_secrets(v for k, v in overrides.items() if _secret_name(k))
+    compiled = compile_env(source.path, profile, overrides=overrides, strict=not allow_undefined,
+                           extra_files=extra_env_files(c))
+    ui.register_secrets(compiled.secret_values())
     return compiled, source
+
+
+def extra_env_files(c) -> list[Path]:
+    """`symphony.extra_env_files`: files outside the config repo the user names explicitly
+    (e.g. a local secrets file), read after common/secrets.env."""
+    value = setting(c, "extra_env_files") or []
+    if isinstance(value, str):
+        value = [value]
+    return [Path(str(v)).expanduser() for v in value]
+
+
+def _secret_name(key: str) -> bool:
+    from tasks.secrets import is_secret_name
+
+    return is_secret_name(key)
+
+
+def check_output_path(out: Path) -> None:
+    """Refuse to replace anything but a regular file (a symlink, a directory, a device)."""
+    import stat as stat_mod
+
+    try:
+        info = out.lstat()
+    except FileNotFoundError:
+        return
+    if not stat_mod.S_ISREG(info.st_mode):
+        kind = "a symlink" if stat_mod.S_ISLNK(info.st_mode) else "a directory" if stat_mod.S_ISDIR(info.st_mode) else "not a regular file"
+        raise UsageError(f"{out} is {kind}; refusing to replace it with the generated env",
+                         hint="give --output the path of a regular file (or of a new one)")
+
+
+def display_value(value: str) -> str:
+    """A value as the generated file writes it, or a clear marker when it cannot be written."""
+    from tasks.envcompiler.model import EnvError
+    from tasks.envcompiler.writer import quote_value
+
+    try:
+        return quote_value("", value)
+    except EnvError:
+        return f"{value!r} (cannot be written to an env file)"
 
 
 def generate_env_file(c, profile=None, *, config=None, output=None, sets=(), quiet=False, allow_undefined=False):
@@ -66,6 +108,7 @@ def generate_env_file(c, profile=None, *, config=None, output=None, sets=(), qui
     compiled, source = compile_profile(c, profile, config, sets, allow_undefined)
     text = render_env_file(compiled, source_label=source.describe(), commit=source_commit(source.path))
     out = Path(output) if output else state.ENV_OUTPUT
+    check_output_path(out)
     try:
         state.atomic_write(out, text, mode=0o600)
     except OSError as exc:
@@ -97,9 +140,6 @@ def generate(c, profile=None, config=None, output=None, set=None, allow_undefine
                               "reveal": "print secret values instead of masking them"})
 def show(c, profile=None, config=None, set=None, reveal=False):
     """Print the compiled env (secrets masked unless --reveal)."""
-    from tasks.envcompiler.writer import quote_value
-    from tasks.secrets import is_secret
-
     compiled, source = compile_profile(c, profile, config, set)
     ui.say(f"# profile {compiled.profile} from {source.describe()}")
     for origin, keys in compiled.groups:
@@ -107,15 +147,15 @@ def show(c, profile=None, config=None, set=None, reveal=False):
         for key in keys:
             value = compiled.values[key]
             if reveal:
-                print(f"{key}={quote_value(key, value)}")  # deliberately unmasked
+                print(f"{key}={display_value(value)}")  # deliberately unmasked
             else:
-                ui.say(f"{key}={ui.MASK if is_secret(key, value) else quote_value(key, value)}")
+                ui.say(f"{key}={ui.MASK if key in compiled.secrets else display_value(value)}")
 
 
 @task(iterable=["set"], help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "set": SET_HELP,
                               "output": "generated file to compare with (default: .env.generated)"})
 def diff(c, profile=None, config=None, set=None, output=None):
-    """Show what regenerating .env.generated would change (masked)."""
+    """Show what regenerating .env.generated would change (secrets masked on both sides)."""
     from dotenv import dotenv_values
 
     from tasks.secrets import is_secret
@@ -125,11 +165,17 @@ def diff(c, profile=None, config=None, set=None, output=None):
     old = {k: v or "" for k, v in dotenv_values(path, interpolate=False).items()} if path.exists() else {}
     new = compiled.values
 
+    def secret(key, value):
+        return key in compiled.secrets or is_secret(key, value)
+
+    # The old side's secrets (a rotated-away password, and the URLs built from it) are masked too.
+    ui.register_secrets(v for k, v in old.items() if v and secret(k, v))
+
     def shown(key, value):
-        return ui.MASK if is_secret(key, value) else value
+        return ui.MASK if secret(key, value) else display_value(value)
 
     changes = 0
-    for key in sorted(set_ := (old.keys() | new.keys())):
+    for key in sorted(old.keys() | new.keys()):
         if key not in old:
             ui.say(ui.paint(f"+ {key}={shown(key, new[key])}", "ok"))
         elif key not in new:
@@ -140,24 +186,36 @@ def diff(c, profile=None, config=None, set=None, output=None):
             continue
         changes += 1
     ui.say(f"{changes} change(s) against {path}" if path.exists() else f"{path} does not exist yet: all {len(new)} variables are new")
-    del set_
+
+
+def _reference_names(parts) -> list[str]:
+    from tasks.envcompiler.model import Ref
+
+    names = []
+    for p in parts:
+        if isinstance(p, Ref):
+            names.append(p.name)
+            names.extend(_reference_names(p.word))
+    return list(dict.fromkeys(names))
 
 
 @task(help={"key": "variable to explain", "profile": PROFILE_HELP, "config": CONFIG_HELP})
 def explain(c, key, profile=None, config=None):
-    """Where KEY is defined, what it references, what overrode what."""
-    from tasks.secrets import is_secret
-
+    """Where KEY is defined, what it references, what overrode what (a secret's values masked)."""
     compiled, source = compile_profile(c, profile, config)
     defs = compiled.history.get(key)
     if not defs:
         raise UsageError(f"{key} is not defined by profile {compiled.profile!r} ({source.describe()})",
                          hint="`inv env.show` lists every variable")
     value = compiled.values[key]
-    secret = is_secret(key, value)
+    secret = compiled.secrets.get(key)
     for i, d in enumerate(defs):
         tag = "final" if i == len(defs) - 1 else "overridden"
-        raw = ui.MASK if secret and d.raw == value else d.raw
+        if secret:
+            uses = _reference_names(d.parts)
+            raw = ui.MASK + (f"  (uses {', '.join(uses)})" if uses else "")
+        else:
+            raw = d.raw
         ui.say(f"{tag:>10}  {d.where:<32} {key}={raw}")
     uses = compiled.references.get(key, [])
     if uses:
@@ -165,7 +223,7 @@ def explain(c, key, profile=None, config=None):
     users = sorted(k for k, names in compiled.references.items() if key in names)
     if users:
         ui.say(f"used by     {', '.join(users)}")
-    ui.say(f"value       {ui.MASK if secret else value}" + ("   (secret: masked)" if secret else ""))
+    ui.say(f"value       {ui.MASK if secret else display_value(value)}" + (f"   (secret: {secret}; masked)" if secret else ""))
 
 
 @task(help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "all": "check every profile of the config repo",

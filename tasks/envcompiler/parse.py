@@ -201,7 +201,7 @@ class _Parser:
         `${NAME op word}` (brace=True, ends at `}`). Returns (parts, index after)."""
         parts: list = []
         buf: list[str] = []
-        begin = i
+        first = True
         after_colon = False
 
         def flush():
@@ -222,6 +222,7 @@ class _Parser:
             if not brace and (ch in BLANKS or ch == "\n"):
                 break
             colon_before, after_colon = after_colon, False
+            at_start, first = first, False
             if ch == "\\":
                 if i + 1 >= self.n:
                     buf.append("\\")  # a backslash at the very end of the file is literal
@@ -244,7 +245,7 @@ class _Parser:
                                "write the value itself (in single quotes for a literal backtick)")
             elif ch == "$":
                 i = self.dollar(i, "unquoted", parts, buf, flush)
-            elif ch == "~" and (i == begin or colon_before):
+            elif ch == "~" and (at_start or colon_before):
                 raise self.err(i, "an unquoted ~ here is replaced by a home directory in bash",
                                "quote it ('~') or write the path itself")
             elif not brace and ch in METACHARS:
