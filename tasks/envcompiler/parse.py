@@ -39,6 +39,11 @@ BASH_SPECIAL_NAMES = frozenset({
     "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "FUNCNAME", "GROUPS", "HISTCMD", "LINENO", "OPTIND",
     "POSIXLY_CORRECT", "PPID", "RANDOM", "SECONDS", "SHELLOPTS", "SRANDOM", "UID",
 })
+# Runs of characters that mean only themselves in each context: consumed in one step, so a
+# multi-megabyte value costs one regex match instead of a Python loop per character.
+_PLAIN_WORD = re.compile(r"[^ \t\n'\"\\$`~:;&|<>()\x00}]+")
+_PLAIN_DQ = re.compile(r'[^"\\$`]+')
+_PLAIN_DQ_BRACE = re.compile(r"[^}\\'\"$`]+")
 _NO_QUOTE_HINT = "write the value in single quotes, or escape the character with a backslash"
 
 
@@ -130,7 +135,8 @@ class _Parser:
             return self.assignments(start, entries)
         if name == "export" and self.at(after) in BLANKS + "\n" and self.at(after) != "":
             k = self.skip_blanks(after)
-            if self.at(k) in ("", "\n", "#"):
+            word, m = self.name_at(k)
+            if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", "#", " ", "\t")):
                 raise self.err(start, "`export` without an assignment", "write `export KEY=VALUE`")
             return self.assignments(k, entries, exported=True)
         if (name == "source" or (not name and ch == "." )) and self.at(after if name else i + 1) in (BLANKS + "\n"):
@@ -223,6 +229,11 @@ class _Parser:
                 break
             colon_before, after_colon = after_colon, False
             at_start, first = first, False
+            run = _PLAIN_WORD.match(self.t, i)
+            if run:
+                buf.append(run.group())
+                i = run.end()
+                continue
             if ch == "\\":
                 if i + 1 >= self.n:
                     buf.append("\\")  # a backslash at the very end of the file is literal
@@ -272,6 +283,11 @@ class _Parser:
             ch = self.at(i)
             if ch == "":
                 raise self.err(opened, "unterminated double quote", "close the quote", fatal=True)
+            run = _PLAIN_DQ.match(self.t, i)
+            if run:
+                buf.append(run.group())
+                i = run.end()
+                continue
             if ch == '"':
                 flush()
                 if not parts:
@@ -310,6 +326,11 @@ class _Parser:
             ch = self.at(i)
             if ch == "":
                 raise self.err(opened, "unterminated ${", "close the reference with }", fatal=True)
+            run = _PLAIN_DQ_BRACE.match(self.t, i)
+            if run:
+                buf.append(run.group())
+                i = run.end()
+                continue
             if ch == "}":
                 flush()
                 return parts, i + 1
@@ -384,9 +405,9 @@ class _Parser:
             ch = self.at(i)
             if ch == "":
                 raise self.err(dollar, "unterminated ${", "close the reference with }", fatal=True)
-            what = {"#": "${#…} (length)", "!": "${!…} (indirection)"}.get(ch, "${ without a variable name")
-            if ch and ch in SPECIAL_PARAMS:
-                what = f"${{{ch}…}} (a bash special parameter)"
+            what = {"#": "${#…} (length)", "!": "${!…} (indirection)"}.get(ch)
+            if what is None:
+                what = f"${{{ch}…}} (a bash special parameter)" if ch in SPECIAL_PARAMS else "${ without a variable name"
             raise self.err(dollar, f"{what} is not supported", "use ${NAME} with a valid variable name")
         if name in BASH_SPECIAL_NAMES:
             raise self.err(dollar, f"${{{name}}} is set by bash itself", "reference a variable of the config instead")
