@@ -190,3 +190,42 @@ def test_unwritable_value_names_the_key(tmp_path):
     with pytest.raises(EnvError) as err:
         render_env_file(c, source_label="x")
     assert err.value.message.startswith("BAD:")
+
+
+def test_a_fragment_sourced_twice_does_not_undo_an_override(tmp_path):
+    root = make(tmp_path, profiles__p_env="source common/base.env\nHOST=override\nsource services/a.env\n",
+                common__base_env="HOST=base\n", services__a_env="source common/base.env\nA_URL=http://${HOST}/\n")
+    compiled = comp(root)
+    assert compiled.values["HOST"] == "override" and compiled.values["A_URL"] == "http://override/"
+    assert any("sourced again" in w for w in compiled.warnings)
+
+
+def test_tag_from_the_environment_is_a_default_the_config_can_set(tmp_path):
+    root = make(tmp_path, profiles__p_env="IMAGE=app:${TAG}\n")
+    assert compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN).values["IMAGE"] == "app:1.2"
+    root = make(tmp_path, profiles__p_env="TAG=2.0\nIMAGE=app:${TAG}\n")
+    compiled = compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN)
+    assert compiled.values["IMAGE"] == "app:2.0"
+    assert any("TAG from your environment is ignored" in w and "profiles/p.env:1" in w for w in compiled.warnings)
+    assert compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN, overrides={"TAG": "3"}).values["IMAGE"] == "app:3"
+
+
+def test_required_message_never_expands_references(tmp_path):
+    root = make(tmp_path, profiles__p_env="B=${NOPE:?db password is ${DB_PASSWORD}}\n",
+                common__secrets_env="DB_PASSWORD=canary-pw-31337\n")
+    text = expect_error(root, "profiles/p.env:1", "NOPE: db password is ${DB_PASSWORD}")
+    assert "canary-pw-31337" not in text
+
+
+def test_secret_classification_of_the_compiled_env(tmp_path):
+    root = make(tmp_path, profiles__p_env="source common/base.env\n",
+                common__base_env="DB_URL=pg://app:${DB_PASSWD}@db/x\nUSE_TLS=${TLS_TOKEN:+yes}\nTLS_KEY_PATH=/k\n"
+                                 "PLAIN=hello\nCOPY=${PLAIN}\nRAW_URL=amqp://u:p4ss@mq/\n",
+                common__secrets_env="DB_PASSWD=pw-canary-1\nTLS_TOKEN=tok-canary-2\nODD_NAME=odd-canary-3\n")
+    secrets = comp(root).secrets
+    assert secrets["DB_PASSWD"] == "defined in a secrets fragment"
+    assert secrets["ODD_NAME"] == "defined in a secrets fragment"  # any key of secrets.env
+    assert secrets["DB_URL"] == "built from a secret"
+    assert secrets["RAW_URL"] == "URL with credentials"
+    for key in ("USE_TLS", "TLS_KEY_PATH", "PLAIN", "COPY"):  # ${S:+yes} copies nothing of S
+        assert key not in secrets
