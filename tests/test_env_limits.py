@@ -77,3 +77,20 @@ def test_a_reference_chain_of_50000_keys_needs_no_recursion(tmp_path):
     compiled = comp(root)
     assert compiled.values["K49999"] == "start"
     assert time.perf_counter() - start < 20
+
+
+def test_show_and_check_with_20000_secret_keys_take_seconds(tmp_path):
+    from tests.invoke_helpers import inv
+
+    env = tmp_path / "cfg" / "environments"
+    (env / "profiles").mkdir(parents=True)
+    (env / "common").mkdir()
+    (env / "common" / "secrets.env").write_text("".join(f"SVC{i}_PASSWORD=canary-{i:05d}-x{i * 7919}\n" for i in range(20000)))
+    (env / "profiles" / "big.env").write_text("".join(f"SVC{i}_URL=pg://u:${{SVC{i}_PASSWORD}}@h/x\n" for i in range(0, 20000, 10)))
+    for task in ("env.show", "env.check"):
+        start = time.perf_counter()
+        res = inv(task, "--profile", "big", "--config", str(tmp_path / "cfg"), state_dir=tmp_path)
+        elapsed = time.perf_counter() - start
+        assert res.returncode == 0, res.stderr
+        assert "canary-" not in res.stdout + res.stderr
+        assert elapsed < 15, f"{task} took {elapsed:.1f}s"

@@ -65,6 +65,23 @@ def test_platform_shaped_config_compiles_to_what_the_definitions_mean(bench_conf
         assert v[f"SVC{i}_UPSTREAM"] == f"svc-{max(i - 1, 0)}:{50000 + max(i - 1, 0)}"
 
 
+def test_platform_shaped_config_compiles_to_what_bash_makes_of_it(bench_config, tmp_path_factory):
+    """The expected values come from bash sourcing the same fragments (secrets first, since bash
+    resolves references in file order and the compiler against final values)."""
+    import os
+    import subprocess
+
+    compiled, out = bench_config
+    root = Path(compiled.config_root) / "environments"
+    keys = [k for k in compiled.values if k not in DYN]
+    script = ('set -a; source common/secrets.env; source profiles/dev.env; '
+              'for k in "$@"; do printf "%s\\0" "${!k}"; done')
+    res = subprocess.run(["bash", "-c", script, "bash", *keys], cwd=root, capture_output=True, check=True,
+                         env={"PATH": os.environ["PATH"]})
+    assert not res.stderr
+    assert dict(zip(keys, res.stdout.decode().split("\0")[:-1])) == {k: compiled.values[k] for k in keys}
+
+
 def test_bash_and_dotenv_read_the_compiled_values(bench_config):
     compiled, out = bench_config
     keys = list(compiled.values)

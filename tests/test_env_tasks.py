@@ -104,3 +104,17 @@ def test_embedded_default_config_checks_clean(tmp_path):
     res = inv("env.check", "--all", state_dir=tmp_path)
     assert res.returncode == 0, res.stdout
     assert "embedded default" in res.stdout
+
+
+def test_output_never_replaces_a_symlink_or_a_directory(config, tmp_path):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep me\n")
+    link = tmp_path / "link.env"
+    link.symlink_to(target)
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--output", str(link), state_dir=tmp_path)
+    assert res.returncode == 2 and "is a symlink; refusing to replace it" in res.stderr
+    assert link.is_symlink() and target.read_text() == "keep me\n"
+    (tmp_path / "adir").mkdir()
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--output", str(tmp_path / "adir"),
+              state_dir=tmp_path)
+    assert res.returncode == 2 and "is a directory" in res.stderr
