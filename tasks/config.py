@@ -180,7 +180,7 @@ def sync_config(c, runner, *, url=None, ref=None, offline=False, strict=False, p
         return _unreachable(strict, f"cannot fetch from the remote of {repo}", repo, fetched.stderr)
     if runner.dry_run:
         return repo
-    return _fast_forward(runner, repo)
+    return _fast_forward(runner, repo, strict)
 
 
 def _validate_ref(ref: str) -> None:
@@ -270,19 +270,25 @@ def _offline_pin_check(runner, repo: Path, ref: str) -> None:
                             hint="sync with the network, or drop --ref/config_ref to use the checkout as it is")
 
 
-def _fast_forward(runner, repo: Path) -> Path:
+def _fast_forward(runner, repo: Path, strict: bool = False) -> Path:
     head = _commit(runner, repo, "HEAD") or None
     branch = _q(runner, repo, "symbolic-ref", "--short", "-q", "HEAD")
     if not branch:
-        ui.status("warn", f"{repo} is on a detached HEAD ({(head or '')[:12]}); left as is — pass --ref to move it")
+        what = f"{repo} is on a detached HEAD ({(head or '')[:12]}); left as is — pass --ref to move it"
+        if strict:
+            raise SymphonyError(f"{what} (strict mode)", hint="pass --ref, or check out a branch")
+        ui.status("warn", what)
         return repo
     upstream = _q(runner, repo, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}")
     target = _commit(runner, repo, "@{u}") if upstream else ""
     if not upstream or not target:
         if head is None:
-            ui.status("warn", f"{repo}: branch {branch} has no commits yet and nothing to take from its upstream")
+            what = f"{repo}: branch {branch} has no commits yet and nothing to take from its upstream"
         else:
-            ui.status("warn", f"branch {branch} of {repo} has no upstream; nothing to fast-forward")
+            what = f"branch {branch} of {repo} has no upstream; nothing to fast-forward"
+        if strict:
+            raise SymphonyError(f"{what} (strict mode)", hint=f"`git -C {repo} branch --set-upstream-to origin/{branch}`")
+        ui.status("warn", what)
         return repo
     if head is None:  # an unborn branch (e.g. a clone of a then-empty remote) whose upstream now has commits
         refuse_collisions(runner, repo, None, target, f"checking out {upstream}")

@@ -254,3 +254,14 @@ def test_init_dry_run_creates_nothing_and_says_so(tmp_path):
     res = inv("config.init", str(target), "--dry-run", state_dir=tmp_path)
     assert res.returncode == 0 and "would create" in res.stdout and "ok    created" not in res.stdout
     assert not target.exists()
+
+
+def test_strict_fails_where_nothing_could_be_updated(world):
+    tmp_path, bare, seed, cfg = world
+    git(cfg, "checkout", "-q", "--detach")
+    assert sync(tmp_path, cfg).returncode == 0
+    res = sync(tmp_path, cfg, "--strict")
+    assert res.returncode == 1 and "detached HEAD" in res.stderr
+    git(cfg, "checkout", "-q", "-b", "lonely")
+    res = sync(tmp_path, cfg, "--strict")
+    assert res.returncode == 1 and "has no upstream" in res.stderr
