@@ -18,8 +18,9 @@ def parse_sets(sets) -> dict[str, str]:
     overrides = {}
     for item in sets or ():
         m = _SET.match(item)
-        if not m:
-            raise UsageError(f"--set {item!r} is not KEY=VALUE with a valid variable name")
+        if not m:  # never echo the argument: it may be a secret value
+            raise UsageError("a --set argument is not KEY=VALUE with a valid variable name",
+                             hint="names are letters, digits and _, and do not start with a digit")
         overrides[m.group(1)] = m.group(2)
     return overrides
 

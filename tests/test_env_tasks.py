@@ -118,3 +118,9 @@ def test_output_never_replaces_a_symlink_or_a_directory(config, tmp_path):
     res = inv("env.generate", "--profile", "demo", "--config", str(config), "--output", str(tmp_path / "adir"),
               state_dir=tmp_path)
     assert res.returncode == 2 and "is a directory" in res.stderr
+
+
+def test_a_bad_set_never_echoes_its_value(config, tmp_path):
+    for arg in ("1DB_PASSWORD=canary-set-4242", "canary-set-4242"):
+        res = inv("env.generate", "--profile", "demo", "--config", str(config), "--set", arg, state_dir=tmp_path)
+        assert res.returncode == 2 and "canary-set-4242" not in res.stdout + res.stderr
