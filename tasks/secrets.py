@@ -113,7 +113,8 @@ class Masker:
 
     def add(self, values) -> None:
         before = len(self._values)
-        self._values.update(v for v in values if isinstance(v, str) and v)
+        # whitespace alone is no secret to hide, and masking it would blank out every gap
+        self._values.update(v for v in values if isinstance(v, str) and v.strip())
         if len(self._values) != before:
             self._compiled = None
 

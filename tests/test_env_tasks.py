@@ -124,3 +124,15 @@ def test_a_bad_set_never_echoes_its_value(config, tmp_path):
     for arg in ("1DB_PASSWORD=canary-set-4242", "canary-set-4242"):
         res = inv("env.generate", "--profile", "demo", "--config", str(config), "--set", arg, state_dir=tmp_path)
         assert res.returncode == 2 and "canary-set-4242" not in res.stdout + res.stderr
+
+
+def test_extra_env_files_from_invoke_config_are_read_and_masked(config, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    local = home / "local.secrets.env"
+    local.write_text("LOCAL_ONLY=canary-local-5151\nPLAIN=from-local\n")
+    (home / ".invoke.yaml").write_text(f"symphony:\n  extra_env_files: [{local}]\n")
+    res = inv("env.show", "--profile", "demo", "--config", str(config), state_dir=tmp_path, env={"HOME": str(home)})
+    assert res.returncode == 0, res.stderr
+    assert "LOCAL_ONLY=******" in res.stdout and "PLAIN=******" in res.stdout  # every key of a secrets file
+    assert "canary-local-5151" not in res.stdout + res.stderr
