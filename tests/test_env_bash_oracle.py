@@ -23,6 +23,7 @@ def bash_reads(env_dir, keys) -> dict:
     script = ('set -a; source profiles/p.env; '
               'for k in "$@"; do if [ -n "${!k+x}" ]; then printf "1%s\\0" "${!k}"; else printf "0\\0"; fi; done')
     res = subprocess.run(["bash", "-c", script, "bash", *keys], cwd=env_dir, capture_output=True, timeout=20,
+                         stdin=subprocess.DEVNULL,
                          env={"PATH": os.environ["PATH"], "HOME": HOME, "LC_ALL": "C.UTF-8"})
     assert not res.stderr, res.stderr.decode(errors="replace")
     fields = res.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
@@ -178,7 +179,7 @@ def test_set_refuses_names_bash_sets(tmp_path):
 
 
 # Fragments made of the pieces that matter to bash's reader, at random.
-PIECES = ["a", "b", "1", " ", "\t", "\n", "'", '"', "\\", "$", "{", "}", ":", "-", "+", "?", "=", "#", "~", "/",
+PIECES = ["a", "b", "1", " ", "\t", "\n", ";", "&", "|", "<", ">", "(", ")", "'", '"', "\\", "$", "{", "}", ":", "-", "+", "?", "=", "#", "~", "/",
           "%", "@", "*", "[", "]", ",", ".", "^", "\u00a0", "\x0c", "é", "S", "E", "U", "_",
           "${S", "${U", "${E", ":-", ":+", "$S", "$U", "\\\n", "'x y'", '"x y"', "${U:-", "}"]
 

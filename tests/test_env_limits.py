@@ -94,3 +94,26 @@ def test_show_and_check_with_20000_secret_keys_take_seconds(tmp_path):
         assert res.returncode == 0, res.stderr
         assert "canary-" not in res.stdout + res.stderr
         assert elapsed < 15, f"{task} took {elapsed:.1f}s"
+
+
+def test_nesting_is_bounded_with_a_clear_error(tmp_path):
+    root = profile(tmp_path, "A=" + "${U:-" * 5000 + "x" + "}" * 5000 + "\n")
+    with pytest.raises(EnvError, match="nested deeper than 64 levels"):
+        comp(root)
+    env = tmp_path / "environments"
+    (env / "profiles" / "p.env").write_text("source f0.env\n")
+    for i in range(200):
+        (env / f"f{i}.env").write_text(f"source f{i + 1}.env\nA{i}=1\n")
+    (env / "f200.env").write_text("Z=1\n")
+    with pytest.raises(EnvError, match="`source` nested deeper than 64 levels"):
+        comp(root)
+
+
+def test_a_million_lines_compile_linearly(tmp_path):
+    def timed(n):
+        root = profile(tmp_path / str(n), "".join(f"K{i}=http://v{i}:80/x # c\n" for i in range(n)))
+        start = time.perf_counter()
+        assert len(comp(root).values) == n + 3
+        return time.perf_counter() - start
+    small, big = timed(20_000), timed(200_000)
+    assert big < 30 and big / small < 20, (small, big)  # 10x the lines: about 10x the time

@@ -26,6 +26,7 @@ SECRETS_FRAGMENT = "common/secrets.env"
 MAX_FRAGMENT_BYTES = 64 * 1024 * 1024
 MAX_VALUE_CHARS = 16 * 1024 * 1024
 MAX_TOTAL_CHARS = 64 * 1024 * 1024
+MAX_SOURCE_DEPTH = 64
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DYNAMIC = "(dynamic)"
@@ -95,6 +96,9 @@ def read_definitions(config_root: Path, profile: str,
         if rel.startswith("/") or rel == ".." or rel.startswith("../"):
             raise EnvError(f"{where}: `source` of a path outside environments/ is refused",
                            hint="source fragments by their path relative to environments/, e.g. common/base.env")
+        if len(chain) >= MAX_SOURCE_DEPTH:
+            raise EnvError(f"{where}: `source` nested deeper than {MAX_SOURCE_DEPTH} levels",
+                           hint="flatten the includes")
         if rel in chain:
             loop = " -> ".join((*chain[chain.index(rel):], rel))
             raise EnvError(f"{where}: include cycle: {loop}", hint="remove one of the `source` lines in the cycle")

@@ -26,9 +26,13 @@ import re
 from tasks.envcompiler.model import Definition, EnvError, Lit, Ref
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_REST = re.compile(r"[A-Za-z0-9_]+")
+# The common line, KEY=plain-value [# comment], taken in one step (the general path gives the same).
+_SIMPLE_LINE = re.compile(r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
 BLANKS = " \t"
 METACHARS = ";&|<>()"
 SPECIAL_PARAMS = "@*#?!-$0123456789"
+MAX_NESTING = 64
 _OPS = (":-", ":+", ":?", ":=", "-", "+", "?", "=")
 # Names bash sets or reads itself: a value assigned to them does not read back as written, is
 # refused (readonly), or changes how bash parses the rest (POSIXLY_CORRECT, BASH_COMPAT).
@@ -57,6 +61,7 @@ class _Parser:
         self.n = len(text)
         self.rel = relpath
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.depth = 0
 
     # -- places and errors ----------------------------------------------------------------
     def place(self, i: int) -> tuple[int, int]:
@@ -82,17 +87,17 @@ class _Parser:
 
     def name_at(self, i: int) -> tuple[str, int]:
         """A name starting at i, continuation lines allowed inside it; ("", i) if none."""
-        out = []
-        j = i
-        while True:
-            j = self.cont(j) if out else j
-            ch = self.at(j)
-            if ch and (ch == "_" or (ch.isascii() and (ch.isalpha() or (out and ch.isdigit())))):
-                out.append(ch)
-                j += 1
-            else:
+        m = _NAME.match(self.t, i)
+        if not m:
+            return "", i
+        out, j = [m.group()], m.end()
+        while self.t.startswith("\\\n", j):  # rare: a name broken by backslash-newline
+            more = _NAME_REST.match(self.t, self.cont(j))
+            if not more:
                 break
-        return ("".join(out), j) if out else ("", i)
+            out.append(more.group())
+            j = more.end()
+        return "".join(out), j
 
     def skip_blanks(self, i: int) -> int:
         while True:
@@ -128,6 +133,12 @@ class _Parser:
         if ch == "#":
             nl = self.t.find("\n", i)
             return self.n if nl < 0 else nl + 1
+        simple = _SIMPLE_LINE.match(self.t, i)
+        if simple and simple.group(1) not in BASH_SPECIAL_NAMES:
+            value = simple.group(2)
+            entries.append(Definition(simple.group(1), (Lit(value),) if value else (), self.rel,
+                                      self.place(i)[0], value))
+            return simple.end() + 1
         start = i
         name, j = self.name_at(i)
         after = self.cont(j)
@@ -400,6 +411,15 @@ class _Parser:
         return i + 1
 
     def braced(self, i: int, dollar: int, ctx: str) -> tuple[Ref, int]:
+        if self.depth >= MAX_NESTING:
+            raise self.err(dollar, f"${{…}} nested deeper than {MAX_NESTING} levels", "simplify the value", fatal=True)
+        self.depth += 1
+        try:
+            return self._braced(i, dollar, ctx)
+        finally:
+            self.depth -= 1
+
+    def _braced(self, i: int, dollar: int, ctx: str) -> tuple[Ref, int]:
         name, j = self.name_at(i)
         if not name:
             ch = self.at(i)
