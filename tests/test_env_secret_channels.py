@@ -89,6 +89,10 @@ def test_set_of_a_secret_is_masked(config, tmp_path):
     ("common/secrets.env", "DB_PASSWD='canary-open-0011\n", "unterminated single quote"),
     ("common/secrets.env", "canary-name-0012=x\n", "bad variable name"),
     ("common/secrets.env", "DB_PASSWD=canary-$(id)-0013\n", "$(...) would run a command"),
+    ("common/secrets.env", "DB_PASSWD=pa${canaryref0014}word\n", "DB_PASSWD references an undefined variable"),
+    ("common/secrets.env", "DB_PASSWD=pa${canaryreq0015:?canary-msg-0016}\n", "DB_PASSWD requires a variable"),
+    ("common/secrets.env", "DB_PASSWD=pa${canaryunt0017\n", "unterminated ${…"),
+    ("common/secrets.env", "DB_PASSWD=x${canarysub0018/a/b}\n", "unsupported expansion ${…"),
     ("common/secrets.env", "DB_PASSWD=\"canary-cr\r-0014\"\n", "DB_PASSWD: the value cannot be written"),
 ])
 def test_error_messages_carry_no_secret(config, tmp_path, fragment, text, needle):
@@ -101,7 +105,8 @@ def test_error_messages_carry_no_secret(config, tmp_path, fragment, text, needle
         if task == "env.generate" or not writes_only:
             assert res.returncode != 0
             assert needle in res.stdout + res.stderr, (task, res.stdout, res.stderr)
-        assert not leaks(res, extra=re.findall(r"canary-[a-z]+-\d{4}", text)), (task, res.stdout + res.stderr)
+        extra = re.findall(r"canary-[a-z]+-\d{4}", text) + re.findall(r"canary[a-z]+\d{4}", text)
+        assert not leaks(res, extra=extra), (task, res.stdout + res.stderr)
 
 
 def test_check_strict_reports_placeholder_and_misplaced_secrets_by_any_secret_name(config, tmp_path):

@@ -318,11 +318,21 @@ class _Resolver:
             return (yield from self._expand(ref.word, d, names)) if not empty else ("", False)
         # :? and ?
         if (not defined) or (op == ":?" and empty):
+            if d.key in self.secret:  # text of a secret's definition: say where, not what
+                raise EnvError(f"{d.where}: {d.key} requires a variable that is not set (the names in a secret's "
+                               "definition are not shown)", hint=f"check the definition of {d.key}")
             message = _message(ref.word) or ("is not set" if op == "?" else "is not set or empty")
             raise EnvError(f"{d.where}: {ref.name}: {message}", hint=f"define {ref.name} in the config repo or with --set")
         return current, taint
 
     def _undefined(self, name: str, d: Definition) -> str:
+        if d.key in self.secret:  # `PW=pa${ss}word` must not print "ss"
+            if self.strict:
+                raise EnvError(f"{d.where}: {d.key} references an undefined variable (the names in a secret's "
+                               "definition are not shown)",
+                               hint=f"check the definition of {d.key}: a literal $ needs single quotes or \\$")
+            self.warnings.append(f"{d.where}: {d.key} references an undefined variable (left empty)")
+            return ""
         if self.strict:
             raise EnvError(f"{d.where}: {d.key} references undefined variable {name}",
                            hint=f"define {name}, write ${{{name}:-default}}, or pass --allow-undefined")

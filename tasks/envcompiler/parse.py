@@ -24,6 +24,7 @@ import bisect
 import re
 
 from tasks.envcompiler.model import Definition, EnvError, Lit, Ref
+from tasks.secrets import is_secret_name, is_secrets_fragment
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_REST = re.compile(r"[A-Za-z0-9_]+")
@@ -62,6 +63,7 @@ class _Parser:
         self.rel = relpath
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.depth = 0
+        self.secret_value = False  # parsing a secret's value: errors name no text of it
 
     # -- places and errors ----------------------------------------------------------------
     def place(self, i: int) -> tuple[int, int]:
@@ -76,6 +78,10 @@ class _Parser:
         return exc
 
     # -- low-level helpers ----------------------------------------------------------------
+    def nm(self, name: str) -> str:
+        """A name read from a value, for a message: hidden when the value is a secret's."""
+        return "…" if self.secret_value else name
+
     def cont(self, i: int) -> int:
         """Skip backslash-newline pairs (bash removes them before anything else, outside '')."""
         while self.t.startswith("\\\n", i):
@@ -180,7 +186,11 @@ class _Parser:
                                "rename the variable")
             line, _ = self.place(i)
             value_start = j + 1
-            parts, end = self.word(value_start)
+            self.secret_value = is_secrets_fragment(self.rel) or is_secret_name(name)
+            try:
+                parts, end = self.word(value_start)
+            finally:
+                self.secret_value = False
             raw = self.t[value_start:end]
             entries.append(Definition(name, tuple(_merge(parts)), self.rel, line, raw))
             k = self.skip_blanks(end)
@@ -403,7 +413,7 @@ class _Parser:
         name, end = self.name_at(j)
         if name:
             if name in BASH_SPECIAL_NAMES:
-                raise self.err(i, f"${name} is set by bash itself", "reference a variable of the config instead")
+                raise self.err(i, f"${self.nm(name)} is set by bash itself", "reference a variable of the config instead")
             flush()
             parts.append(Ref(name))
             return end
@@ -430,20 +440,20 @@ class _Parser:
                 what = f"${{{ch}…}} (a bash special parameter)" if ch in SPECIAL_PARAMS else "${ without a variable name"
             raise self.err(dollar, f"{what} is not supported", "use ${NAME} with a valid variable name")
         if name in BASH_SPECIAL_NAMES:
-            raise self.err(dollar, f"${{{name}}} is set by bash itself", "reference a variable of the config instead")
+            raise self.err(dollar, f"${{{self.nm(name)}}} is set by bash itself", "reference a variable of the config instead")
         j = self.cont(j)
         ch = self.at(j)
         if ch == "":
-            raise self.err(dollar, f"unterminated ${{{name}", "close the reference with }", fatal=True)
+            raise self.err(dollar, f"unterminated ${{{self.nm(name)}", "close the reference with }", fatal=True)
         if ch == "}":
             return Ref(name), j + 1
         if ch == "\n":
-            raise self.err(dollar, f"unterminated ${{{name}", "close the reference with } on the same line")
+            raise self.err(dollar, f"unterminated ${{{self.nm(name)}", "close the reference with } on the same line")
         op = next((o for o in _OPS if self.t.startswith(o, j)), None)
         if op in (":=", "="):
-            raise self.err(dollar, f"${{{name}{op}…}} assigns in bash; not supported", f"write ${{{name}:-…}} instead")
+            raise self.err(dollar, f"${{{self.nm(name)}{op}…}} assigns in bash; not supported", f"write ${{{self.nm(name)}:-…}} instead")
         if op is None:
-            raise self.err(dollar, f"unsupported expansion ${{{name}…}}",
+            raise self.err(dollar, f"unsupported expansion ${{{self.nm(name)}…}}",
                            "supported: ${V} ${V:-d} ${V-d} ${V:+a} ${V+a} ${V:?msg} ${V?msg}")
         start = j + len(op)
         if ctx == "unquoted":
