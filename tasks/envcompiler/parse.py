@@ -156,7 +156,7 @@ class _Parser:
             if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", "#", " ", "\t")):
                 raise self.err(start, "`export` without an assignment", "write `export KEY=VALUE`")
             return self.assignments(k, entries, exported=True)
-        if (name == "source" or (not name and ch == "." )) and self.at(after if name else i + 1) in (BLANKS + "\n"):
+        if (name == "source" or (not name and ch == ".")) and self.at(after if name else i + 1) in (BLANKS + "\n"):
             return self.source(self.skip_blanks(after if name else i + 1), start, entries)
         raise self.bad_word(start, name, after)
 
