@@ -1,25 +1,11 @@
 """`env.*`: compile the profile's env from the config repo into `.env.generated`."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from symphony.app import envfile
 from symphony.cli import settings, task
-from symphony.errors import UsageError
-from symphony.infra import console as ui
-from symphony.infra import state
 
 PROFILE_HELP = "profile to compile (default: the active profile in .profile.state)"
 CONFIG_HELP = "config repo path (default: $SENTIRIC_CONFIG_PATH, symphony.config_path, ../sentiric-config, embedded env/)"
 SET_HELP = "override KEY=VALUE after everything else (repeatable)"
-
-
-def compile_profile(c, profile=None, config=None, sets=(), allow_undefined=False):
-    return envfile.compile_profile(settings(c), profile, config, sets, allow_undefined)
-
-
-def resolve_profile(c, profile):
-    return envfile.resolve_profile(settings(c), profile)
 
 
 @task(
@@ -27,54 +13,66 @@ def resolve_profile(c, profile):
     help={
         "profile": PROFILE_HELP,
         "config": CONFIG_HELP,
-        "output": "file to write (default: .env.generated)",
+        "output": "file to write (default: .env.generated); an existing target must be a regular file",
         "set": SET_HELP,
         "allow_undefined": "undefined references become empty with a warning instead of an error",
     },
 )
 def generate(c, profile=None, config=None, output=None, set=None, allow_undefined=False):
     """Compile the profile's env fragments into .env.generated (0600)."""
-    envfile.generate_env_file(settings(c), profile, config=config, output=output, sets=set,
-                              allow_undefined=allow_undefined)
+    from symphony.app.envfile import generate_env_file
+
+    generate_env_file(settings(c), profile, config=config, output=output, sets=set, allow_undefined=allow_undefined)
 
 
 @task(iterable=["set"], help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "set": SET_HELP,
                               "reveal": "print secret values instead of masking them"})
 def show(c, profile=None, config=None, set=None, reveal=False):
     """Print the compiled env (secrets masked unless --reveal)."""
-    from symphony.core.envcompiler.writer import quote_value
-    from symphony.core.secrets import is_secret
+    from symphony.app.envfile import compile_profile, display_value
+    from symphony.infra import console as ui
 
-    compiled, source = compile_profile(c, profile, config, set)
+    compiled, source = compile_profile(settings(c), profile, config, set)
     ui.say(f"# profile {compiled.profile} from {source.describe()}")
     for origin, keys in compiled.groups:
         ui.say(f"# --- from {origin}")
         for key in keys:
             value = compiled.values[key]
             if reveal:
-                print(f"{key}={quote_value(key, value)}")  # deliberately unmasked
+                print(f"{key}={display_value(value)}")  # deliberately unmasked
             else:
-                ui.say(f"{key}={ui.MASK if is_secret(key, value) else quote_value(key, value)}")
+                ui.say(f"{key}={ui.MASK if key in compiled.secrets else display_value(value)}")
 
 
 @task(iterable=["set"], help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "set": SET_HELP,
                               "output": "generated file to compare with (default: .env.generated)"})
 def diff(c, profile=None, config=None, set=None, output=None):
-    """Show what regenerating .env.generated would change (masked)."""
+    """Show what regenerating .env.generated would change (secrets masked on both sides)."""
+    from pathlib import Path
+
     from dotenv import dotenv_values
 
+    from symphony.app.envfile import compile_profile, display_value
     from symphony.core.secrets import is_secret
+    from symphony.infra import console as ui
+    from symphony.infra import state
 
-    compiled, _ = compile_profile(c, profile, config, set)
+    compiled, _ = compile_profile(settings(c), profile, config, set)
     path = Path(output) if output else state.ENV_OUTPUT
     old = {k: v or "" for k, v in dotenv_values(path, interpolate=False).items()} if path.exists() else {}
     new = compiled.values
 
+    def secret(key, value):
+        return key in compiled.secrets or is_secret(key, value)
+
+    # The old side's secrets (a rotated-away password, and the URLs built from it) are masked too.
+    ui.register_secrets(v for k, v in old.items() if v and secret(k, v))
+
     def shown(key, value):
-        return ui.MASK if is_secret(key, value) else value
+        return ui.MASK if secret(key, value) else display_value(value)
 
     changes = 0
-    for key in sorted(set_ := (old.keys() | new.keys())):
+    for key in sorted(old.keys() | new.keys()):
         if key not in old:
             ui.say(ui.paint(f"+ {key}={shown(key, new[key])}", "ok"))
         elif key not in new:
@@ -85,24 +83,29 @@ def diff(c, profile=None, config=None, set=None, output=None):
             continue
         changes += 1
     ui.say(f"{changes} change(s) against {path}" if path.exists() else f"{path} does not exist yet: all {len(new)} variables are new")
-    del set_
 
 
 @task(help={"key": "variable to explain", "profile": PROFILE_HELP, "config": CONFIG_HELP})
 def explain(c, key, profile=None, config=None):
-    """Where KEY is defined, what it references, what overrode what."""
-    from symphony.core.secrets import is_secret
+    """Where KEY is defined, what it references, what overrode what (a secret's values masked)."""
+    from symphony.app.envfile import compile_profile, display_value, reference_names
+    from symphony.errors import UsageError
+    from symphony.infra import console as ui
 
-    compiled, source = compile_profile(c, profile, config)
+    compiled, source = compile_profile(settings(c), profile, config)
     defs = compiled.history.get(key)
     if not defs:
         raise UsageError(f"{key} is not defined by profile {compiled.profile!r} ({source.describe()})",
                          hint="`inv env.show` lists every variable")
     value = compiled.values[key]
-    secret = is_secret(key, value)
+    secret = compiled.secrets.get(key)
     for i, d in enumerate(defs):
         tag = "final" if i == len(defs) - 1 else "overridden"
-        raw = ui.MASK if secret and d.raw == value else d.raw
+        if secret:
+            uses = reference_names(d.parts)
+            raw = ui.MASK + (f"  (uses {', '.join(uses)})" if uses else "")
+        else:
+            raw = d.raw
         ui.say(f"{tag:>10}  {d.where:<32} {key}={raw}")
     uses = compiled.references.get(key, [])
     if uses:
@@ -110,36 +113,17 @@ def explain(c, key, profile=None, config=None):
     users = sorted(k for k, names in compiled.references.items() if key in names)
     if users:
         ui.say(f"used by     {', '.join(users)}")
-    ui.say(f"value       {ui.MASK if secret else value}" + ("   (secret: masked)" if secret else ""))
+    ui.say(f"value       {ui.MASK if secret else display_value(value)}" + (f"   (secret: {secret}; masked)" if secret else ""))
 
 
 @task(help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "all": "check every profile of the config repo",
             "strict": "fail on warnings too"})
 def check(c, profile=None, config=None, all=False, strict=False):
     """Lint the config without writing: cycles, undefined refs, placeholders, stray secrets."""
-    from symphony.app.configsource import resolve_config_source
-    from symphony.core.envcompiler.lint import Finding, lint
-    from symphony.errors import SymphonyError
+    import invoke
 
-    source = resolve_config_source(config, settings(c).config_path)
-    profiles = sorted(p.stem for p in (source.path / "environments" / "profiles").glob("*.env")) if all else [resolve_profile(c, profile)]
-    errors = warns = 0
-    for name in profiles:
-        try:
-            compiled, _ = compile_profile(c, name, config, allow_undefined=True)
-            compose = state.compose_file(name)
-            text = compose.read_text() if compose.exists() else None
-            findings = lint(compiled, text, str(compose.relative_to(state.REPO_ROOT)) if text else "")
-            findings += [Finding("error", "", w) for w in compiled.warnings if "undefined" in w]
-            findings += [Finding("warn", "", w) for w in compiled.warnings if "undefined" not in w]
-        except SymphonyError as exc:
-            findings = [Finding("error", "", exc.message)]
-        for f in findings:
-            ui.status("fail" if f.level == "error" else "warn", f"[{name}] {f.where + ': ' if f.where else ''}{f.message}")
-        errors += sum(f.level == "error" for f in findings)
-        warns += sum(f.level == "warn" for f in findings)
-    ui.say(f"{len(profiles)} profile(s) checked from {source.describe()}: {errors} error(s), {warns} warning(s)")
+    from symphony.app.envfile import check_profiles
+
+    errors, warns = check_profiles(settings(c), profile, config, all)
     if errors or (strict and warns):
-        import invoke
-
         raise invoke.Exit(code=1)

@@ -45,8 +45,8 @@ def test_names_with_digits_are_expanded(tmp_path):
     ("9091 # metrics port", "9091"),
     ("a#b", "a#b"),
     ('"v # not a comment"', "v # not a comment"),
-    ("$$HOME", "$HOME"),
-    ("%2f@?&", "%2f@?&"),
+    ("'$HOME'", "$HOME"),
+    ("%2f@?", "%2f@?"),
     ("${UNSET:-dflt}", "dflt"),
     ("${EMPTY:-dflt}", "dflt"),
     ("${EMPTY-dflt}", ""),
@@ -74,11 +74,28 @@ def test_set_overrides_win_and_dynamic_values(tmp_path):
     assert c.values["URL"] == "http://b/1.2" and c.values["IP"] == "10.1.2.3"
 
 
-def test_detected_ip_is_an_address():
-    from symphony.core.envcompiler.dynamic import detect_ip
-    import ipaddress
+def host_default_route_addresses() -> set[str]:
+    """The IPv4 addresses of the interface the host's default route leaves by (from `ip`,
+    independent of the compiler's socket trick), or {"127.0.0.1"} without a default route."""
+    import shutil
+    import subprocess
 
-    ipaddress.ip_address(detect_ip())
+    if not shutil.which("ip"):
+        pytest.skip("iproute2 `ip` is not installed")
+    route = subprocess.run(["ip", "-4", "route", "show", "default"], capture_output=True, text=True).stdout.split()
+    if "dev" not in route:
+        return {"127.0.0.1"}
+    dev = route[route.index("dev") + 1]
+    if "src" in route:
+        return {route[route.index("src") + 1]}
+    addrs = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", dev], capture_output=True, text=True).stdout
+    return {line.split()[3].split("/")[0] for line in addrs.splitlines() if len(line.split()) > 3}
+
+
+def test_detected_ip_is_the_address_of_the_default_route():
+    from symphony.core.envcompiler.dynamic import detect_ip
+
+    assert detect_ip() in host_default_route_addresses()
 
 
 def expect_error(root, *fragments):
@@ -96,11 +113,13 @@ def test_missing_profile(tmp_path):
 
 
 def test_every_bad_line_of_every_fragment_is_reported_at_once(tmp_path):
-    root = make(tmp_path, profiles__p_env='A=1\nB="open\nsource common/base.env\n',
-                common__base_env="C=2\nTHIS IS BAD\n1X=3\n")
-    text = expect_error(root, "3 bad lines", "profiles/p.env:2: unterminated double quote",
-                        "common/base.env:2: cannot parse 'THIS IS BAD'", "common/base.env:3: bad variable name '1X'")
+    root = make(tmp_path, profiles__p_env='A=1\nB=x$(id)\nsource common/base.env\n',
+                common__base_env='C=2\nTHIS IS BAD\n1X=3\nD="open\nE=1\n')
+    text = expect_error(root, "4 bad lines", "profiles/p.env:2:4: $(...) would run a command",
+                        "common/base.env:2:1: cannot parse this line", "common/base.env:3:1: bad variable name",
+                        "common/base.env:4:3: unterminated double quote")
     assert text.count("\n  hint:") == 1
+    assert "THIS" not in text and "1X" not in text  # fragment text is never echoed: it may be a secret
 
 
 def test_missing_fragment(tmp_path):
@@ -137,7 +156,7 @@ def test_required_message(tmp_path):
     ('A="open', "unterminated double quote"),
     ("1BAD=x", "bad variable name"),
     ("A-B=x", "bad variable name"),
-    ("A=two words", "unquoted space"),
+    ("A=two words", "unquoted blank"),
     ("just garbage", "cannot parse"),
     ("A=${B", "unterminated"),
     ("A=$1", "special parameter"),
@@ -171,3 +190,42 @@ def test_unwritable_value_names_the_key(tmp_path):
     with pytest.raises(EnvError) as err:
         render_env_file(c, source_label="x")
     assert err.value.message.startswith("BAD:")
+
+
+def test_a_fragment_sourced_twice_does_not_undo_an_override(tmp_path):
+    root = make(tmp_path, profiles__p_env="source common/base.env\nHOST=override\nsource services/a.env\n",
+                common__base_env="HOST=base\n", services__a_env="source common/base.env\nA_URL=http://${HOST}/\n")
+    compiled = comp(root)
+    assert compiled.values["HOST"] == "override" and compiled.values["A_URL"] == "http://override/"
+    assert any("sourced again" in w for w in compiled.warnings)
+
+
+def test_tag_from_the_environment_is_a_default_the_config_can_set(tmp_path):
+    root = make(tmp_path, profiles__p_env="IMAGE=app:${TAG}\n")
+    assert compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN).values["IMAGE"] == "app:1.2"
+    root = make(tmp_path, profiles__p_env="TAG=2.0\nIMAGE=app:${TAG}\n")
+    compiled = compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN)
+    assert compiled.values["IMAGE"] == "app:2.0"
+    assert any("TAG from your environment is ignored" in w and "profiles/p.env:1" in w for w in compiled.warnings)
+    assert compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN, overrides={"TAG": "3"}).values["IMAGE"] == "app:3"
+
+
+def test_required_message_never_expands_references(tmp_path):
+    root = make(tmp_path, profiles__p_env="B=${NOPE:?db password is ${DB_PASSWORD}}\n",
+                common__secrets_env="DB_PASSWORD=canary-pw-31337\n")
+    text = expect_error(root, "profiles/p.env:1", "NOPE: db password is ${DB_PASSWORD}")
+    assert "canary-pw-31337" not in text
+
+
+def test_secret_classification_of_the_compiled_env(tmp_path):
+    root = make(tmp_path, profiles__p_env="source common/base.env\n",
+                common__base_env="DB_URL=pg://app:${DB_PASSWD}@db/x\nUSE_TLS=${TLS_TOKEN:+yes}\nTLS_KEY_PATH=/k\n"
+                                 "PLAIN=hello\nCOPY=${PLAIN}\nRAW_URL=amqp://u:p4ss@mq/\n",
+                common__secrets_env="DB_PASSWD=pw-canary-1\nTLS_TOKEN=tok-canary-2\nODD_NAME=odd-canary-3\n")
+    secrets = comp(root).secrets
+    assert secrets["DB_PASSWD"] == "defined in a secrets fragment"
+    assert secrets["ODD_NAME"] == "defined in a secrets fragment"  # any key of secrets.env
+    assert secrets["DB_URL"] == "built from a secret"
+    assert secrets["RAW_URL"] == "URL with credentials"
+    for key in ("USE_TLS", "TLS_KEY_PATH", "PLAIN", "COPY"):  # ${S:+yes} copies nothing of S
+        assert key not in secrets

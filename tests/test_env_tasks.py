@@ -104,3 +104,35 @@ def test_embedded_default_config_checks_clean(tmp_path):
     res = inv("env.check", "--all", state_dir=tmp_path)
     assert res.returncode == 0, res.stdout
     assert "embedded default" in res.stdout
+
+
+def test_output_never_replaces_a_symlink_or_a_directory(config, tmp_path):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep me\n")
+    link = tmp_path / "link.env"
+    link.symlink_to(target)
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--output", str(link), state_dir=tmp_path)
+    assert res.returncode == 2 and "is a symlink; refusing to replace it" in res.stderr
+    assert link.is_symlink() and target.read_text() == "keep me\n"
+    (tmp_path / "adir").mkdir()
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--output", str(tmp_path / "adir"),
+              state_dir=tmp_path)
+    assert res.returncode == 2 and "is a directory" in res.stderr
+
+
+def test_a_bad_set_never_echoes_its_value(config, tmp_path):
+    for arg in ("1DB_PASSWORD=canary-set-4242", "canary-set-4242"):
+        res = inv("env.generate", "--profile", "demo", "--config", str(config), "--set", arg, state_dir=tmp_path)
+        assert res.returncode == 2 and "canary-set-4242" not in res.stdout + res.stderr
+
+
+def test_extra_env_files_from_invoke_config_are_read_and_masked(config, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    local = home / "local.secrets.env"
+    local.write_text("LOCAL_ONLY=canary-local-5151\nPLAIN=from-local\n")
+    (home / ".invoke.yaml").write_text(f"symphony:\n  extra_env_files: [{local}]\n")
+    res = inv("env.show", "--profile", "demo", "--config", str(config), state_dir=tmp_path, env={"HOME": str(home)})
+    assert res.returncode == 0, res.stderr
+    assert "LOCAL_ONLY=******" in res.stdout and "PLAIN=******" in res.stdout  # every key of a secrets file
+    assert "canary-local-5151" not in res.stdout + res.stderr

@@ -35,7 +35,7 @@ def test_every_profile_exports_and_validates(profile, tmp_path):
     assert "example-only" not in res.stdout + res.stderr  # secret values never printed
     objs = load_dir(out)
     kinds = {o["kind"] for o in objs}
-    assert {"Namespace", "ConfigMap", "Secret", "Service"} <= kinds
+    assert {"Namespace", "ConfigMap", "Service"} <= kinds
     workloads = {o["metadata"]["name"] for o in objs if o["kind"] in ("Deployment", "StatefulSet", "Job")}
     if profile in platform_catalog().profiles:
         assert workloads == set(platform_catalog().profiles[profile])

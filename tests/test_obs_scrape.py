@@ -1,5 +1,5 @@
-"""The scrape plan predicted from a compose model matches the rules in prometheus.yml, and no
-profile has a service that discovery would turn into several targets."""
+"""The scrape plan predicted from a compose model follows the rule in prometheus.yml: only a
+declared metrics endpoint is a target, once per container."""
 from __future__ import annotations
 
 import json
@@ -8,31 +8,31 @@ import subprocess
 
 import pytest
 
-from symphony.infra import state
-from symphony.core.observability.scrape import scrape_plan, several_targets
+from symphony.app.platform import platform_catalog
+from symphony.core.observability.scrape import scrape_plan
 from tests.invoke_helpers import ROOT, inv
 
 
-def test_labels_choose_port_and_path_and_udp_adds_no_target():
+def test_only_a_declared_metrics_endpoint_is_scraped_once():
     model = {"services": {
-        "agent": {"labels": {"com.sentiric.metrics.port": "9091"}, "expose": ["50051", "9091"]},
-        "db": {"labels": {"com.sentiric.metrics.enabled": "false"}, "expose": ["5432"]},
-        "media": {"ports": [{"target": 50052, "protocol": "tcp"}, {"target": 10000, "protocol": "udp"}],
-                  "expose": ["10000-10100/udp"]},
-        "web": {"expose": ["80", "8080-8081"], "labels": {"com.sentiric.metrics.path": "/stats"}},
-        "worker": {},
+        "agent": {"labels": {"com.sentiric.metrics.port": "12032"}, "expose": ["12031", "12032"]},
+        "db": {"labels": {"com.sentiric.metrics.enabled": "false", "com.sentiric.metrics.port": "9187"}},
+        "media": {"ports": [{"target": 50052, "protocol": "tcp"}], "expose": ["13031", "50000-50100/udp"]},
+        "web": {"expose": ["80"], "labels": {"com.sentiric.metrics.port": "8080", "com.sentiric.metrics.path": "/stats"}},
+        "shouty": {"labels": {"com.sentiric.metrics.enabled": "FALSE", "com.sentiric.metrics.port": "9100"}},
     }}
     plan = scrape_plan(model)
-    assert plan["agent"] == {"ports": ["9091"], "path": "/metrics", "reason": "metrics-port label"}
+    assert plan["agent"] == {"ports": ["12032"], "path": "/metrics", "reason": "metrics endpoint declared"}
     assert plan["db"]["ports"] == [] and plan["db"]["reason"] == "opted out"
-    assert plan["media"]["ports"] == ["50052"]
-    assert plan["web"] == {"ports": ["80", "8080", "8081"], "path": "/stats", "reason": "each exposed TCP port"}
-    assert plan["worker"]["ports"] == [] and "image EXPOSE" in plan["worker"]["reason"]
-    assert several_targets(model) == ["web"]
+    assert plan["media"]["ports"] == [] and plan["media"]["reason"] == "no metrics endpoint declared"  # gRPC/RTP ports
+    assert plan["web"] == {"ports": ["8080"], "path": "/stats", "reason": "metrics endpoint declared"}
+    assert plan["shouty"]["ports"] == ["9100"]  # Prometheus' regex "false" is case-sensitive, so is the plan
 
 
-@pytest.mark.parametrize("profile", state.known_profiles())
-def test_no_profile_service_becomes_several_targets(profile, tmp_path):
+@pytest.mark.parametrize("profile", sorted(platform_catalog().profiles))
+def test_every_platform_target_is_a_metrics_endpoint_the_catalog_names(profile, tmp_path):
+    """The compose files' labels say exactly what the catalog's facts say: no gRPC, SIP or UI
+    port is planned as a target, and every service with a metrics endpoint is."""
     from symphony.infra.runner import Runner
 
     env_file = tmp_path / "env"
@@ -41,4 +41,15 @@ def test_no_profile_service_becomes_several_targets(profile, tmp_path):
                           "--env-file", str(env_file), "config", "--format", "json"],
                          capture_output=True, text=True, env=dict(os.environ))
     assert res.returncode == 0, res.stderr
-    assert several_targets(json.loads(res.stdout)) == []
+    model = json.loads(res.stdout)
+    plan = scrape_plan(model)
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    catalog = platform_catalog()
+    for name, entry in plan.items():
+        svc = catalog.services[name]
+        if svc.metrics:
+            port = svc.port(svc.metrics.port)
+            expected = env[port.config_variable].strip("'") if port.config_variable else str(port.port)
+            assert entry["ports"] == [expected] and entry["path"] == svc.metrics.path, name
+        else:
+            assert entry["ports"] == [], name

@@ -91,7 +91,8 @@ def test_plan_prints_what_prometheus_will_scrape_per_service(tmp_path):
     res = inv("obs.plan", "--profile", "demo", state_dir=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     lines = {line.split()[1]: line for line in res.stdout.splitlines() if line.strip()}
-    assert ":8080/metrics" in lines["api-gateway"] and "metrics-port label" in lines["api-gateway"]
+    assert ":8080/metrics" in lines["api-gateway"] and "metrics endpoint declared" in lines["api-gateway"]
+    assert "-" in lines["migrate"].split()[2] and "no metrics endpoint declared" in lines["migrate"]
     assert not list(tmp_path.glob("**/.env.generated"))  # the env it needed is gone, the state dir untouched
     res = inv("obs.plan", "--profile", "nosuch", state_dir=tmp_path)
     assert res.returncode == 2 and "nosuch" in res.stderr

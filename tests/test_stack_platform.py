@@ -1,10 +1,12 @@
-"""core, gateway and prod end to end, with stand-in images (under the stand-in registry).
+"""core, gateway and prod end to end on stand-in images built from the catalog's facts (under the
+stand-in registry), with certificates from `inv certs.generate`.
 
 The engine's own event stream says when each container started and became healthy;
 no service may start before every dependency its condition names was healthy.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import threading
@@ -12,23 +14,12 @@ import time
 
 import pytest
 
-from symphony.core import catalog
-from tests.stack_helpers import Stack, project_containers, standin_args
-from tests.standins import build_standins
+from symphony.app.platform import platform_catalog
+from tests.invoke_helpers import inv
+from tests.stack_helpers import Stack, docker, free_port, project_containers, standin_args
+from tests.standins import build_standin, build_standins
 
 pytestmark = pytest.mark.docker
-
-# Small, unused host ports: the real defaults (5060, 8080, 3000, a UDP range of 101) may be
-# taken on a developer's machine.
-TEST_SETTINGS = {
-    "HEALTHCHECK_INTERVAL": "1s", "RTP_PORT_MIN": "41000", "RTP_PORT_MAX": "41002",
-    "SIP_GATEWAY_HOST_PORT": "45060", "API_GATEWAY_HOST_PORT": "48080",
-    "DASHBOARD_UI_HOST_PORT": "43000", "WEB_AGENT_UI_HOST_PORT": "43001",
-}
-
-
-def settings_args():
-    return [arg for k, v in TEST_SETTINGS.items() for arg in ("--set", f"{k}={v}")] + standin_args()
 
 
 class EngineEvents:
@@ -83,27 +74,86 @@ def order_violations(events: list[dict], model_deps: dict[str, list[str]]) -> li
     return problems
 
 
+def free_range(n: int) -> tuple[int, int]:
+    first = free_port()
+    return first, first + n - 1
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """The development CA and service certificates, made by the task a user runs."""
+    directory = tmp_path_factory.mktemp("certs")
+    res = inv("certs.generate", "--profile", "prod", "--dir", str(directory), state_dir=tmp_path_factory.mktemp("state"))
+    assert res.returncode == 0, res.stdout + res.stderr
+    return directory
+
+
+def settings_args(certs_dir) -> list[str]:
+    """Free host ports (the real defaults 5060, 8080 and two UDP ranges of 101 may be taken on a
+    developer's machine), a short healthcheck interval, the certificates, the stand-in registry."""
+    rtp, sbc_rtp = free_range(3), free_range(3)
+    values = {"HEALTHCHECK_INTERVAL": "1s", "SENTIRIC_CERTS_DIR": str(certs_dir),
+              "RTP_SERVICE_PORT_MIN": rtp[0], "RTP_SERVICE_PORT_MAX": rtp[1],
+              "SIP_SBC_RTP_START_PORT": sbc_rtp[0], "SIP_SBC_RTP_END_PORT": sbc_rtp[1],
+              "SIP_SBC_HOST_PORT": free_port(), "API_GATEWAY_HOST_PORT": free_port(),
+              "DASHBOARD_UI_HOST_PORT": free_port(), "WEB_AGENT_UI_HOST_PORT": free_port()}
+    return [arg for k, v in values.items() for arg in ("--set", f"{k}={v}")] + standin_args()
+
+
 @pytest.mark.parametrize("profile", ["core", "gateway", "prod"])
-def test_profile_starts_in_dependency_order(profile, tmp_path):
-    build_standins(profile)
+def test_profile_starts_in_dependency_order_on_fact_built_standins(profile, tmp_path, certificates):
+    catalog = platform_catalog()
+    build_standins(catalog, profile)
     stack = Stack(tmp_path, profile)
     try:
         events = EngineEvents(stack.project(profile))
-        res = stack("start", "--profile", profile, "--offline", "--timeout", "150", *settings_args(), timeout=400)
+        res = stack("start", "--profile", profile, "--offline", "--timeout", "150", *settings_args(certificates),
+                    timeout=400)
         assert res.returncode == 0, res.stdout + res.stderr
         containers = project_containers(stack.project(profile))
         services = {c["Config"]["Labels"]["com.docker.compose.service"] for c in containers}
-        assert services == set(catalog.PROFILES[profile])
-        assert all(c["State"]["Health"]["Status"] == "healthy" for c in containers)
-        deps = {name: [d for d in catalog.SERVICES[name].depends if d in catalog.PROFILES[profile]]
-                for name in catalog.PROFILES[profile]}
+        members = catalog.profiles[profile]
+        assert services == set(members)
+        probed = [c for c in containers if c["Config"].get("Healthcheck")]
+        assert all(c["State"]["Health"]["Status"] == "healthy" for c in probed)
+        assert all(c["State"]["Status"] == "running" for c in containers)
+        deps = {name: [d.service for d in catalog.services[name].depends if d.service in members] for name in members}
         if profile == "gateway":
             assert not any(deps.values())  # the edge reaches core over the VPN, not via depends_on
-        assert order_violations(events.stop(until_healthy=catalog.PROFILES[profile]), deps) == []
+        with_health = {c["Config"]["Labels"]["com.docker.compose.service"] for c in probed}
+        assert order_violations(events.stop(until_healthy=with_health), deps) == []
         for c in containers:
-            labels = c["Config"]["Labels"]
-            assert "container_name" not in labels  # names come from the project, never fixed
             assert c["Name"].lstrip("/").startswith(stack.project(profile))
             assert stack.network in c["NetworkSettings"]["Networks"]
     finally:
         stack.cleanup()
+
+
+def test_a_wrong_fact_fails_the_start(tmp_path, certificates):
+    """If the real image lacked the tool its healthcheck runs, the stand-in (built from what the
+    image really has) says so: tts-gateway-service without curl never becomes healthy."""
+    catalog = platform_catalog()
+    build_standins(catalog, "core")
+    real = catalog.services["tts-gateway-service"]
+    broken = dataclasses.replace(real, tools=tuple(t for t in real.tools if t != "curl"))
+    build_standin(broken)
+    stack = Stack(tmp_path, "wrongfact")
+    try:
+        res = stack("start", "--profile", "core", "--offline", "--timeout", "90", *settings_args(certificates),
+                    timeout=300)
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert "tts-gateway-service" in res.stderr and "unhealthy" in res.stderr
+        assert "curl" in res.stderr  # the last healthcheck output: the tool is not there
+    finally:
+        stack.cleanup()
+        build_standin(real)  # the true stand-in again, for whoever runs next
+
+
+def test_a_service_without_its_required_variable_exits_like_the_real_one(tmp_path, certificates):
+    catalog = platform_catalog()
+    svc = catalog.services["user-service"]
+    image = build_standin(svc)
+    name = f"symtest-noenv-{tmp_path.name[-6:]}"
+    res = docker("run", "--name", name, "-e", "USER_SERVICE_CERT_PATH=/x", image, check=False)
+    docker("rm", "-f", name, check=False)
+    assert res.returncode == 1 and "required variable POSTGRES_URL is not set" in res.stdout + res.stderr

@@ -34,59 +34,271 @@ def dirty_files(runner, repo: Path) -> list[str]:
     return [line for line in _q(runner, repo, "status", "--porcelain").splitlines() if line.strip()]
 
 
-def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=False, path=None) -> Path | None:
-    """Clone or fast-forward the config repo. Returns its path, or None when absent.
+def _lines_z(runner, repo: Path, *args) -> list[str]:
+    res = runner.query(["git", "-C", str(repo), *args], env=GIT_ENV, check=False)
+    return [x for x in res.stdout.split("\0") if x] if res.code == 0 else []
 
-    Unreachable remote: a warning and the local copy is used (unless strict).
-    Dirty tree, diverged branch, unknown ref: ConfigBlocked, nothing changed.
+
+def _commit(runner, repo: Path, rev: str) -> str:
+    """The full sha `rev` names, or "" (an unborn HEAD, an unknown name)."""
+    return _q(runner, repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+
+
+IN_PROGRESS = {  # git-path -> what is going on
+    "rebase-merge": "a rebase", "rebase-apply": "a rebase or `git am`", "MERGE_HEAD": "a merge",
+    "CHERRY_PICK_HEAD": "a cherry-pick", "REVERT_HEAD": "a revert", "BISECT_LOG": "a bisect",
+}
+
+
+def operation_in_progress(runner, repo: Path) -> str | None:
+    for name, what in IN_PROGRESS.items():
+        rel = _q(runner, repo, "rev-parse", "--git-path", name)
+        if rel and (repo / rel if not Path(rel).is_absolute() else Path(rel)).exists():
+            return what
+    return None
+
+
+def check_local_work(runner, repo: Path) -> None:
+    """Refuse (ConfigBlocked) while an operation is in progress or tracked files are changed."""
+    busy = operation_in_progress(runner, repo)
+    if busy:
+        raise ConfigBlocked(f"{busy} is in progress in {repo}; not syncing so nothing of it is lost",
+                            hint=f"finish it or abort it (`git -C {repo} status` says how), then sync again")
+    dirty = dirty_files(runner, repo)
+    changed = [line for line in dirty if not line.startswith("??")]
+    if changed:
+        raise ConfigBlocked(
+            f"{repo} has uncommitted changes; not syncing so nothing is lost:\n  " + "\n  ".join(dirty[:20])
+            + (f"\n  … and {len(dirty) - 20} more" if len(dirty) > 20 else ""),
+            hint=f"commit them, or set them aside with `git -C {repo} stash push --include-untracked` "
+                 "(`git stash pop` brings them back), or run with --offline to use the checkout as it is",
+        )
+
+
+def collisions(runner, repo: Path, head: str | None, target: str) -> list[str]:
+    """Paths a move from `head` to `target` would write where the work tree holds something git
+    does not track (untracked or ignored): git replaces ignored files without asking."""
+    if head:
+        written = _lines_z(runner, repo, "diff", "--name-only", "-z", "--no-renames", head, target)
+    else:
+        written = _lines_z(runner, repo, "ls-tree", "-r", "--name-only", "-z", target)
+    tracked = set(_lines_z(runner, repo, "ls-files", "-z"))
+    found: list[str] = []
+    for rel in written:
+        parts = Path(rel).parts
+        for depth in range(1, len(parts)):  # a file where the new path needs a directory
+            prefix = str(Path(*parts[:depth]))
+            disk = repo / prefix
+            if (disk.is_symlink() or (disk.exists() and not disk.is_dir())) and prefix not in tracked:
+                found.append(prefix)
+                break
+        disk = repo / rel
+        if disk.is_symlink() or disk.is_file():
+            if rel not in tracked:
+                found.append(rel)
+        elif disk.is_dir():  # a directory where the new path is a file: anything untracked in it is lost
+            for sub in sorted(disk.rglob("*")):
+                srel = str(sub.relative_to(repo))
+                if not sub.is_dir() and srel not in tracked:
+                    found.append(srel)
+        elif disk.exists():
+            found.append(rel)
+    return sorted(set(found))
+
+
+def refuse_collisions(runner, repo: Path, head: str | None, target: str, what: str) -> None:
+    found = collisions(runner, repo, head, target)
+    if found:
+        raise ConfigBlocked(
+            f"{what} would overwrite {len(found)} local file(s) that git does not track (ignored or untracked) "
+            f"in {repo}; nothing was changed:\n  " + "\n  ".join(found[:20]),
+            hint="move them out of the way (e.g. `mv FILE FILE.local`), sync, then bring your values back; "
+                 "git would have replaced them without asking",
+        )
+
+
+def preserve_detached_commits(runner, repo: Path, head: str, target: str) -> str | None:
+    """Commits reachable only from a detached HEAD get a branch before HEAD moves; its name."""
+    only_here = _q(runner, repo, "rev-list", "--count", head, "--not", target, "--branches", "--tags", "--remotes")
+    if not only_here or only_here == "0":
+        return None
+    base = f"symphony/saved-{head[:12]}"
+    name, n = base, 1
+    while _commit(runner, repo, f"refs/heads/{name}"):
+        n += 1
+        name = f"{base}-{n}"
+    _git(runner, repo, "branch", name, head)
+    ui.status("warn", f"{only_here} commit(s) on the detached HEAD were on no branch: kept on branch {name}")
+    return name
+
+
+def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=False, path=None) -> Path | None:
+    """Clone or fast-forward the config repo, or pin it at `ref`. Returns its path, or None when absent.
+
+    Never loses work: tracked changes, an operation in progress, a diverged branch, or a local
+    file git does not track where the update would write one block (ConfigBlocked, exit 1, nothing
+    changed); commits only a detached HEAD holds get a branch before HEAD moves. `ref` lands
+    exactly on what origin has under that name (fetched now), or fails saying why. Without `ref`
+    an unreachable remote is a warning and the local copy is used (unless strict).
     """
     repo = repo_path(settings, path)
     url = url or settings.config_url
     ref = ref or settings.config_ref or None
+    if ref is not None:
+        _validate_ref(ref)
     if offline:
         if not repo.exists():
+            if ref:
+                raise SymphonyError(f"offline and no config repo at {repo}: cannot pin it at {ref}",
+                                    hint="run `inv config.sync` with the network")
             ui.status("warn", f"offline and no config repo at {repo}: the embedded example config will be used")
             return None
+        if ref:
+            _offline_pin_check(runner, repo, ref)
         ui.status("info", f"offline: using {repo} as it is")
         return repo
-    if not repo.exists():
-        res = runner.run(["git", "clone", url, str(repo)], env=GIT_ENV, check=False)
-        if res.code != 0:
-            return _unreachable(strict, f"cannot clone {url}", repo if repo.exists() else None)
-        if runner.dry_run:
-            return None
-        if ref:
-            _checkout_ref(runner, repo, ref)
-        ui.status("ok", f"cloned {url} into {repo}" + (f" at {ref}" if ref else ""))
-        return repo
+    if not repo.exists() and not repo.is_symlink():
+        return _clone(runner, repo, url, ref, strict)
     if not (repo / ".git").exists():
         raise UsageError(f"{repo} exists but is not a git checkout", hint="move it away, or point --path elsewhere")
-    dirty = dirty_files(runner, repo)
-    if dirty:
-        raise ConfigBlocked(
-            f"{repo} has uncommitted changes; not syncing so nothing is lost:\n  " + "\n  ".join(dirty[:20]),
-            hint="commit or `git stash` them, or run with --offline to use the checkout as it is",
-        )
-    fetched = _git(runner, repo, "fetch", "--prune", "--tags", "origin", check=False)
-    if fetched.code != 0:
-        return _unreachable(strict, f"cannot fetch from the remote of {repo}", repo)
-    if ref:
-        _checkout_ref(runner, repo, ref)
-        ui.status("ok", f"{repo} pinned at {ref} ({_q(runner, repo, 'rev-parse', '--short', 'HEAD')})")
+    check_local_work(runner, repo)
+    if not _q(runner, repo, "remote", "get-url", "origin"):
+        if ref:
+            raise SymphonyError(f"cannot pin {repo} at {ref}: it has no remote `origin` to fetch {ref} from",
+                                hint=f"`git -C {repo} remote add origin URL`, or check out {ref} yourself and use --offline")
+        if strict:
+            raise SymphonyError(f"{repo} has no remote `origin` to fetch from (strict mode)",
+                                hint=f"`git -C {repo} remote add origin URL`, or drop --strict")
+        ui.status("warn", f"{repo} has no remote `origin`: nothing to fetch, using it as it is")
         return repo
+    if ref:
+        _pin(runner, repo, ref)
+        return repo
+    fetched = _git(runner, repo, "fetch", "--prune", "origin", check=False, capture=True)
+    if fetched.code != 0:
+        return _unreachable(strict, f"cannot fetch from the remote of {repo}", repo, fetched.stderr)
+    if runner.dry_run:
+        return repo
+    return _fast_forward(runner, repo, strict)
+
+
+def _validate_ref(ref: str) -> None:
+    if not ref or ref.startswith("-") or any(ch.isspace() or ord(ch) < 32 or ch in "~^:?*[\\" for ch in ref) \
+            or ".." in ref or "@{" in ref:
+        raise UsageError(f"--ref {ref!r} is not a ref name", hint="a tag, a branch or a commit id, e.g. v1.4.0")
+
+
+def _clone(runner, repo: Path, url: str, ref: str | None, strict: bool) -> Path | None:
+    res = runner.run(["git", "clone", url, str(repo)], env=GIT_ENV, check=False)
+    if res.code != 0:
+        if ref:
+            raise SymphonyError(f"cannot clone {url}, so {repo} cannot be pinned at {ref}",
+                                hint="check the URL and the network/VPN")
+        return _unreachable(strict, f"cannot clone {url}", repo if repo.exists() else None)
+    if runner.dry_run:
+        return None
+    if ref:
+        _pin(runner, repo, ref)
+    else:
+        ui.status("ok", f"cloned {url} into {repo}")
+    return repo
+
+
+def _pin(runner, repo: Path, ref: str) -> None:
+    """Move HEAD (detached) exactly to what origin has under `ref`, fetched now."""
+    listing = runner.query(["git", "-C", str(repo), "ls-remote", "origin"], env=GIT_ENV, check=False)
+    if listing.code != 0:
+        detail = (listing.stderr.strip().splitlines() or [""])[-1]
+        raise SymphonyError(f"cannot pin {repo} at {ref}: the remote cannot be reached; nothing was changed"
+                            + (f"\n  git: {detail}" if detail else ""), hint="check the network/VPN, then sync again")
+    remote = {}
+    for line in listing.stdout.splitlines():
+        sha, _, name = line.partition("\t")
+        remote[name] = sha
+    names = [ref] if ref.startswith("refs/") else [f"refs/tags/{ref}", f"refs/heads/{ref}"]
+    found = [n for n in names if n in remote]
+    if len(found) > 1:
+        raise UsageError(f"{ref!r} is both a tag and a branch on origin", hint=f"pass refs/tags/{ref} or refs/heads/{ref}")
+    fetched = _git(runner, repo, "fetch", "--prune", "origin", check=False, capture=True)
+    if fetched.code != 0:
+        raise SymphonyError(f"cannot pin {repo} at {ref}: fetching from origin failed; nothing was changed",
+                            hint="check the network/VPN, then sync again")
+    if found:
+        name = found[0]
+        want = remote.get(f"{name}^{{}}", remote[name])  # an annotated tag: the commit it points to
+        got = _git(runner, repo, "fetch", "--no-tags", "origin", name, check=False, capture=True)
+        if runner.dry_run:
+            ui.say(f"+ git -C {repo} checkout --detach {want[:12]}  (what origin has as {ref})")
+            return
+        if got.code != 0 or _commit(runner, repo, "FETCH_HEAD") != want:
+            raise SymphonyError(f"cannot pin {repo} at {ref}: fetching {name} from origin failed; nothing was changed",
+                                hint="sync again; if it persists, check the remote")
+        label = f"{ref} ({'tag' if name.startswith('refs/tags/') else 'branch' if name.startswith('refs/heads/') else name} on origin)"
+    else:
+        want = _commit(runner, repo, ref) if all(c in "0123456789abcdefABCDEF" for c in ref) and len(ref) >= 4 else ""
+        on_remote = want and _q(runner, repo, "for-each-ref", "--contains", want, "--count=1", "refs/remotes/origin", "refs/tags")
+        if not on_remote:
+            raise ConfigBlocked(f"{ref!r} is not a tag, branch or commit of origin (as of this fetch); nothing was changed",
+                                hint=f"`git -C {repo} ls-remote origin` lists what origin has")
+        label = f"commit {want[:12]}"
+        if runner.dry_run:
+            ui.say(f"+ git -C {repo} checkout --detach {want[:12]}")
+            return
+    head = _commit(runner, repo, "HEAD") or None
+    attached = bool(_q(runner, repo, "symbolic-ref", "-q", "HEAD"))
+    if head == want and not attached:
+        ui.status("ok", f"{repo} is at {label}: {want[:12]}")
+        return
+    refuse_collisions(runner, repo, head, want, f"checking out {ref}")
+    if head and not attached:
+        preserve_detached_commits(runner, repo, head, want)
+    _git(runner, repo, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", want)
+    now = _commit(runner, repo, "HEAD")
+    if now != want:
+        raise SymphonyError(f"{repo} did not land on {ref} ({want[:12]}); it is at {now[:12] or 'nothing'}",
+                            hint=f"`git -C {repo} status` shows why")
+    ui.status("ok", f"{repo} pinned at {label}: {want[:12]}")
+
+
+def _offline_pin_check(runner, repo: Path, ref: str) -> None:
+    head = _commit(runner, repo, "HEAD")
+    want = _commit(runner, repo, f"refs/tags/{ref}") or _commit(runner, repo, f"refs/remotes/origin/{ref}") \
+        or (_commit(runner, repo, ref) if all(c in "0123456789abcdefABCDEF" for c in ref) else "")
+    if not want or head != want:
+        raise SymphonyError(f"offline: {repo} is not at {ref} and cannot fetch it",
+                            hint="sync with the network, or drop --ref/config_ref to use the checkout as it is")
+
+
+def _fast_forward(runner, repo: Path, strict: bool = False) -> Path:
+    head = _commit(runner, repo, "HEAD") or None
     branch = _q(runner, repo, "symbolic-ref", "--short", "-q", "HEAD")
     if not branch:
-        ui.status("warn", f"{repo} is on a detached HEAD ({_q(runner, repo, 'rev-parse', '--short', 'HEAD')}); "
-                          "left as is — pass --ref to move it")
+        what = f"{repo} is on a detached HEAD ({(head or '')[:12]}); left as is — pass --ref to move it"
+        if strict:
+            raise SymphonyError(f"{what} (strict mode)", hint="pass --ref, or check out a branch")
+        ui.status("warn", what)
         return repo
     upstream = _q(runner, repo, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}")
-    if not upstream:
-        ui.status("warn", f"branch {branch} of {repo} has no upstream; nothing to fast-forward")
+    target = _commit(runner, repo, "@{u}") if upstream else ""
+    if not upstream or not target:
+        if head is None:
+            what = f"{repo}: branch {branch} has no commits yet and nothing to take from its upstream"
+        else:
+            what = f"branch {branch} of {repo} has no upstream; nothing to fast-forward"
+        if strict:
+            raise SymphonyError(f"{what} (strict mode)", hint=f"`git -C {repo} branch --set-upstream-to origin/{branch}`")
+        ui.status("warn", what)
         return repo
-    ahead, behind = (int(x) for x in _q(runner, repo, "rev-list", "--left-right", "--count", "HEAD...@{u}").split())
+    if head is None:  # an unborn branch (e.g. a clone of a then-empty remote) whose upstream now has commits
+        refuse_collisions(runner, repo, None, target, f"checking out {upstream}")
+        _git(runner, repo, "merge", "--ff-only", "--quiet", target)
+        ui.status("ok", f"{repo}: checked out {upstream} at {target[:12]} (the branch had no commits yet)")
+        return repo
+    counts = _q(runner, repo, "rev-list", "--left-right", "--count", f"{head}...{target}").split()
+    ahead, behind = (int(x) for x in counts) if len(counts) == 2 else (0, 0)
     if ahead and behind:
-        mine = _q(runner, repo, "log", "--oneline", "@{u}..HEAD").splitlines()
-        theirs = _q(runner, repo, "log", "--oneline", "HEAD..@{u}").splitlines()
+        mine = _q(runner, repo, "log", "--oneline", f"{target}..{head}").splitlines()
+        theirs = _q(runner, repo, "log", "--oneline", f"{head}..{target}").splitlines()
         raise ConfigBlocked(
             f"{branch} and {upstream} have diverged in {repo}: {ahead} local commit(s), {behind} remote commit(s)\n"
             "  local:  " + "\n          ".join(mine[:10]) + "\n  remote: " + "\n          ".join(theirs[:10]),
@@ -94,8 +306,11 @@ def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=F
                  "nothing was changed, and Symphony never discards commits",
         )
     if behind:
-        _git(runner, repo, "merge", "--ff-only", "@{u}")
-        ui.status("ok", f"{repo}: fast-forwarded {behind} commit(s) to {_q(runner, repo, 'rev-parse', '--short', 'HEAD')}")
+        refuse_collisions(runner, repo, head, target, f"fast-forwarding to {upstream}")
+        _git(runner, repo, "merge", "--ff-only", "--quiet", target)
+        if _commit(runner, repo, "HEAD") != target:
+            raise SymphonyError(f"{repo} did not fast-forward to {upstream}", hint=f"`git -C {repo} status` shows why")
+        ui.status("ok", f"{repo}: fast-forwarded {behind} commit(s) to {target[:12]}")
     elif ahead:
         ui.status("warn", f"{repo}: {ahead} local commit(s) not pushed to {upstream}")
     else:
@@ -103,18 +318,11 @@ def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=F
     return repo
 
 
-def _checkout_ref(runner, repo: Path, ref: str) -> None:
-    if ref.startswith("-"):
-        raise UsageError(f"--ref {ref!r} is not a ref")
-    if not _q(runner, repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"):
-        raise ConfigBlocked(f"ref {ref!r} is not a tag, branch or commit of {repo}",
-                            hint="check `git -C <repo> tag` / `git log`, or fetch when the remote is reachable")
-    _git(runner, repo, "-c", "advice.detachedHead=false", "checkout", "--detach", ref)
-
-
-def _unreachable(strict: bool, what: str, repo: Path | None):
+def _unreachable(strict: bool, what: str, repo: Path | None, detail: str = ""):
+    line = (detail.strip().splitlines() or [""])[-1]
     if strict:
-        raise SymphonyError(f"{what} (strict mode)", hint="check the network/VPN, or drop --strict to use the local copy")
+        raise SymphonyError(f"{what} (strict mode)" + (f"\n  git: {line}" if line else ""),
+                            hint="check the network/VPN, or drop --strict to use the local copy")
     if repo:
         ui.status("warn", f"{what}: remote unreachable, continuing with the local copy at {repo}")
     else:
@@ -169,5 +377,8 @@ def scaffold(runner, path):
     runner.run(["git", "-C", str(target), "add", "-A"])
     runner.run(["git", "-C", str(target), "-c", "user.name=Symphony", "-c", "user.email=symphony@localhost",
                 "commit", "-q", "-m", "Scaffold sentiric-config from Symphony's embedded example"])
+    if runner.dry_run:
+        ui.status("info", f"dry run: would create {target} (nothing was created)")
+        return
     ui.status("ok", f"created {target}: replace the example secrets in environments/common/secrets.env, "
                     "then `git remote add origin <url>` and push")

@@ -17,8 +17,9 @@ def parse_sets(sets) -> dict[str, str]:
     overrides = {}
     for item in sets or ():
         m = _SET.match(item)
-        if not m:
-            raise UsageError(f"--set {item!r} is not KEY=VALUE with a valid variable name")
+        if not m:  # never echo the argument: it may be a secret value
+            raise UsageError("a --set argument is not KEY=VALUE with a valid variable name",
+                             hint="names are letters, digits and _, and do not start with a digit")
         overrides[m.group(1)] = m.group(2)
     return overrides
 
@@ -46,13 +47,48 @@ def compile_profile(settings: Settings, profile=None, config=None, sets=(), allo
     """(compiled env, config source); registers every secret value for masking."""
     from symphony.app.configsource import resolve_config_source
     from symphony.core.envcompiler import compile_env
-    from symphony.core.secrets import secret_values
+    from symphony.core.secrets import is_secret_name
 
     profile = resolve_profile(settings, profile)
     source = resolve_config_source(config, settings.config_path)
-    compiled = compile_env(source.path, profile, overrides=parse_sets(sets), strict=not allow_undefined)
-    ui.register_secrets(secret_values(compiled.values))
+    overrides = parse_sets(sets)
+    ui.register_secrets(v for k, v in overrides.items() if is_secret_name(k))
+    compiled = compile_env(source.path, profile, overrides=overrides, strict=not allow_undefined,
+                           extra_files=extra_env_files(settings))
+    ui.register_secrets(compiled.secret_values())
     return compiled, source
+
+
+def extra_env_files(settings: Settings) -> list[Path]:
+    """`symphony.extra_env_files`: files outside the config repo the user names explicitly
+    (e.g. a local secrets file), read after common/secrets.env."""
+    value = settings.extra_env_files or []
+    if isinstance(value, str):
+        value = [value]
+    return [Path(str(v)).expanduser() for v in value]
+
+
+def display_value(value: str) -> str:
+    """A value as the generated file writes it, or a clear marker when it cannot be written."""
+    from symphony.core.envcompiler.model import EnvError
+    from symphony.core.envcompiler.writer import quote_value
+
+    try:
+        return quote_value("", value)
+    except EnvError:
+        return f"{value!r} (cannot be written to an env file)"
+
+
+def reference_names(parts) -> list[str]:
+    """The names a definition's value references (for explaining a secret without its text)."""
+    from symphony.core.envcompiler.model import Ref
+
+    names = []
+    for p in parts:
+        if isinstance(p, Ref):
+            names.append(p.name)
+            names.extend(reference_names(p.word))
+    return list(dict.fromkeys(names))
 
 
 def render(compiled, source) -> str:
@@ -84,13 +120,50 @@ def generate_env_file(settings: Settings, profile=None, *, config=None, output=N
 
 def register_secrets_of_env_file(path: Path | None = None) -> None:
     """Mask the secrets of the env a running profile was started with (for `logs`, which
-    compiles nothing): the values of .env.generated that the secret rule classifies."""
+    compiles nothing): the values of .env.generated that the secret rule classifies, including
+    every key of the secrets fragment's group in the file."""
     from dotenv import dotenv_values
 
-    from symphony.core.secrets import secret_values
+    from symphony.core.secrets import is_secret
 
     path = Path(path) if path else state.ENV_OUTPUT
     if not path.is_file():
         return
     values = {k: v or "" for k, v in dotenv_values(path, interpolate=False).items()}
-    ui.register_secrets(secret_values(values))
+    from_secrets = set()
+    group = ""
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("# --- from "):
+            group = line[len("# --- from "):].strip()
+        elif "=" in line and not line.startswith("#") and "secrets" in group:
+            from_secrets.add(line.split("=", 1)[0].strip())
+    ui.register_secrets(v for k, v in values.items() if v and (k in from_secrets or is_secret(k, v)))
+
+
+def check_profiles(settings: Settings, profile=None, config=None, every=False) -> tuple[int, int]:
+    """env.check: lint each profile's config (and its compose file's variables); prints findings."""
+    from symphony.app.configsource import resolve_config_source
+    from symphony.core.envcompiler.lint import lint
+    from symphony.core.findings import Finding
+    from symphony.errors import SymphonyError
+
+    source = resolve_config_source(config, settings.config_path)
+    profiles = (sorted(p.stem for p in (source.path / "environments" / "profiles").glob("*.env")) if every
+                else [resolve_profile(settings, profile)])
+    errors = warns = 0
+    for name in profiles:
+        try:
+            compiled, _ = compile_profile(settings, name, config, allow_undefined=True)
+            compose = state.compose_file(name)
+            text = compose.read_text() if compose.exists() else None
+            findings = lint(compiled, text, str(compose.relative_to(state.REPO_ROOT)) if text else "")
+            findings += [Finding("error", "", w) for w in compiled.warnings if "undefined" in w]
+            findings += [Finding("warn", "", w) for w in compiled.warnings if "undefined" not in w]
+        except SymphonyError as exc:
+            findings = [Finding("error", "", exc.message)]
+        for f in findings:
+            ui.status("fail" if f.level == "error" else "warn", f"[{name}] {f.where + ': ' if f.where else ''}{f.message}")
+        errors += sum(f.level == "error" for f in findings)
+        warns += sum(f.level == "warn" for f in findings)
+    ui.say(f"{len(profiles)} profile(s) checked from {source.describe()}: {errors} error(s), {warns} warning(s)")
+    return errors, warns

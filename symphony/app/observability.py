@@ -212,17 +212,13 @@ def generated_files() -> dict:
 def print_scrape_plan(settings, runner, profile=None, config=None) -> None:
     from symphony.app.composemodel import profile_model
     from symphony.app.envfile import resolve_profile
-    from symphony.core.observability.scrape import scrape_plan, several_targets
+    from symphony.core.observability.scrape import scrape_plan
 
     model, _ = profile_model(settings, runner, resolve_profile(settings, profile), config=config)
     entries = scrape_plan(model)
     for name, entry in entries.items():
         where = ", ".join(f":{p}{entry['path']}" for p in entry["ports"]) or "-"
         ui.status("ok" if entry["ports"] else "info", f"{name:<22} {where:<24} {entry['reason']}")
-    several = several_targets(model)
-    if several:
-        raise SymphonyError(f"{', '.join(several)} would be scraped on several ports (one target each)",
-                            hint="label the service with com.sentiric.metrics.port (or com.sentiric.metrics.enabled: \"false\")")
 
 
 # Config files the backends read, copied at `obs.up` into the state directory with the modes the

@@ -24,5 +24,5 @@ def build_namespace() -> Collection:
         ns.add_collection(Collection.from_module(importlib.import_module(f"tasks.{name}"), name=name))
     # Every default is a string: Invoke casts an INVOKE_SYMPHONY_* variable to the default's type, and
     # a bad INVOKE_SYMPHONY_HEALTH_TIMEOUT would otherwise be a traceback before any task runs.
-    ns.configure({"symphony": asdict(DEFAULTS)})
+    ns.configure({"symphony": {k: (None if isinstance(v, tuple) else v) for k, v in asdict(DEFAULTS).items()}})
     return ns

@@ -9,7 +9,6 @@ import os
 import sys
 
 _COLOURS = {"ok": "32", "warn": "33", "fail": "31", "info": "36", "dim": "2"}
-_masked_values: set[str] = set()
 MASK = "******"
 
 
@@ -37,18 +36,31 @@ def paint(text: str, kind: str, stream=None) -> str:
 
 
 def register_secrets(values) -> None:
-    """Remember values that must never be printed (short ones would mask noise)."""
-    for value in values:
-        if value and len(value) >= 3:
-            _masked_values.add(value)
+    """Remember values that must never be printed: every output line goes through `mask`.
+
+    Values of 6 characters or more are masked wherever they occur, shorter ones where they
+    stand as a whole token (tasks/secrets.py says why). Registering is cheap; the matcher is
+    rebuilt once, on the next `mask`, after the set changed."""
+    _masker().add(values)
 
 
 def mask(text: str) -> str:
-    # Longest first so a secret that contains another is hidden whole.
-    for value in sorted(_masked_values, key=len, reverse=True):
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
+    """`text` with every registered secret replaced by MASK; linear in len(text)."""
+    if _MASKER is None:
+        return text
+    return _MASKER.mask(text)
+
+
+_MASKER = None
+
+
+def _masker():
+    global _MASKER
+    if _MASKER is None:
+        from symphony.core.secrets import Masker  # here: keeps `inv --list` from compiling anything
+
+        _MASKER = Masker()
+    return _MASKER
 
 
 def say(text: str = "", *, err: bool = False) -> None:

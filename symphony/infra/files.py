@@ -2,9 +2,10 @@
 never onto anything but a regular file.
 
 Symphony often runs as root, where renaming a temp file over `/dev/null` (or a FIFO, a socket,
-a directory) would break the machine. So a target that exists must be a regular file. A
-symlink is followed and the file it points to is replaced (the link itself stays), provided
-that file is regular; a dangling symlink is refused rather than followed to wherever it points.
+a directory) would break the machine. So a target that exists must be a regular file, and a
+symlink is refused too: renaming over it would silently replace the link with a file, and
+following it would write wherever it points (as root, anywhere). Remove the link, or name the
+file it points to.
 """
 from __future__ import annotations
 
@@ -26,23 +27,16 @@ def kind_of(mode: int) -> str:
 def writable_target(path: Path | str) -> Path:
     """The path the bytes will really land at, or a UsageError saying why not."""
     path = Path(path)
-    try:
-        link = os.lstat(path)
-    except FileNotFoundError:
-        link = None
     target = path
-    if link is not None and stat.S_ISLNK(link.st_mode):
-        target = Path(os.path.realpath(path))
-        if not target.exists():
-            raise UsageError(f"{path} is a symlink to {target}, which does not exist; refusing to follow it",
-                             hint="point the link at an existing file, or remove the link")
     try:
-        info = os.stat(target)
+        info = os.lstat(path)
     except FileNotFoundError:
         info = None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        raise UsageError(f"{path} is a symlink; refusing to replace it (it points to {os.path.realpath(path)})",
+                         hint="remove the link, or give the path of the file it points to")
     if info is not None and not stat.S_ISREG(info.st_mode):
-        shown = f"{path} (-> {target})" if target != path else str(path)
-        raise UsageError(f"{shown} is {kind_of(info.st_mode)}; Symphony only ever replaces regular files",
+        raise UsageError(f"{path} is {kind_of(info.st_mode)}; Symphony only ever replaces regular files",
                          hint="choose a regular file path")
     if not target.parent.is_dir():
         raise UsageError(f"cannot write {path}: directory {target.parent} does not exist",
@@ -55,7 +49,7 @@ def write_file(path: Path | str, data: str | bytes, *, mode: int = 0o644, dry_ru
     """Write `data` to `path` atomically (temp file in the same directory, fsync, rename).
 
     With `dry_run` nothing is written: `say` (the console) is told what would have been.
-    Returns the path written (the symlink's target when `path` is a symlink)."""
+    Returns the path written."""
     target = writable_target(path)
     if dry_run:
         if say is not None:

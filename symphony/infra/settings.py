@@ -21,6 +21,7 @@ class Settings:
     # and a bad number would then be a traceback instead of Symphony's own message
     lock_timeout: str = "600"
     health_timeout: str = "300"
+    extra_env_files: tuple = ()  # env files outside the config repo, named explicitly (read after secrets.env)
 
     @classmethod
     def from_mapping(cls, section) -> Settings:
@@ -32,7 +33,11 @@ class Settings:
             except AttributeError:
                 value = None
             if value is not None:
-                values[f.name] = str(value) if f.name.endswith("_timeout") else value
+                if f.name.endswith("_timeout"):
+                    value = str(value)
+                elif f.name == "extra_env_files":
+                    value = (value,) if isinstance(value, str) else tuple(value)
+                values[f.name] = value
         return cls(**values)
 
     def seconds(self, key: str, flag_value=None, flag: str = "") -> float:

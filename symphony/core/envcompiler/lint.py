@@ -2,22 +2,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from symphony.core.envcompiler.compile import SECRETS_FRAGMENT
+from symphony.core.findings import Finding
 from symphony.core.envcompiler.model import CompiledEnv
-from symphony.core.secrets import is_secret
+from symphony.core.secrets import is_secrets_fragment
 
 PLACEHOLDERS = {"", "changeme", "change_me", "change-me", "todo", "xxx", "secret", "password", "example"}
 # ${VAR}, ${VAR:-d}, $VAR — but not $${VAR} (a literal for Compose).
 _COMPOSE_VAR = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|([A-Za-z_][A-Za-z0-9_]*))")
 
 
-@dataclass(frozen=True)
-class Finding:
-    level: str  # error | warn
-    where: str
-    message: str
 
 
 def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
@@ -37,28 +32,25 @@ def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
 def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: str = "") -> list[Finding]:
     findings: list[Finding] = []
     for key, defs in compiled.history.items():
+        secret = compiled.secrets.get(key)
         # Profiles override on purpose; a clash between two shared fragments is a mistake.
         real = [d for d in defs if not d.file.startswith(("(", "profiles/"))]
         raws = {d.raw for d in real}
         files = {d.file for d in real}
         if len(files) > 1 and len(raws) > 1:
-            places = ", ".join(f"{d.where} ({d.raw!r})" if not is_secret(key, d.raw) else d.where for d in real)
+            places = ", ".join(d.where if secret else f"{d.where} ({d.raw!r})" for d in real)
             findings.append(Finding("warn", real[-1].where, f"{key} is defined with different values: {places}; the last wins"))
+        if secret not in ("name marks a secret", "defined in a secrets fragment"):
+            continue  # a URL built from a secret is masked, but it is neither a placeholder nor misplaced
         final = defs[-1]
         value = compiled.values.get(key, "")
-        if is_secret(key, value) and not is_secret_url_only(key):
-            if value.strip().lower() in PLACEHOLDERS:
-                findings.append(Finding("warn", final.where, f"{key} holds a placeholder secret; set a real value in {SECRETS_FRAGMENT}"))
-            if final.file not in (SECRETS_FRAGMENT,) and not final.file.startswith("("):
-                findings.append(Finding("warn", final.where, f"{key} looks secret but is defined outside {SECRETS_FRAGMENT}; move it there"))
+        if value.strip().lower() in PLACEHOLDERS:
+            findings.append(Finding("warn", final.where, f"{key} holds a placeholder secret; set a real value in {SECRETS_FRAGMENT}"))
+        if not is_secrets_fragment(final.file) and not final.file.startswith("("):
+            findings.append(Finding("warn", final.where, f"{key} looks secret but is defined outside {SECRETS_FRAGMENT}; move it there"))
     if compose_text is not None:
         for name, (line, has_default) in sorted(compose_variables(compose_text).items()):
             if name not in compiled.values and not has_default:
                 findings.append(Finding("error", f"{compose_name}:{line}",
                                         f"the compose file uses ${{{name}}} but the profile's env does not define it"))
     return findings
-
-
-def is_secret_url_only(key: str) -> bool:
-    """A URL built from a secret is secret for masking, but it is not a placeholder nor misplaced."""
-    return not is_secret(key, None)

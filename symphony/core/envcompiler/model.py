@@ -47,3 +47,15 @@ class CompiledEnv:
     fragments: list[str]  # files read, in order
     warnings: list[str] = field(default_factory=list)
     references: dict[str, list[str]] = field(default_factory=dict)  # key -> names its final value uses
+    secrets: dict[str, str] = field(default_factory=dict)  # secret key -> why (tasks/secrets.py has the rule)
+
+    def secret_values(self) -> list[str]:
+        """Every value to mask: final values of secret keys, and what any definition of a key that
+        is secret by name or fragment wrote literally (an overridden or rotated-away password)."""
+        found = [self.values[k] for k in self.secrets if self.values.get(k)]
+        for key, reason in self.secrets.items():
+            if reason == "built from a secret":
+                continue
+            for d in self.history.get(key, ()):
+                found.extend(p.text for p in d.parts if isinstance(p, Lit) and p.text)
+        return found

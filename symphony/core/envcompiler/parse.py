@@ -1,194 +1,485 @@
-"""Parse one env fragment: KEY=VALUE lines, `export`, `source PATH`, comments, quotes.
+"""Parse one env fragment the way bash reads it under `set -a; source FILE`.
 
-Nothing is ever executed: `$(...)` and backticks are errors, not commands.
+Accepted: `KEY=VALUE` (several on a line, optionally after `export`), `source PATH` / `. PATH`,
+`# comments`, blank lines. Values follow bash: 'single quotes' (literal, may span lines),
+"double quotes" (`\\` escapes only `$ \\ " `` and a newline; may span lines), a backslash
+escaping one character, a backslash-newline joining lines, `$NAME`, `${NAME}` and
+`${NAME<op>word}` for op in `:- - :+ + :? ?`, and a `$` that bash keeps literally (`PRICE=5$`).
+
+Refused with file:line:column and the construct named, because bash would do something else
+than assign a string: `$(...)`, backticks, `$[...]`, `$'...'`, `$"..."`, special parameters
+(`$1 $$ $@ ...`), names bash sets itself (`_ RANDOM UID ...`), an unquoted `~` where bash
+expands it to a home directory, unquoted `; & | < > ( )`, a word after a value (bash would run
+it as a command), `${NAME:=word}` and other expansions, `+=`, NUL bytes.
+
+Two deliberate deviations, both documented in the README: a CR before a newline (Windows line
+endings) is dropped and a UTF-8 byte order mark at the start is ignored.
+
+Error messages never quote text from the fragment (it may be a secret): they give the place,
+the construct, and what to write instead.
 """
 from __future__ import annotations
 
+import bisect
 import re
 
 from symphony.core.envcompiler.model import Definition, EnvError, Lit, Ref
+from symphony.core.secrets import is_secret_name, is_secrets_fragment
 
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGN = re.compile(r"^(?:export\s+)?([^=\s]*)=(.*)$")
-_SOURCE = re.compile(r"^(?:source|\.)\s+(\S+)\s*(?:#.*)?$")
-_OPS = (":-", ":+", ":?", "-", "+", "?")
+_NAME_REST = re.compile(r"[A-Za-z0-9_]+")
+# The common line, KEY=plain-value [# comment], taken in one step (the general path gives the same).
+_SIMPLE_LINE = re.compile(r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
+BLANKS = " \t"
+METACHARS = ";&|<>()"
+SPECIAL_PARAMS = "@*#?!-$0123456789"
+MAX_NESTING = 64
+_OPS = (":-", ":+", ":?", ":=", "-", "+", "?", "=")
+# Names bash sets or reads itself: a value assigned to them does not read back as written, is
+# refused (readonly), or changes how bash parses the rest (POSIXLY_CORRECT, BASH_COMPAT).
+BASH_SPECIAL_NAMES = frozenset({
+    "_", "BASHOPTS", "BASHPID", "BASH_ALIASES", "BASH_ARGC", "BASH_ARGV", "BASH_ARGV0", "BASH_CMDS",
+    "BASH_COMMAND", "BASH_COMPAT", "BASH_EXECUTION_STRING", "BASH_LINENO", "BASH_REMATCH", "BASH_SOURCE",
+    "BASH_SUBSHELL", "BASH_VERSINFO", "BASH_VERSION", "BASH_XTRACEFD", "COMP_WORDBREAKS", "DIRSTACK",
+    "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "FUNCNAME", "GROUPS", "HISTCMD", "LINENO", "OPTIND",
+    "POSIXLY_CORRECT", "PPID", "RANDOM", "SECONDS", "SHELLOPTS", "SRANDOM", "UID",
+})
+# Runs of characters that mean only themselves in each context: consumed in one step, so a
+# multi-megabyte value costs one regex match instead of a Python loop per character.
+_PLAIN_WORD = re.compile(r"[^ \t\n'\"\\$`~:;&|<>()\x00}]+")
+_PLAIN_DQ = re.compile(r'[^"\\$`]+')
+_PLAIN_DQ_BRACE = re.compile(r"[^}\\'\"$`]+")
+_NO_QUOTE_HINT = "write the value in single quotes, or escape the character with a backslash"
+
+
+class _Stop(Exception):
+    """Parsing this fragment cannot go on (e.g. a quote open to the end of the file)."""
+
+
+class _Parser:
+    def __init__(self, text: str, relpath: str):
+        self.t = text
+        self.n = len(text)
+        self.rel = relpath
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.depth = 0
+        self.secret_value = False  # parsing a secret's value: errors name no text of it
+
+    # -- places and errors ----------------------------------------------------------------
+    def place(self, i: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._starts, i)
+        return line, i - self._starts[line - 1] + 1
+
+    def err(self, i: int, message: str, hint: str = "", *, fatal: bool = False) -> EnvError:
+        line, col = self.place(i)
+        exc = EnvError(f"{self.rel}:{line}:{col}: {message}", hint=hint)
+        exc.pos = i
+        exc.fatal = fatal
+        return exc
+
+    # -- low-level helpers ----------------------------------------------------------------
+    def nm(self, name: str) -> str:
+        """A name read from a value, for a message: hidden when the value is a secret's."""
+        return "…" if self.secret_value else name
+
+    def cont(self, i: int) -> int:
+        """Skip backslash-newline pairs (bash removes them before anything else, outside '')."""
+        while self.t.startswith("\\\n", i):
+            i += 2
+        return i
+
+    def at(self, i: int) -> str:
+        return self.t[i] if i < self.n else ""
+
+    def name_at(self, i: int) -> tuple[str, int]:
+        """A name starting at i, continuation lines allowed inside it; ("", i) if none."""
+        m = _NAME.match(self.t, i)
+        if not m:
+            return "", i
+        out, j = [m.group()], m.end()
+        while self.t.startswith("\\\n", j):  # rare: a name broken by backslash-newline
+            more = _NAME_REST.match(self.t, self.cont(j))
+            if not more:
+                break
+            out.append(more.group())
+            j = more.end()
+        return "".join(out), j
+
+    def skip_blanks(self, i: int) -> int:
+        while True:
+            i = self.cont(i)
+            if self.at(i) in ("", "\n") or self.at(i) not in BLANKS:
+                return i
+            i += 1
+
+    # -- statements -------------------------------------------------------------------------
+    def parse(self, problems: list | None) -> list:
+        entries: list = []
+        i = 0
+        while i < self.n:
+            try:
+                i = self.statement(i, entries)
+            except EnvError as exc:
+                if problems is None:
+                    raise
+                problems.append(exc)
+                if getattr(exc, "fatal", False):
+                    break
+                nl = self.t.find("\n", max(exc.pos, i))
+                i = self.n if nl < 0 else nl + 1
+        return entries
+
+    def statement(self, i: int, entries: list) -> int:
+        i = self.skip_blanks(i)
+        ch = self.at(i)
+        if ch == "":
+            return self.n
+        if ch == "\n":
+            return i + 1
+        if ch == "#":
+            nl = self.t.find("\n", i)
+            return self.n if nl < 0 else nl + 1
+        simple = _SIMPLE_LINE.match(self.t, i)
+        if simple and simple.group(1) not in BASH_SPECIAL_NAMES:
+            value = simple.group(2)
+            entries.append(Definition(simple.group(1), (Lit(value),) if value else (), self.rel,
+                                      self.place(i)[0], value))
+            return simple.end() + 1
+        start = i
+        name, j = self.name_at(i)
+        after = self.cont(j)
+        if name and self.at(after) == "=":
+            return self.assignments(start, entries)
+        if name == "export" and self.at(after) in BLANKS + "\n" and self.at(after) != "":
+            k = self.skip_blanks(after)
+            word, m = self.name_at(k)
+            if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", "#", " ", "\t")):
+                raise self.err(start, "`export` without an assignment", "write `export KEY=VALUE`")
+            return self.assignments(k, entries, exported=True)
+        if (name == "source" or (not name and ch == ".")) and self.at(after if name else i + 1) in (BLANKS + "\n"):
+            return self.source(self.skip_blanks(after if name else i + 1), start, entries)
+        raise self.bad_word(start, name, after)
+
+    def bad_word(self, start: int, name: str, after: int) -> EnvError:
+        if name and self.t.startswith("+=", after):
+            return self.err(after, f"`{name}+=` (append) is not supported", "write the whole value: KEY=VALUE")
+        if name and self.at(after) == "[":
+            return self.err(after, f"`{name}[…]` (an array element) is not supported", "use a plain KEY=VALUE")
+        # a word with '=' in it: a bad name before the '='
+        k = after
+        while self.at(k) not in ("", "\n", "=") and self.at(k) not in BLANKS:
+            k += 1
+        if self.at(k) == "=":
+            return self.err(start, "bad variable name before '='",
+                            "names are ASCII letters, digits and _, and do not start with a digit")
+        return self.err(start, "cannot parse this line",
+                        "expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment")
+
+    def assignments(self, i: int, entries: list, exported: bool = False) -> int:
+        while True:
+            name, j = self.name_at(i)
+            j = self.cont(j)
+            if not name or self.at(j) != "=":
+                raise self.bad_word(i, name, j)
+            if name in BASH_SPECIAL_NAMES:
+                raise self.err(i, f"{name} is a variable bash sets itself; it would not read back as written",
+                               "rename the variable")
+            line, _ = self.place(i)
+            value_start = j + 1
+            self.secret_value = is_secrets_fragment(self.rel) or is_secret_name(name)
+            try:
+                parts, end = self.word(value_start)
+            finally:
+                self.secret_value = False
+            raw = self.t[value_start:end]
+            entries.append(Definition(name, tuple(_merge(parts)), self.rel, line, raw))
+            k = self.skip_blanks(end)
+            ch = self.at(k)
+            if ch in ("", "\n"):
+                return k + (1 if ch else 0)
+            if ch == "#":
+                nl = self.t.find("\n", k)
+                return self.n if nl < 0 else nl + 1
+            nxt, m = self.name_at(k)
+            if nxt and self.at(self.cont(m)) == "=":
+                i = k
+                continue
+            raise self.err(k, "unquoted blank inside a value: bash would run the rest of the line as a command",
+                           "quote the value: KEY=\"a b\" or KEY='a b'")
+
+    def source(self, i: int, start: int, entries: list) -> int:
+        if self.at(i) in ("", "\n", "#"):
+            raise self.err(start, "`source` without a path", "write `source common/base.env`")
+        parts, end = self.word(i)
+        if any(not isinstance(p, Lit) for p in parts):
+            raise self.err(i, "a sourced path must be written literally (no $)", "write the path relative to environments/")
+        path = "".join(p.text for p in parts)
+        k = self.skip_blanks(end)
+        if self.at(k) not in ("", "\n", "#"):
+            raise self.err(k, "`source` takes exactly one path", "one `source PATH` per line")
+        line, _ = self.place(start)
+        entries.append(("source", path, line))
+        nl = self.t.find("\n", k)
+        return self.n if nl < 0 else nl + 1
+
+    # -- words --------------------------------------------------------------------------------
+    def word(self, i: int, *, brace: bool = False, opened: int = 0) -> tuple[list, int]:
+        """An unquoted word: a value (brace=False, ends at a blank or newline) or the word of
+        `${NAME op word}` (brace=True, ends at `}`). Returns (parts, index after)."""
+        parts: list = []
+        buf: list[str] = []
+        first = True
+        after_colon = False
+
+        def flush():
+            if buf:
+                parts.append(Lit("".join(buf)))
+                buf.clear()
+
+        while True:
+            i = self.cont(i)
+            ch = self.at(i)
+            if ch == "":
+                if brace:
+                    raise self.err(opened, "unterminated ${", "close the reference with }", fatal=True)
+                break
+            if brace and ch == "}":
+                flush()
+                return parts, i + 1
+            if not brace and (ch in BLANKS or ch == "\n"):
+                break
+            colon_before, after_colon = after_colon, False
+            at_start, first = first, False
+            run = _PLAIN_WORD.match(self.t, i)
+            if run:
+                buf.append(run.group())
+                i = run.end()
+                continue
+            if ch == "\\":
+                if i + 1 >= self.n:
+                    buf.append("\\")  # a backslash at the very end of the file is literal
+                    i += 1
+                else:
+                    buf.append(self.t[i + 1])
+                    i += 2
+            elif ch == "'":
+                end = self.t.find("'", i + 1)
+                if end < 0:
+                    raise self.err(i, "unterminated single quote", "close the quote", fatal=True)
+                buf.append(self.t[i + 1:end])
+                i = end + 1
+            elif ch == '"':
+                flush()
+                dq_parts, i = self.double_quoted(i + 1, i)
+                parts.extend(dq_parts)
+            elif ch == "`":
+                raise self.err(i, "backticks would run a command; Symphony never executes config",
+                               "write the value itself (in single quotes for a literal backtick)")
+            elif ch == "$":
+                i = self.dollar(i, "unquoted", parts, buf, flush)
+            elif ch == "~" and (at_start or colon_before):
+                raise self.err(i, "an unquoted ~ here is replaced by a home directory in bash",
+                               "quote it ('~') or write the path itself")
+            elif not brace and ch in METACHARS:
+                raise self.err(i, f"an unquoted {ch!r} is shell syntax in bash, not part of a value", _NO_QUOTE_HINT)
+            elif ch == "\x00":
+                raise self.err(i, "NUL byte in a value", "remove it")
+            else:
+                buf.append(ch)
+                after_colon = ch == ":"
+                i += 1
+        flush()
+        return parts, i
+
+    def double_quoted(self, i: int, opened: int) -> tuple[list, int]:
+        parts: list = []
+        buf: list[str] = []
+
+        def flush():
+            if buf:
+                parts.append(Lit("".join(buf)))
+                buf.clear()
+
+        while True:
+            ch = self.at(i)
+            if ch == "":
+                raise self.err(opened, "unterminated double quote", "close the quote", fatal=True)
+            run = _PLAIN_DQ.match(self.t, i)
+            if run:
+                buf.append(run.group())
+                i = run.end()
+                continue
+            if ch == '"':
+                flush()
+                if not parts:
+                    parts.append(Lit(""))
+                return parts, i + 1
+            if ch == "\\":
+                nxt = self.at(i + 1)
+                if nxt == "\n":
+                    i += 2
+                elif nxt in ('$', '`', '"', "\\"):
+                    buf.append(nxt)
+                    i += 2
+                else:
+                    buf.append("\\")
+                    i += 1
+            elif ch == "`":
+                raise self.err(i, "backticks would run a command; Symphony never executes config",
+                               "escape it as \\` or use single quotes")
+            elif ch == "$":
+                i = self.dollar(i, "dq", parts, buf, flush)
+            else:
+                buf.append(ch)
+                i += 1
+
+    def dq_brace_word(self, i: int, opened: int) -> tuple[list, int]:
+        """The word of `${NAME op word}` inside double quotes: bash keeps single quotes there."""
+        parts: list = []
+        buf: list[str] = []
+
+        def flush():
+            if buf:
+                parts.append(Lit("".join(buf)))
+                buf.clear()
+
+        while True:
+            ch = self.at(i)
+            if ch == "":
+                raise self.err(opened, "unterminated ${", "close the reference with }", fatal=True)
+            run = _PLAIN_DQ_BRACE.match(self.t, i)
+            if run:
+                buf.append(run.group())
+                i = run.end()
+                continue
+            if ch == "}":
+                flush()
+                return parts, i + 1
+            if ch == "\\":
+                nxt = self.at(i + 1)
+                if nxt == "\n":
+                    i += 2
+                elif nxt in ('$', '`', '"', "\\", "}"):
+                    buf.append(nxt)
+                    i += 2
+                else:  # bash keeps both: "${U:-a\\'b}" is a\\'b (that quote opens nothing)
+                    buf.append("\\" + nxt)
+                    i += 2 if nxt else 1
+            elif ch == "'":
+                end = self.t.find("'", i + 1)
+                if end < 0:
+                    raise self.err(i, "unterminated single quote inside \"${…}\"", "close the quote", fatal=True)
+                inner = self.t[i + 1:end]
+                if any(c in inner for c in "$`\\\"\n"):
+                    raise self.err(i, "single quotes holding $, \\, \", ` or a newline inside \"${…}\" "
+                                      "(bash keeps the quotes and still expands)",
+                                   "move the default out of the double quotes: KEY=${NAME:-'…'}")
+                buf.append(self.t[i:end + 1])  # bash keeps them: "${U:-'x y'}" is 'x y'
+                i = end + 1
+            elif ch == '"':
+                flush()
+                dq_parts, i = self.double_quoted(i + 1, i)
+                parts.extend(dq_parts)
+            elif ch == "`":
+                raise self.err(i, "backticks would run a command; Symphony never executes config",
+                               "escape it as \\` or use single quotes")
+            elif ch == "$":
+                i = self.dollar(i, "dq_brace", parts, buf, flush)
+            else:
+                buf.append(ch)
+                i += 1
+
+    def dollar(self, i: int, ctx: str, parts: list, buf: list, flush) -> int:
+        """A `$` at i in context unquoted | dq | dq_brace; appends to parts/buf; returns next i."""
+        j = self.cont(i + 1)
+        nxt = self.at(j)
+        if nxt == "{":
+            ref, end = self.braced(self.cont(j + 1), i, ctx)
+            flush()
+            parts.append(ref)
+            return end
+        if nxt == "(":
+            raise self.err(i, "$(...) would run a command; Symphony never executes config",
+                           "write the value itself; for a literal $ write \\$ or use single quotes")
+        if nxt == "[":
+            raise self.err(i, "$[...] is arithmetic in bash", "write the result, or quote the $")
+        if nxt in SPECIAL_PARAMS and nxt:
+            raise self.err(i, f"${nxt} is a bash special parameter, not a variable",
+                           "for a literal $ write \\$ or use single quotes")
+        if nxt == "'" and ctx != "dq":
+            raise self.err(i, "$'...' (ANSI-C quoting) is not supported", "write the characters themselves in quotes")
+        if nxt == '"' and ctx != "dq":
+            raise self.err(i, "$\"...\" (locale translation) is not supported", "drop the $ before the quote")
+        name, end = self.name_at(j)
+        if name:
+            if name in BASH_SPECIAL_NAMES:
+                raise self.err(i, f"${self.nm(name)} is set by bash itself", "reference a variable of the config instead")
+            flush()
+            parts.append(Ref(name))
+            return end
+        buf.append("$")  # bash keeps a $ that starts nothing: "5$", "$%", "a$ b"
+        return i + 1
+
+    def braced(self, i: int, dollar: int, ctx: str) -> tuple[Ref, int]:
+        if self.depth >= MAX_NESTING:
+            raise self.err(dollar, f"${{…}} nested deeper than {MAX_NESTING} levels", "simplify the value", fatal=True)
+        self.depth += 1
+        try:
+            return self._braced(i, dollar, ctx)
+        finally:
+            self.depth -= 1
+
+    def _braced(self, i: int, dollar: int, ctx: str) -> tuple[Ref, int]:
+        name, j = self.name_at(i)
+        if not name:
+            ch = self.at(i)
+            if ch == "":
+                raise self.err(dollar, "unterminated ${", "close the reference with }", fatal=True)
+            what = {"#": "${#…} (length)", "!": "${!…} (indirection)"}.get(ch)
+            if what is None:
+                what = f"${{{ch}…}} (a bash special parameter)" if ch in SPECIAL_PARAMS else "${ without a variable name"
+            raise self.err(dollar, f"{what} is not supported", "use ${NAME} with a valid variable name")
+        if name in BASH_SPECIAL_NAMES:
+            raise self.err(dollar, f"${{{self.nm(name)}}} is set by bash itself", "reference a variable of the config instead")
+        j = self.cont(j)
+        ch = self.at(j)
+        if ch == "":
+            raise self.err(dollar, f"unterminated ${{{self.nm(name)}", "close the reference with }", fatal=True)
+        if ch == "}":
+            return Ref(name), j + 1
+        if ch == "\n":
+            raise self.err(dollar, f"unterminated ${{{self.nm(name)}", "close the reference with } on the same line")
+        op = next((o for o in _OPS if self.t.startswith(o, j)), None)
+        if op in (":=", "="):
+            raise self.err(dollar, f"${{{self.nm(name)}{op}…}} assigns in bash; not supported", f"write ${{{self.nm(name)}:-…}} instead")
+        if op is None:
+            raise self.err(dollar, f"unsupported expansion ${{{self.nm(name)}…}}",
+                           "supported: ${V} ${V:-d} ${V-d} ${V:+a} ${V+a} ${V:?msg} ${V?msg}")
+        start = j + len(op)
+        if ctx == "unquoted":
+            word, end = self.word(start, brace=True, opened=dollar)
+        else:
+            word, end = self.dq_brace_word(start, dollar)
+        return Ref(name, op, tuple(_merge(word))), end
 
 
 def parse_fragment(text: str, relpath: str, problems: list | None = None) -> list:
     """Entries of a fragment, in order: Definition, or ("source", path, line).
 
-    A bad line raises EnvError, or, given a `problems` list, is appended to it and skipped, so
-    one run can report every bad line of every fragment."""
+    A bad statement raises EnvError, or, given a `problems` list, is appended to it and
+    skipped, so one run can report every bad line of every fragment."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    entries = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        try:
-            entry = _parse_line(line.rstrip("\r").strip(), relpath, number)
-        except EnvError as exc:
-            if problems is None:
-                raise
-            problems.append(exc)
-            continue
-        if entry is not None:
-            entries.append(entry)
-    return entries
-
-
-def _parse_line(line: str, relpath: str, number: int):
-    if not line or line.startswith("#"):
-        return None
-    src = _SOURCE.match(line)
-    if src:
-        return ("source", src.group(1), number)
-    m = _ASSIGN.match(line)
-    if not m:
-        raise EnvError(f"{relpath}:{number}: cannot parse {line[:60]!r}",
-                       hint="expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment")
-    key, rest = m.group(1), m.group(2)
-    if not _KEY.fullmatch(key):
-        raise EnvError(f"{relpath}:{number}: bad variable name {key!r}",
-                       hint="names are letters, digits and _ and do not start with a digit")
-    parts, raw = parse_value(rest, f"{relpath}:{number}")
-    return Definition(key, tuple(parts), relpath, number, raw)
-
-
-def parse_value(text: str, where: str) -> tuple[list, str]:
-    """Parse the right-hand side of KEY=…; returns (parts, raw text without comment)."""
-    parts: list = []
-    buf: list[str] = []
-    i, n = 0, len(text)
-
-    def flush():
-        if buf:
-            parts.append(Lit("".join(buf)))
-            buf.clear()
-
-    while i < n:
-        ch = text[i]
-        if ch in " \t":
-            rest = text[i:].lstrip(" \t")
-            if not rest or rest.startswith("#"):
-                break  # trailing blanks or an inline comment
-            raise EnvError(f"{where}: unquoted space in value", hint="quote the value: KEY=\"a b\" or KEY='a b'")
-        if ch == "'":
-            end = text.find("'", i + 1)
-            if end < 0:
-                raise EnvError(f"{where}: unterminated single quote", hint="close the quote on the same line")
-            buf.append(text[i + 1:end])
-            i = end + 1
-        elif ch == '"':
-            i = _double_quoted(text, i + 1, where, parts, buf, flush)
-        elif ch == "\\":
-            if i + 1 < n:
-                buf.append(text[i + 1])
-            i += 2
-        elif ch == "`":
-            raise EnvError(f"{where}: backticks would run a command; Symphony never executes config",
-                           hint="write the value itself (use single quotes for a literal backtick)")
-        elif ch == "$":
-            i = _dollar(text, i, where, parts, buf, flush)
-        else:
-            buf.append(ch)
-            i += 1
-    flush()
-    raw = text[:i].rstrip(" \t")
-    return _merge(parts), raw
-
-
-def _double_quoted(text, i, where, parts, buf, flush) -> int:
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            return i + 1
-        if ch == "\\" and i + 1 < n and text[i + 1] in '\\"$`':
-            buf.append(text[i + 1])
-            i += 2
-        elif ch == "`":
-            raise EnvError(f"{where}: backticks would run a command; Symphony never executes config",
-                           hint="escape it as \\` or use single quotes")
-        elif ch == "$":
-            i = _dollar(text, i, where, parts, buf, flush)
-        else:
-            buf.append(ch)
-            i += 1
-    raise EnvError(f"{where}: unterminated double quote", hint="close the quote on the same line")
-
-
-def _dollar(text, i, where, parts, buf, flush) -> int:
-    """Parse a `$…` at text[i]; appends to parts/buf; returns the next index."""
-    n = len(text)
-    nxt = text[i + 1] if i + 1 < n else ""
-    if nxt == "$":
-        buf.append("$")
-        return i + 2
-    if nxt == "(":
-        raise EnvError(f"{where}: $(...) would run a command; Symphony never executes config",
-                       hint="write the value itself, or $$ for a literal $")
-    if nxt == "{":
-        ref, end = _braced(text, i + 2, where)
-        flush()
-        parts.append(ref)
-        return end
-    m = _NAME.match(text, i + 1)
-    if m:
-        flush()
-        parts.append(Ref(m.group(0)))
-        return m.end()
-    if nxt.isdigit() or nxt in "@*#?!-":
-        raise EnvError(f"{where}: ${nxt} is a shell special parameter, not a variable",
-                       hint="use $$ for a literal $")
-    buf.append("$")  # a lone $ (e.g. before %, or at the end) is literal
-    return i + 1
-
-
-def _braced(text, i, where) -> tuple[Ref, int]:
-    m = _NAME.match(text, i)
-    if not m:
-        raise EnvError(f"{where}: bad reference ${{{text[i:i + 20]}", hint="use ${NAME} with a valid variable name")
-    name, i = m.group(0), m.end()
-    if i >= len(text):
-        raise EnvError(f"{where}: unterminated ${{{name}", hint="close the reference with }")
-    if text[i] == "}":
-        return Ref(name), i + 1
-    op = next((o for o in _OPS if text.startswith(o, i)), None)
-    if op is None:
-        raise EnvError(f"{where}: unsupported expansion in ${{{name}{text[i:i + 10]}",
-                       hint="supported: ${V} ${V:-d} ${V-d} ${V:+a} ${V+a} ${V:?msg}")
-    i += len(op)
-    word_parts: list = []
-    wbuf: list[str] = []
-
-    def wflush():
-        if wbuf:
-            word_parts.append(Lit("".join(wbuf)))
-            wbuf.clear()
-
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "}":
-            wflush()
-            return Ref(name, op, tuple(_merge(word_parts))), i + 1
-        if ch == "$":
-            i = _dollar(text, i, where, word_parts, wbuf, wflush)
-        elif ch == "\\" and i + 1 < n:
-            wbuf.append(text[i + 1])
-            i += 2
-        elif ch == "`":
-            raise EnvError(f"{where}: backticks would run a command; Symphony never executes config")
-        elif ch in "'\"":
-            end = text.find(ch, i + 1)
-            if end < 0:
-                raise EnvError(f"{where}: unterminated quote inside ${{{name}…}}")
-            wbuf.append(text[i + 1:end])
-            i = end + 1
-        else:
-            wbuf.append(ch)
-            i += 1
-    raise EnvError(f"{where}: unterminated ${{{name}", hint="close the reference with }")
+    text = text.replace("\r\n", "\n")
+    parser = _Parser(text, relpath)
+    nul = text.find("\x00")
+    if nul >= 0:  # bash cannot hold a NUL byte in a variable; nothing after it reads as written
+        exc = parser.err(nul, "NUL byte in the file", "save the fragment as text without NUL bytes")
+        if problems is None:
+            raise exc
+        problems.append(exc)
+        return []
+    return parser.parse(problems)
 
 
 def _merge(parts: list) -> list:

@@ -1,40 +1,94 @@
-"""Write resolved values so bash `set -a; source`, python-dotenv (interpolate=False) and
-`docker compose --env-file` all read back exactly the same string.
+"""Write resolved values so bash `set -a; source`, python-dotenv (`dotenv_values(path,
+interpolate=False)`) and `docker compose --env-file` all read back exactly the same string.
 
-Single quotes are literal in all three readers, except that python-dotenv turns `\\\\` and
-`\\'` inside them into `\\` and `'`. So: single quotes by default; double quotes for a value
-with a `'` but no `$ " \\ backtick`; anything else cannot be written safely and is refused.
+The writer picks, for every value, the first representation all three readers agree on:
+
+1. 'single quotes': literal in all three, except that python-dotenv turns `\\\\` and `\\'` into
+   `\\` and `'`. So: no `'` and no `\\\\`.
+2. "double quotes", escaping only `\\` (as `\\\\`) and `"` (as `\\"`): all three undo exactly
+   those two escapes. Bash still expands `$` and backticks inside, so: no backtick, and no `$`
+   followed by a letter, digit, `_` or one of `! # $ ( * - ? @ [ {` (a `$` before anything else,
+   or at the end, is literal in all three: `it's 5$`).
+
+Both forms carry newlines. Refused, with the reason, is only what neither form carries:
+- a NUL byte (no environment variable can hold one);
+- a carriage return (python-dotenv reads it as a newline);
+- a trailing backslash: python-dotenv's quoted-value patterns take the `\\"` / `\\'` it leaves
+  before the closing quote for an escaped quote and read on into the following lines;
+- a value that needs double quotes (it has a `'` or a `\\\\`) and holds a backtick or an
+  expanding `$`: bash reads `\\$` and `\\`` inside double quotes as `$` and a backtick while
+  python-dotenv keeps the backslash, and unquoted text cannot carry the `'` for python-dotenv.
+The property tests in tests/test_env_readers.py check both halves against the real readers.
 """
 from __future__ import annotations
 
 from symphony.core.envcompiler.model import CompiledEnv, EnvError
 
-_FORBIDDEN = ("\n", "\r", "\x00")
+# After a `$` inside double quotes these start an expansion in bash or Compose.
+_EXPANDS_AFTER_DOLLAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_!#$(*-?@[{")
+
+
+def _expanding_dollar(value: str) -> bool:
+    i = value.find("$")
+    while i >= 0:
+        if i + 1 < len(value) and value[i + 1] in _EXPANDS_AFTER_DOLLAR:
+            return True
+        i = value.find("$", i + 1)
+    return False
+
+
+def unwritable_reason(value: str) -> str | None:
+    """Why `value` has no representation all three readers agree on, or None."""
+    if "\x00" in value:
+        return "it contains a NUL byte, which no environment variable can hold"
+    if "\r" in value:
+        return "it contains a carriage return, which python-dotenv reads as a newline"
+    if value.endswith("\\"):
+        return ("it ends with a backslash, and python-dotenv then takes the closing quote for an escaped one "
+                "and reads on into the next lines")
+    if "'" not in value and "\\\\" not in value:
+        return None
+    backtick = "`" in value
+    dollar = _expanding_dollar(value)
+    if not backtick and not dollar:
+        return None
+    why_single = "a single quote" if "'" in value else "two backslashes in a row"
+    why_double = "a backtick" if backtick else "a $ followed by a name character or one of ! # $ ( * - ? @ [ {"
+    return (f"it has {why_single} (python-dotenv reads single quotes differently) and {why_double} "
+            "(bash expands it inside double quotes; an escaped form is read differently by python-dotenv)")
 
 
 def quote_value(key: str, value: str) -> str:
-    if any(c in value for c in _FORBIDDEN):
-        raise EnvError(f"{key}: value contains a newline, carriage return or NUL byte, which env files cannot carry",
-                       hint=f"store {key} without line breaks (e.g. base64) or mount it as a file")
-    if "'" not in value and "\\\\" not in value and "\\'" not in value and not value.endswith("\\"):
+    reason = unwritable_reason(value)
+    if reason:
+        raise EnvError(f"{key}: the value cannot be written so that bash, python-dotenv and Compose read it "
+                       f"the same: {reason}",
+                       hint=f"change the value of {key} (e.g. store it base64-encoded), or mount it as a file")
+    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
         return f"'{value}'"
-    if not any(c in value for c in '$"\\`'):
-        return f'"{value}"'
-    raise EnvError(f"{key}: value mixes a single quote with $, \", \\ or a backtick; no quoting reads the same "
-                   f"in bash, python-dotenv and Compose",
-                   hint=f"change the value of {key}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render_env_file(compiled: CompiledEnv, *, source_label: str, commit: str | None = None) -> str:
     lines = [
         "# Generated by Symphony `inv env.generate` - do not edit; change the config repo and regenerate.",
+        "# Read it with bash (set -a; source), docker compose --env-file, or python-dotenv with interpolate=False.",
         f"# profile: {compiled.profile}",
-        f"# source:  {source_label}" + (f" @ {commit}" if commit else ""),
+        f"# source:  {source_label}".replace("\n", " ") + (f" @ {commit}" if commit else ""),
         "# mode 0600: this file holds secrets.",
     ]
+    problems = []
     for origin, keys in compiled.groups:
         lines.append("")
         lines.append(f"# --- from {origin}")
         for key in keys:
-            lines.append(f"{key}={quote_value(key, compiled.values[key])}")
+            try:
+                lines.append(f"{key}={quote_value(key, compiled.values[key])}")
+            except EnvError as exc:
+                problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise EnvError(f"{len(problems)} values cannot be written:\n" + "\n".join(f"  {p.message}" for p in problems),
+                       hint="change those values, or mount them as files; nothing was written")
     return "\n".join(lines) + "\n"
