@@ -14,45 +14,142 @@ DRY_HELP = "print the kubectl command, run nothing"
 CONTEXT_HELP = "kubectl context (default: the current one)"
 
 
-def _read_bind_files(model: dict, config_root: str) -> tuple[dict[str, dict[str, bytes]], list[str]]:
-    """Contents of the config-repo directories/files the services bind-mount (the shell side)."""
-    files, warnings = {}, []
+LEVEL_ORDER = ("restricted", "baseline", "privileged")
+READ_LIMIT = 1024 * 1024  # a ConfigMap/Secret holds 1 MiB: stop reading a directory past that
+
+
+def _read_path(path: Path, limit: int = READ_LIMIT):
+    """What a bind source or secret/config file holds (HostPath), read without following links
+    out of it and without reading more than `limit` bytes."""
+    import os
+    import stat
+
+    from tasks.kube.mounts import HostPath
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return HostPath("missing")
+    except OSError:
+        return HostPath("unreadable")
+    try:
+        if stat.S_ISREG(st.st_mode):
+            if st.st_size > limit:
+                return HostPath("large", skipped=(f"{st.st_size} bytes",))
+            return HostPath("file", {path.name: path.read_bytes()})
+        if not stat.S_ISDIR(st.st_mode):
+            return HostPath("special")
+        files, skipped, total = {}, [], 0
+        root = path.resolve()
+        for dirpath, dirnames, filenames in os.walk(path):
+            dirnames.sort()
+            for fname in sorted(filenames):
+                entry = Path(dirpath) / fname
+                rel = entry.relative_to(path).as_posix()
+                real = entry.resolve()
+                if entry.is_symlink() and not (real.is_relative_to(root) and real.is_file()):
+                    skipped.append(f"{rel}: a symbolic link out of the directory; left out")
+                    continue
+                if not real.is_file():
+                    skipped.append(f"{rel}: not a regular file; left out")
+                    continue
+                total += real.stat().st_size
+                if total > limit:
+                    return HostPath("large", skipped=(f"more than {limit} bytes",))
+                files[rel] = real.read_bytes()
+        return HostPath("dir", files, tuple(skipped))
+    except PermissionError:
+        return HostPath("unreadable")
+
+
+def read_host_paths(model: dict, roots: list[str]) -> dict:
+    """The shell side of file mounts: every bind source under one of `roots` (the project and
+    config directories) and every secret/config `file:` the services use, read; other bind
+    sources are marked "outside" and never read."""
+    from tasks.kube.mounts import HostPath
+
+    found = {}
+    resolved_roots = [Path(r).resolve() for r in roots if r]
     for svc in (model.get("services") or {}).values():
         for vol in svc.get("volumes") or []:
             source = vol.get("source", "")
-            if vol.get("type") != "bind" or source in files or not config_root or not source.startswith(config_root):
+            if vol.get("type") != "bind" or source in found:
                 continue
             path = Path(source)
-            entries = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
-            content = {}
-            for p in entries:
-                if p.stat().st_size > 900 * 1024:
-                    warnings.append(f"{p}: larger than a ConfigMap/Secret can hold (1 MiB); left out")
-                    continue
-                content[p.name] = p.read_bytes()
-            files[source] = content
-    return files, warnings
+            inside = any(path.resolve().is_relative_to(r) for r in resolved_roots)
+            found[source] = _read_path(path) if inside else HostPath("outside")
+        for section in ("secrets", "configs"):
+            for ref in svc.get(section) or []:
+                top = (model.get(section) or {}).get(ref.get("source")) or {}
+                if top.get("file") and top["file"] not in found:
+                    found[top["file"]] = _read_path(Path(top["file"]))
+    return found
 
 
-def load_compose_model(c, runner, profile, file, env_file, config):
-    """(model, profile name, config root) from --profile (env compiled to a temp file) or --file."""
-    from tasks.composemodel import load_model
+def _read_bind_files(model: dict, config_root: str):
+    """(host paths, warnings) for binds under the config repo (kept for callers of the old name)."""
+    return read_host_paths(model, [config_root]), []
 
-    if file:
-        files = [Path(file).resolve()]
-        if not files[0].is_file():
-            raise UsageError(f"--file {file}: no such compose file")
-        env_files = [Path(env_file).resolve()] if env_file else []
-        if env_files and not env_files[0].is_file():
-            raise UsageError(f"--env-file {env_file}: no such file", hint="generate one with `inv env.generate`")
-        model = load_model(runner, files, env_files, state.PROJECT_PREFIX + "export")
-        return model, profile or files[0].stem, ""
+
+def _compose_services(runner, project, files, env_files, profiles) -> list[str]:
+    args = [a for p in profiles for a in ("--profile", p)]
+    res = runner.compose(project, files, env_files, *args, "config", "--services", mutating=False, capture=True,
+                         check=False)
+    return res.stdout.split() if res.code == 0 else []
+
+
+def load_compose_model(c, runner, profile, files, env_files, config, compose_profiles=()):
+    """(model, profile name, roots the export may read, env for secrets/configs, warnings) from
+    --profile (env compiled to a temp file) or --file (one or more, merged like `compose -f`)."""
+    import json
+    import os
+
+    warnings = []
+    if files:
+        paths = [Path(f).resolve() for f in files]
+        for given, path in zip(files, paths):
+            if not path.is_file():
+                raise UsageError(f"--file {given}: no such compose file")
+        env_paths = [Path(e).resolve() for e in env_files]
+        for given, path in zip(env_files, env_paths):
+            if not path.is_file():
+                raise UsageError(f"--env-file {given}: no such file", hint="generate one with `inv env.generate`")
+        project = state.PROJECT_PREFIX + "export"
+        args = [a for p in compose_profiles for a in ("--profile", p)]
+        res = runner.compose(project, paths, env_paths, *args, "config", "--format", "json", mutating=False,
+                             capture=True, check=False)
+        if res.code != 0:
+            raise UsageError(f"Compose rejects {', '.join(str(f) for f in paths)}:\n{res.stderr.strip()}",
+                             hint="fix the file, then check it with `docker compose config`")
+        model = json.loads(res.stdout)
+        everything = _compose_services(runner, project, paths, env_paths, ["*"])
+        enabled = set(model.get("services") or {})
+        disabled = sorted(set(everything) - enabled)
+        if not enabled:
+            if disabled:
+                raise UsageError(f"every service of {files[0]} is in a compose profile ({', '.join(disabled)}) and "
+                                 "no profile is enabled, so there is nothing to export",
+                                 hint="enable profiles with --compose-profile NAME (repeatable) or '*' for all")
+            raise UsageError(f"{files[0]} has no services to export")
+        if disabled:
+            warnings.append(f"services {', '.join(disabled)} are in compose profiles that are not enabled: not "
+                            "exported (--compose-profile NAME enables them)")
+        from dotenv import dotenv_values
+
+        env = {}
+        for path in env_paths:
+            env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+        env.update(os.environ)  # Compose: the shell's environment wins over env files
+        roots = [str(paths[0].parent)]
+        return model, profile or paths[0].stem, roots, env, warnings
     from tasks.composemodel import profile_model
     from tasks.env import resolve_profile
 
     profile = state.validate_profile(resolve_profile(c, profile))
     model, compiled = profile_model(c, runner, profile, config=config)
-    return model, profile, compiled.values.get("CONFIG_REPO_PATH", "")
+    env = {**compiled.values, **os.environ}
+    roots = [compiled.values.get("CONFIG_REPO_PATH", ""), str(state.compose_file(profile).parent)]
+    return model, profile, roots, env, warnings
 
 
 def _prepare_dir(output: Path) -> None:
@@ -75,79 +172,160 @@ def write_export(output: Path, files: dict[str, str]) -> None:
         state.atomic_write(path, text, mode=0o600)  # Secret objects hold real values
 
 
-@task(help={
+def parse_export_options(namespace, expose, ingress_domain, image_pull_secret, relax, default_requests):
+    """The export flags as converter Options; a bad value is a usage error naming the flag."""
+    from tasks.kube.convert import EXPOSE_CHOICES, Options
+    from tasks.kube.names import is_dns_label, is_dns_subdomain
+    from tasks.kube.quantities import parse_quantity
+    from tasks.kube.security import LEVELS
+
+    if namespace is not None and not is_dns_label(namespace):
+        raise UsageError(f"--namespace {namespace!r} is not a DNS-1123 label (lower-case letters, digits, '-', ≤ 63)")
+    if expose not in EXPOSE_CHOICES:
+        raise UsageError(f"--expose {expose!r} is not one of {', '.join(EXPOSE_CHOICES)}")
+    if expose == "ingress" and not ingress_domain:
+        raise UsageError("--expose ingress needs --ingress-domain DOMAIN (hosts become <service>.DOMAIN)")
+    if ingress_domain and (expose != "ingress" or not is_dns_subdomain(ingress_domain)):
+        raise UsageError(f"--ingress-domain {ingress_domain!r} must be a DNS name and goes with --expose ingress")
+    for name in image_pull_secret:
+        if not is_dns_subdomain(name):
+            raise UsageError(f"--image-pull-secret {name!r} is not a valid Secret name (DNS-1123 subdomain)")
+    pairs = []
+    for item in relax:
+        service, sep, level = item.partition("=")
+        if not sep or not service or level not in LEVELS:
+            raise UsageError(f"--relax {item!r} is not SERVICE=LEVEL with LEVEL one of {', '.join(LEVELS)}")
+        pairs.append((service, level))
+    requests = ()
+    if default_requests != "none":
+        found = {}
+        for item in str(default_requests).split(","):
+            key, sep, value = item.strip().partition("=")
+            if key not in ("cpu", "memory") or not sep or parse_quantity(value) is None or parse_quantity(value) <= 0:
+                raise UsageError(f"--default-requests {default_requests!r}: expected cpu=QUANTITY,memory=QUANTITY "
+                                 "(e.g. cpu=100m,memory=128Mi) or none")
+            found[key] = value
+        requests = tuple(sorted(found.items()))
+    return Options(namespace=namespace, expose=expose, ingress_domain=ingress_domain or "",
+                   image_pull_secrets=tuple(image_pull_secret), relax=tuple(pairs), default_requests=requests)
+
+
+@task(iterable=["file", "env_file", "compose_profile", "image_pull_secret", "relax"], help={
     "profile": "profile to export (default: the active profile; kustomize: every profile)",
-    "file": "export this compose file instead of a profile",
-    "env_file": "with --file: env file for its variables",
+    "file": "export this compose file instead of a profile; repeat to merge files like `compose -f a -f b`",
+    "env_file": "with --file: env file for its variables (repeatable, like compose --env-file)",
+    "compose_profile": "with --file: enable this compose profile (repeatable; '*' for all)",
     "output": "directory to write (default: dist/k8s/<profile>)",
     "format": "manifests (default) | kustomize | helm",
-    "namespace": "namespace for the objects (default: sentiric)",
+    "namespace": "pin every object to this namespace and write a Namespace with Pod Security labels "
+                 "(default: none, so kubectl -n / the Helm release's namespace decides)",
+    "expose": "what published ports become: cluster (default, ClusterIP only) | nodeport | loadbalancer | ingress",
+    "ingress_domain": "with --expose ingress: hosts are <service>.DOMAIN",
+    "image_pull_secret": "add this Secret to every pod's imagePullSecrets (repeatable)",
+    "relax": "SERVICE=LEVEL: run that service at Pod Security baseline or privileged (repeatable; reported)",
+    "default_requests": "resource requests for containers Compose gives none: cpu=Q,memory=Q (default "
+                        "cpu=100m,memory=128Mi) or none",
     "config": "config repo path (default: the usual config source)",
 })
-def export(c, profile=None, file=None, env_file=None, output=None, format="manifests", namespace="sentiric", config=None):
+def export(c, profile=None, file=None, env_file=None, compose_profile=None, output=None, format="manifests",
+           namespace=None, expose="cluster", ingress_domain=None, image_pull_secret=None, relax=None,
+           default_requests="cpu=100m,memory=128Mi", config=None):
     """Convert a profile's compose model to Kubernetes manifests, kustomize or a Helm chart."""
     from tasks.kube.layouts import kustomize_tree, render_layout
-    from tasks.kube.names import is_dns_label
     from tasks.runner import Runner
 
+    files, env_files, compose_profiles = list(file or []), list(env_file or []), list(compose_profile or [])
     if format not in FORMATS:
         raise UsageError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
-    if not is_dns_label(namespace):
-        raise UsageError(f"--namespace {namespace!r} is not a DNS-1123 label")
-    if env_file and not file:
+    options = parse_export_options(namespace, expose, ingress_domain, list(image_pull_secret or []),
+                                   list(relax or []), default_requests)
+    if env_files and not files:
         raise UsageError("--env-file goes with --file; a profile's env is compiled from the config repo")
+    if compose_profiles and not files:
+        raise UsageError("--compose-profile goes with --file; Symphony's profiles are chosen with --profile")
     runner = Runner(echo=False)
-    if format == "kustomize" and not file and not profile:
+    if format == "kustomize" and not files and not profile:
         # one base shared by every profile, one overlay per profile
-        exports = {p: _convert_profile(c, runner, p, None, None, config, namespace=None) for p in state.known_profiles()}
-        files = kustomize_tree({p: objs for p, (objs, _) in exports.items()}, namespace)
-        warnings = sorted({f"[{p}] {w}" for p, (_, ws) in exports.items() for w in ws})
-        label, count = "all profiles", sum(len(objs) for objs, _ in exports.values())
+        exports = {p: _convert_profile(c, runner, p, [], [], config, options, []) for p in state.known_profiles()}
+        level = _widest({lv for _, _, levels in exports.values() for lv in levels.values()})
+        files_out = kustomize_tree({p: objs for p, (objs, _, _) in exports.items()}, namespace, level)
+        warnings = sorted({f"[{p}] {w}" for p, (_, ws, _) in exports.items() for w in ws})
+        label, count = "all profiles", sum(len(objs) for objs, _, _ in exports.values())
         default_out = state.REPO_ROOT / "dist" / "k8s" / "kustomize"
     else:
-        objs, warnings = _convert_profile(c, runner, profile, file, env_file, config, namespace=namespace)
+        objs, warnings, levels = _convert_profile(c, runner, profile, files, env_files, config, options,
+                                                  compose_profiles)
         label = objs[0]["metadata"]["labels"]["app.kubernetes.io/instance"].removeprefix("sentiric-") if objs else "export"
-        files = render_layout(format, objs, profile=label, namespace=namespace)
+        files_out = render_layout(format, objs, profile=label, namespace=namespace, level=_widest(set(levels.values())))
         count = len(objs)
         default_out = state.REPO_ROOT / "dist" / "k8s" / label
     out = Path(output or default_out).resolve()
-    files["WARNINGS.txt"] = "".join(f"- {w}\n" for w in warnings) or "(none)\n"
-    write_export(out, files)
+    files_out["WARNINGS.txt"] = "".join(f"- {w}\n" for w in warnings) or "(none)\n"
+    write_export(out, files_out)
     for w in warnings:
         ui.status("warn", w)
-    ui.status("ok", f"{label}: {count} objects as {format} in {out} "
+    where = f"namespace {namespace}" if namespace else "no namespace pinned (kubectl -n / helm -n decide)"
+    ui.status("ok", f"{label}: {count} objects as {format} in {out}, {where} "
                     f"({len(warnings)} warning(s), also in WARNINGS.txt); secrets are in Secret objects: keep this "
                     "directory out of version control")
 
 
-def _convert_profile(c, runner, profile, file, env_file, config, namespace):
-    """(objects, warnings) for one profile or compose file; secret values registered for masking."""
-    from tasks.kube.convert import convert
+def _widest(levels: set[str]) -> str:
+    return max(levels or {"restricted"}, key=LEVEL_ORDER.index)
+
+
+def _convert_profile(c, runner, profile, files, env_files, config, options, compose_profiles):
+    """(objects, warnings, Pod Security level per service) for one profile or compose file(s);
+    secret values registered for masking."""
+    from tasks.kube.convert import ConvertError, convert
     from tasks.secrets import secret_values
 
-    model, profile, config_root = load_compose_model(c, runner, profile, file, env_file, config)
+    model, profile, roots, env, load_warnings = load_compose_model(c, runner, profile, files, env_files, config,
+                                                                    compose_profiles)
     for svc in model.get("services", {}).values():
         ui.register_secrets(secret_values({k: str(v) for k, v in (svc.get("environment") or {}).items() if v is not None}))
-    bind_files, read_warnings = _read_bind_files(model, config_root)
-    result = convert(model, profile=profile, namespace=namespace, bind_files=bind_files, config_root=config_root)
-    return result.manifests, sorted(read_warnings + result.warnings)
+    for top in (model.get("secrets") or {}).values():
+        if (top or {}).get("environment") and env.get(top["environment"]):
+            ui.register_secrets([env[top["environment"]]])
+    known = set(model.get("services") or {})
+    for service, _ in options.relax:
+        if service not in known:
+            raise UsageError(f"--relax {service}=...: no service {service!r} in the export",
+                             hint=f"services: {', '.join(sorted(known))}")
+    host_paths = read_host_paths(model, roots)
+    used_env = {v["environment"]: env[v["environment"]] for section in ("secrets", "configs")
+                for v in (model.get(section) or {}).values() if (v or {}).get("environment") in env}
+    try:
+        result = convert(model, profile=profile, options=options, host_paths=host_paths, env=used_env)
+    except ConvertError as exc:
+        raise UsageError(f"{', '.join(files) or 'profile ' + profile}: {exc}") from None
+    return result.manifests, sorted(load_warnings + result.warnings), result.levels
 
 
-@task(help={"directory": "exported directory (manifests or kustomize base/overlays)",
-            "kubernetes_version": f"schema version to validate against (default {DEFAULT_VERSION})"})
-def validate(c, directory, kubernetes_version=DEFAULT_VERSION):
-    """Strict schema validation (kubernetes-validate) plus the checks schemas miss."""
+@task(help={"directory": "exported directory (manifests, or a kustomization / kustomize tree: each overlay is "
+                         "built with kubectl kustomize)",
+            "kubernetes_version": f"schema version to validate against (default {DEFAULT_VERSION})",
+            "pod_security": "Pod Security level the pods must pass: restricted | baseline | privileged (default: the "
+                            "enforce label of a Namespace in the directory, else restricted)"})
+def validate(c, directory, kubernetes_version=DEFAULT_VERSION, pod_security=None):
+    """Strict schemas (kubernetes-validate), the API server's checks, Pod Security admission, the secret rule."""
     from tasks.kube.schema import check_version
+    from tasks.kube.security import LEVELS
     from tasks.kube.validate import validate_directory
 
     kubernetes_version = check_version(kubernetes_version)
+    if pod_security is not None and pod_security not in LEVELS:
+        raise UsageError(f"--pod-security {pod_security!r} is not one of {', '.join(LEVELS)}")
     _kubectl_target(directory)  # the same "not a directory" usage error as apply/diff
-    problems, count = validate_directory(Path(directory), kubernetes_version)
+    problems, count, notes = validate_directory(Path(directory), kubernetes_version, pod_security)
+    for n in notes:
+        ui.status("info", n)
     for p in problems:
         ui.status("fail", p)
     if problems:
         raise SymphonyError(f"{len(problems)} problem(s) in {count} object(s) under {directory}")
-    ui.status("ok", f"{count} object(s) under {directory} valid for Kubernetes {kubernetes_version}")
+    ui.status("ok", f"{count} object(s) under {directory} valid for Kubernetes {kubernetes_version}"
+                    f" (Pod Security {pod_security or 'as labelled, else restricted'})")
 
 
 def _require_kube_context(runner, context):
@@ -177,28 +355,44 @@ def _kubectl_target(directory: str) -> list[str]:
     return ["-R", "-f", str(path)]
 
 
-def _kubectl_setup(c, directory, context, dry_run):
-    """(runner for kubectl with --context, the -k/-f target) after checking both are usable."""
+def _apply_target(directory: str) -> list[str]:
+    target = _kubectl_target(directory)
+    if target[0] == "-R" and list(Path(directory).glob("overlays/*/kustomization.yaml")):
+        raise UsageError(f"{directory} is a kustomize tree with one overlay per profile",
+                         hint=f"apply one overlay: {Path(directory) / 'overlays' / '<profile>'}")
+    return target
+
+
+def _kubectl_setup(c, directory, context, dry_run, namespace=None):
+    """(runner for kubectl with --context, the -n/-k/-f target) after checking both are usable."""
+    from tasks.kube.names import is_dns_label
     from tasks.runner import parse_context
 
+    if namespace is not None and not is_dns_label(namespace):
+        raise UsageError(f"--namespace {namespace!r} is not a DNS-1123 label")
     runner = parse_context(c, None, dry_run)
     runner.context = context
-    target = _kubectl_target(directory)
+    target = _apply_target(directory)
     _require_kube_context(runner, context)
-    return runner, target
+    return runner, (["-n", namespace] if namespace else []) + target
 
 
-@task(help={"directory": "exported directory", "context": CONTEXT_HELP, "dry_run": DRY_HELP})
-def apply(c, directory, context=None, dry_run=False):
+NAMESPACE_HELP = "namespace for objects the export did not pin (kubectl -n; default: the context's)"
+
+
+@task(help={"directory": "exported directory", "context": CONTEXT_HELP, "namespace": NAMESPACE_HELP,
+            "dry_run": DRY_HELP})
+def apply(c, directory, context=None, namespace=None, dry_run=False):
     """kubectl server-side apply of an exported directory."""
-    runner, target = _kubectl_setup(c, directory, context, dry_run)
+    runner, target = _kubectl_setup(c, directory, context, dry_run, namespace)
     runner.kubectl("apply", "--server-side", "--field-manager=symphony", *target)
 
 
-@task(help={"directory": "exported directory", "context": CONTEXT_HELP, "dry_run": DRY_HELP})
-def diff(c, directory, context=None, dry_run=False):
+@task(help={"directory": "exported directory", "context": CONTEXT_HELP, "namespace": NAMESPACE_HELP,
+            "dry_run": DRY_HELP})
+def diff(c, directory, context=None, namespace=None, dry_run=False):
     """kubectl server-side diff of an exported directory against the cluster (exit 1 = differences)."""
-    runner, target = _kubectl_setup(c, directory, context, dry_run)
+    runner, target = _kubectl_setup(c, directory, context, dry_run, namespace)
     res = runner.kubectl("diff", "--server-side", "--field-manager=symphony", *target,
                          check=False)
     if res.code == 1:

@@ -22,10 +22,10 @@ def export(tmp_path, profile, fmt):
     return out
 
 
-def rendered_objects(chart, values):
+def rendered_objects(chart, values, namespace="release-ns"):
     objs = []
     for path in sorted((chart / "templates").glob("*.yaml")):
-        objs += [d for d in yaml.safe_load_all(render(path.read_text(), values)) if d]
+        objs += [d for d in yaml.safe_load_all(render(path.read_text(), values, namespace)) if d]
     return objs
 
 
@@ -42,11 +42,18 @@ def key(obj):
 
 @pytest.mark.parametrize("profile", ["demo", "prod"])
 def test_default_render_equals_the_plain_manifests(profile, tmp_path):
+    """The chart follows the release: every object lands in `helm install -n NS`'s namespace, and
+    the chart ships no Namespace of its own; otherwise the render is the plain manifests."""
     chart, plain = export(tmp_path, profile, "helm"), export(tmp_path, profile, "manifests")
     values = yaml.safe_load((chart / "values.yaml").read_text())
     jsonschema.validate(values, json.loads((chart / "values.schema.json").read_text()))
-    got = sorted(rendered_objects(chart, values), key=key)
+    got = sorted(rendered_objects(chart, values, "release-ns"), key=key)
     want = sorted(plain_objects(plain), key=key)
+    assert "Namespace" not in {o["kind"] for o in got}
+    assert {o["metadata"]["namespace"] for o in got} == {"release-ns"}
+    assert all("namespace" not in o["metadata"] for o in want)  # plain manifests follow kubectl -n
+    for obj in want:
+        obj["metadata"]["namespace"] = "release-ns"
     assert [key(o) for o in got] == [key(o) for o in want]
     assert got == want
 
