@@ -391,8 +391,8 @@ def _summary_warnings(ctx: _Ctx) -> None:
                             "long-running Deployments, which restart a container that exits; set restart: \"no\" "
                             "for a run-once job")
     if ctx.no_user:
-        ctx.warnings.append(f"runAsNonRoot: {', '.join(sorted(ctx.no_user))} have no numeric `user:`; each image "
-                            "must run as a numeric non-root USER or the kubelet refuses to start it (set user: "
+        ctx.warnings.append(f"runAsNonRoot without a numeric `user:` for {', '.join(sorted(ctx.no_user))}: each "
+                            "image must run as a numeric non-root USER or the kubelet refuses to start it (set user: "
                             f"\"UID:GID\", or relax with label {security.RELAX_LABEL}: baseline)")
 
 

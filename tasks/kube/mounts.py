@@ -119,7 +119,8 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
     for index, vol in enumerate(svc.get("volumes") or []):
         target = vol.get("target", "")
         kind = vol.get("type")
-        where = f"{name}: volume {vol.get('source') or '(anonymous)'} -> {target}"
+        label = vol.get("source") or ("tmpfs" if kind == "tmpfs" else "(anonymous)")
+        where = f"{name}: volume {label} -> {target}"
         read_only = bool(vol.get("read_only"))
         if vol.get("consistency"):
             warnings.append(f"{where}: consistency {vol['consistency']} is not mapped (a Docker Desktop file-sharing hint)")
