@@ -91,6 +91,23 @@ def _read_bind_files(model: dict, config_root: str):
     return read_host_paths(model, [config_root]), []
 
 
+def _project_name(first: Path) -> str:
+    """The project name Compose itself would use: the first file's `name:`, else its directory's
+    name (lower case, only [a-z0-9_-]); built images are named <project>-<service>."""
+    import re
+
+    import yaml
+
+    try:
+        declared = (yaml.safe_load(first.read_text(encoding="utf-8")) or {}).get("name")
+    except (yaml.YAMLError, OSError, AttributeError):
+        declared = None
+    if isinstance(declared, str) and "$" not in declared and declared.strip():
+        return declared.strip()
+    name = re.sub(r"[^a-z0-9_-]", "", first.parent.name.lower()).lstrip("_-")
+    return name or state.PROJECT_PREFIX + "export"
+
+
 def _compose_services(runner, project, files, env_files, profiles) -> list[str]:
     args = [a for p in profiles for a in ("--profile", p)]
     res = runner.compose(project, files, env_files, *args, "config", "--services", mutating=False, capture=True,
@@ -114,7 +131,7 @@ def load_compose_model(c, runner, profile, files, env_files, config, compose_pro
         for given, path in zip(env_files, env_paths):
             if not path.is_file():
                 raise UsageError(f"--env-file {given}: no such file", hint="generate one with `inv env.generate`")
-        project = state.PROJECT_PREFIX + "export"
+        project = _project_name(paths[0])
         args = [a for p in compose_profiles for a in ("--profile", p)]
         res = runner.compose(project, paths, env_paths, *args, "config", "--format", "json", mutating=False,
                              capture=True, check=False)
