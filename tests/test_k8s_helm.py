@@ -11,8 +11,13 @@ import jsonschema
 import pytest
 import yaml
 
+from pathlib import Path
+
 from tests.helm_subset import render
 from tests.invoke_helpers import inv
+
+
+MEANINGS = Path(__file__).parent / "k8s_cases" / "meanings"
 
 
 def export(tmp_path, profile, fmt):
@@ -103,6 +108,13 @@ def test_helm_lints_the_chart(tmp_path):
     report = json.loads(res.stdout)
     assert not report["Errors"], report
     assert all(m["Severity"] <= 1 for m in report["Messages"]), report  # INFO only (e.g. no icon)
+    braces = tmp_path / "braces"  # compose text with Go-template syntax: escaped, so Helm accepts the chart
+    res = inv("k8s.export", "--file", str(MEANINGS / "braces.yml"), "--format", "helm", "--output", str(braces),
+              state_dir=tmp_path)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(subprocess.run([python312_with_helm(), "-c", LINT, str(braces)], capture_output=True,
+                                       text=True).stdout)
+    assert not report["Errors"], report
     (chart / "templates" / "zz-broken.yaml").write_text("{{ .Values.services.nope.image }}\n")
     broken = subprocess.run([python312_with_helm(), "-c", LINT, str(chart)], capture_output=True, text=True)
     assert broken.returncode != 0 or json.loads(broken.stdout)["Errors"]
