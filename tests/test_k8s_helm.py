@@ -63,6 +63,22 @@ def test_default_render_equals_the_plain_manifests(profile, tmp_path):
     assert got == want
 
 
+@pytest.mark.parametrize("expose", [["--expose", "loadbalancer"], ["--expose", "ingress", "--ingress-domain", "a.org"]])
+def test_default_render_equals_the_plain_manifests_for_each_exposure(expose, tmp_path):
+    outs = {}
+    for fmt in ("helm", "manifests"):
+        outs[fmt] = tmp_path / fmt
+        res = inv("k8s.export", "--file", str(MEANINGS / "published.yml"), "--format", fmt, *expose,
+                  "--output", str(outs[fmt]), state_dir=tmp_path)
+        assert res.returncode == 0, res.stderr
+    values = yaml.safe_load((outs["helm"] / "values.yaml").read_text())
+    got = sorted(rendered_objects(outs["helm"], values, "ns"), key=key)
+    want = sorted(plain_objects(outs["manifests"]), key=key)
+    for obj in want:
+        obj["metadata"]["namespace"] = "ns"
+    assert got == want and {o["kind"] for o in got} >= {"Service", "Deployment"}
+
+
 def test_values_drive_the_render_and_the_schema_guards_them(tmp_path):
     chart = export(tmp_path, "demo", "helm")
     values = yaml.safe_load((chart / "values.yaml").read_text())

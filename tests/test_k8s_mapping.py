@@ -172,6 +172,9 @@ def test_replicated_one_shot_and_long_running_service():
     r = export("oneshots")
     assert r["Job", "parallel"]["spec"]["parallelism"] == 3 and r["Job", "parallel"]["spec"]["completions"] == 3
     assert ("Deployment", "server") in r.objs and ("Job", "server") not in r.objs
+    # service_started on a one-shot still waits for it to run (its headless Service resolves once it is up)
+    waits = pod(r["Deployment", "client"])["initContainers"]
+    assert [c["name"] for c in waits] == ["wait-for-once"] and "nslookup once" in waits[0]["command"][2]
 
 
 def test_replicas_zero_and_scale_are_kept():

@@ -554,7 +554,7 @@ def _wait_containers(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
         if dep not in ctx.services:
             ctx.warnings.append(f"{name}: depends on {dep}, which is not exported (required: false): starts without it")
             continue
-        if condition == "service_completed_successfully" or dep in ctx.jobs:
+        if condition == "service_completed_successfully":
             ctx.warnings.append(f"{name}: waits for one-shot {dep} ({condition}); {dep} is a Job and {name} starts "
                                 f"without waiting — its own readiness probe gates traffic until {dep} is done")
             continue
@@ -974,6 +974,9 @@ def _convert_service(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
     spec["replicas"] = replicas
     spec.update(_rollout(ctx, name, svc, kind, storage.rwo_claims))
     if kind == "StatefulSet":
+        if replicas > 1 and storage.claim_templates:
+            ctx.warnings.append(f"{name}: each of its {replicas} replicas gets its own claim per named volume "
+                                "(Compose shares one volume between a service's replicas)")
         spec["serviceName"] = governing
         spec["podManagementPolicy"] = "Parallel"  # Compose starts every replica at once
         if storage.claim_templates:
