@@ -137,6 +137,8 @@ def test_apply_and_diff_without_a_cluster(tmp_path):
     dry = inv("k8s.apply", str(out), "--dry-run", "--context", "staging", state_dir=tmp_path)
     assert dry.returncode == 0
     assert f"+ kubectl --context staging apply --server-side --field-manager=symphony -R -f {out}" in dry.stdout
+    ns = inv("k8s.apply", str(out), "--dry-run", "--namespace", "team-a", state_dir=tmp_path)
+    assert ns.returncode == 0 and f"apply --server-side --field-manager=symphony -n team-a -R -f {out}" in ns.stdout
     env = {"KUBECONFIG": str(tmp_path / "no-kubeconfig")}
     for task in ("k8s.apply", "k8s.diff"):
         res = inv(task, str(out), state_dir=tmp_path, env=env)
@@ -166,6 +168,10 @@ def test_kustomize_is_one_base_and_an_overlay_per_profile_that_rebuild_the_manif
         check_dir.mkdir()
         (check_dir / "all.yaml").write_text(built.stdout)
         assert inv("k8s.validate", str(check_dir), state_dir=tmp_path).returncode == 0
+    whole = inv("k8s.validate", str(out), state_dir=tmp_path)  # each overlay built and validated on its own
+    assert whole.returncode == 0, whole.stdout
+    tree = inv("k8s.apply", str(out), "--dry-run", state_dir=tmp_path)
+    assert tree.returncode == 2 and "apply one overlay" in tree.stderr
 
 
 def test_export_of_a_plain_compose_file_with_its_env_file(tmp_path):
