@@ -363,3 +363,35 @@ def test_image_pull_secrets_and_namespace():
             assert pod(obj)["imagePullSecrets"] == [{"name": "regcred"}]
     unpinned = export("published")
     assert all("namespace" not in o["metadata"] for o in unpinned.export.manifests)
+
+
+# -- the other runtime keys -------------------------------------------------------------------------------------
+
+def test_runtime_keys_with_a_pod_or_container_field():
+    r = export("runtime")
+    app = r["Deployment", "app"]
+    spec, c = pod(app), container(app)
+    assert spec["hostname"] == "app-host"
+    assert spec["hostAliases"] == [{"ip": "10.0.0.5", "hostnames": ["cache.local", "db.local"]}]
+    assert "extra_hosts gw=host-gateway is not mapped" in r.warnings
+    assert spec["dnsConfig"] == {"searches": ["corp.example"], "options": [{"name": "ndots", "value": "2"},
+                                                                          {"name": "use-vc"}]}
+    assert spec["shareProcessNamespace"] is True and spec["terminationGracePeriodSeconds"] == 90
+    assert spec["nodeSelector"] == {"disk": "ssd", "kubernetes.io/arch": "arm64", "kubernetes.io/os": "linux"}
+    assert spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"] == [
+        {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "NotIn", "values": ["old-node"]}]}]
+    assert "placement constraint 'node.role==manager' is not mapped" in r.warnings
+    assert app["spec"]["template"]["metadata"]["annotations"]["com.example.owner"] == "team-a"
+    assert app["metadata"]["annotations"] == {"com.example.tier": "frontend"}
+    assert c["lifecycle"] == {"postStart": {"exec": {"command": ["touch", "/tmp/started"]}},
+                              "preStop": {"exec": {"command": ["sleep", "5"]}}}
+    assert "pre_stop user is not mapped" in r.warnings
+    assert c["imagePullPolicy"] == "Always"
+    assert c["ports"] == [{"name": "web", "containerPort": 8443, "protocol": "TCP"}]
+    assert r["Service", "app"]["spec"]["ports"][0] == {"name": "web", "appProtocol": "https", "port": 8443,
+                                                       "targetPort": 8443, "protocol": "TCP"}
+    assert (c["tty"], c["stdin"], c["workingDir"]) == (True, True, "/srv")
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert app["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 2, "maxUnavailable": 0}}
+    assert "deploy.update_config.delay is not mapped" in r.warnings
+    assert ("DaemonSet", "agent") in r.objs and "replicas" not in r["DaemonSet", "agent"]["spec"]

@@ -2,6 +2,7 @@
 options, refusals (exit 2, a clear message, nothing written), and validate on what export wrote."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -45,6 +46,22 @@ def test_a_file_whose_services_are_all_profiled_is_refused_unless_a_profile_is_e
     res, out = export(tmp_path, "--file", str(MEANINGS / "profiled.yml"), "--compose-profile", "debug", out="o2")
     assert res.returncode == 0, res.stderr
     assert {("Deployment", "debug-shell"), ("Deployment", "trace")} <= set(load_dir(out))
+
+
+def test_secret_values_from_compose_secrets_never_reach_the_console(tmp_path):
+    out = tmp_path / "s"
+    res = inv("k8s.export", "--file", str(MEANINGS / "secrets_configs.yml"), "--output", str(out), state_dir=tmp_path,
+              env={"API_TOKEN": "env-token-value"})
+    assert res.returncode == 0, res.stderr
+    text = res.stdout + res.stderr + (out / "WARNINGS.txt").read_text()
+    assert "env-token-value" not in text and "db-file-secret-value" not in text
+    assert "env-token-value" in "".join(p.read_text() for p in out.glob("*.yaml")) or any(
+        "ZW52LXRva2VuLXZhbHVl" in p.read_text() for p in out.glob("*.yaml"))  # base64 in the Secret (0600)
+    assert "API_TOKEN" not in os.environ
+    unset = inv("k8s.export", "--file", str(MEANINGS / "secrets_configs.yml"), "--output", str(tmp_path / "u"),
+                state_dir=tmp_path)
+    assert unset.returncode == 0  # Compose itself refuses to start the service then: reported, not mounted
+    assert "secret api_token: variable API_TOKEN is not set; not mounted" in (tmp_path / "u" / "WARNINGS.txt").read_text()
 
 
 def test_services_of_disabled_profiles_are_reported(tmp_path):
