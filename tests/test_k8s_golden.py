@@ -144,3 +144,15 @@ def test_volumes_resources_and_command():
     warnings = " | ".join(result.warnings)
     assert "volume /srv/host-only -> /data: bind mount not exported: it is outside the project" in warnings
     assert "sysctl net.core.somaxconn is not in the safe set" in warnings
+
+
+def test_goldens_cannot_be_rewritten_under_ci():
+    import sys
+
+    before = {p.name: p.read_bytes() for p in EXPECTED.iterdir()}
+    env = dict(os.environ, CI="true", UPDATE_GOLDEN="1")
+    res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          f"{__file__}::test_case_matches_golden[env]"], capture_output=True, text=True, env=env,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert res.returncode != 0 and "UPDATE_GOLDEN is refused under CI" in res.stdout
+    assert {p.name: p.read_bytes() for p in EXPECTED.iterdir()} == before
