@@ -273,7 +273,10 @@ def convert(model: dict, *, profile: str, namespace: str | None = None,
         name, {**labels_for(name, profile, component), "app.kubernetes.io/name": name})))
     _shared_volume_warnings(ctx)
     for name, svc in ctx.services.items():
-        out.manifests.extend(_convert_service(ctx, name, svc))
+        try:
+            out.manifests.extend(_convert_service(ctx, name, svc))
+        except (ValueError, TypeError) as exc:  # a value Compose let through that has no reading here
+            raise ConvertError(f"service {name!r}: {exc}") from None
     _summary_warnings(ctx)
     seen = {}
     for obj in out.manifests:  # the names were planned to be unique; this guards the planner
@@ -326,7 +329,7 @@ def _plan_names(ctx: _Ctx) -> None:
             if alias and alias != target and target in ctx.services:
                 ctx.link_aliases.setdefault(target, set()).add(alias)
         if kind == "StatefulSet" and _needs_governing(ctx, name, svc):
-            ctx.names.claim("Service", f"{wname}-headless", name, "(the StatefulSet's headless Service)")
+            ctx.names.claim("Service", _governing_name(service), name, "(the StatefulSet's headless Service)")
 
 
 def _workload_kind(ctx: _Ctx, name: str, svc: dict) -> str:
@@ -341,6 +344,10 @@ def _workload_kind(ctx: _Ctx, name: str, svc: dict) -> str:
             for v in svc.get("volumes") or []):
         return "StatefulSet"
     return "Deployment"
+
+
+def _governing_name(service: str) -> str:
+    return f"{dns_label(service, 54)}-headless"  # a Service name: starts with a letter, ≤ 63
 
 
 def _headless(ctx: _Ctx, name: str, svc: dict) -> bool:
@@ -716,7 +723,7 @@ def _service_objects(ctx: _Ctx, name: str, svc: dict, labels: dict, selector: di
         if headless:
             governing = main
         else:
-            governing = f"{wname}-headless"
+            governing = _governing_name(main)
             objs.append({"apiVersion": "v1", "kind": "Service", "metadata": ctx.meta(governing, labels),
                          "spec": {**copy.deepcopy(spec), "clusterIP": "None", "publishNotReadyAddresses": True}})
     for alias in sorted(set(aliases) | ctx.link_aliases.get(name, set())):
