@@ -47,7 +47,7 @@ HOST_PATHS = {
     "/proj/missing": HostPath("missing"),
     "/etc/x": HostPath("outside"),
     "/var/run/docker.sock": HostPath("outside"),
-    "/proj/secret.txt": HostPath("file", {"secret.txt": b"s3cret"}),
+    "/proj/secret.txt": HostPath("file", {"secret.txt": b"s3cret#file"}),
 }
 
 
@@ -114,7 +114,7 @@ def test_any_model_exports_to_objects_kubernetes_accepts(model, expose, namespac
                       image_pull_secrets=tuple(pull_secrets))
     try:
         result = convert(model, profile="prop", options=options,
-                         host_paths=HOST_PATHS, env={"TOKEN": "t0k"})
+                         host_paths=HOST_PATHS, env={"TOKEN": "t0k#env"})
     except ConvertError as exc:
         assert "both become" in str(exc) or "is not one of restricted" in str(exc), str(exc)  # the refusals these can earn
         return
@@ -126,4 +126,4 @@ def test_any_model_exports_to_objects_kubernetes_accepts(model, expose, namespac
             level = template["metadata"].get("annotations", {}).get("com.sentiric.k8s.pod-security", "restricted")
             assert not pss.check(level, template["spec"]), (obj["metadata"]["name"], level,
                                                             pss.check(level, template["spec"]))
-    assert "t0k" not in " ".join(result.warnings) and "s3cret" not in " ".join(result.warnings)
+    assert "t0k#env" not in " ".join(result.warnings) and "s3cret#file" not in " ".join(result.warnings)
