@@ -179,3 +179,14 @@ def test_validate_task_on_a_directory(tmp_path):
         "≤ 63)"]  # runAsNonRoot is a restricted rule only
     res = inv("k8s.validate", str(bad), "--pod-security", "root", state_dir=tmp_path)
     assert res.returncode == 2 and "--pod-security 'root' is not one of" in res.stderr
+
+
+def test_a_kustomization_without_kubectl_is_a_missing_tool(tmp_path):
+    import yaml
+
+    k = tmp_path / "k"
+    k.mkdir()
+    (k / "kustomization.yaml").write_text(yaml.safe_dump({"resources": ["cm.yaml"]}))
+    (k / "cm.yaml").write_text(yaml.safe_dump(configmap("cfg", a="1")))
+    res = inv("k8s.validate", str(k), state_dir=tmp_path, env={"PATH": str(tmp_path / "empty-path")})
+    assert res.returncode == 127 and "needs kubectl" in res.stderr and "Traceback" not in res.stderr

@@ -40,7 +40,10 @@ def _kustomize(directory: Path) -> tuple[list[tuple[str, dict]], str | None]:
     from tasks.runner import Runner
 
     if not shutil.which("kubectl"):
-        return [], f"{directory}: a kustomization; building it needs kubectl (not installed)"
+        from tasks.errors import ToolMissing
+
+        raise ToolMissing(f"{directory} is a kustomization; building it needs kubectl, which is not installed",
+                          hint="install kubectl, or validate the plain manifests (`k8s.export --format manifests`)")
     res = Runner(echo=False).query(["kubectl", "kustomize", str(directory)], check=False)
     if res.code != 0:
         return [], f"{directory}: `kubectl kustomize` failed: {res.stderr.strip()}"
