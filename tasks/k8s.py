@@ -86,11 +86,6 @@ def read_host_paths(model: dict, roots: list[str]) -> dict:
     return found
 
 
-def _read_bind_files(model: dict, config_root: str):
-    """(host paths, warnings) for binds under the config repo (kept for callers of the old name)."""
-    return read_host_paths(model, [config_root]), []
-
-
 def _project_name(first: Path) -> str:
     """The project name Compose itself would use: the first file's `name:`, else its directory's
     name (lower case, only [a-z0-9_-]); built images are named <project>-<service>."""

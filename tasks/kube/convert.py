@@ -252,19 +252,13 @@ class _Ctx:
         return meta
 
 
-def convert(model: dict, *, profile: str, namespace: str | None = None,
-            bind_files: dict | None = None, config_root: str = "", options: Options | None = None,
+def convert(model: dict, *, profile: str, namespace: str | None = None, options: Options | None = None,
             host_paths: dict | None = None, env: dict | None = None) -> Export:
-    """`host_paths`: what the shell found at each bind source and secret/config file (HostPath);
-    `env`: the variables `environment:`-based secrets/configs read. `bind_files`/`config_root`:
-    the older form (source → {name: bytes} for directories under the config repo)."""
+    """`options` (or just `namespace`): the export's choices; `host_paths`: what the shell found at
+    each bind source and secret/config file (HostPath); `env`: the variables that
+    `environment:`-based secrets/configs read."""
     opts = options or Options(namespace=namespace)
-    if namespace and not opts.namespace:
-        opts = Options(**{**opts.__dict__, "namespace": namespace})
-    paths = dict(host_paths or {})
-    for source, files in (bind_files or {}).items():
-        paths.setdefault(source, HostPath("dir", dict(files)))
-    ctx = _Ctx(model=model, profile=profile, opts=opts, host_paths=paths, env=dict(env or {}))
+    ctx = _Ctx(model=model, profile=profile, opts=opts, host_paths=dict(host_paths or {}), env=dict(env or {}))
     ctx.services = dict(sorted((model.get("services") or {}).items()))
     ctx.jobs = one_shots(model)
     _plan_names(ctx)
@@ -328,7 +322,7 @@ def _plan_names(ctx: _Ctx) -> None:
             target, _, alias = str(link).partition(":")
             if alias and alias != target and target in ctx.services:
                 ctx.link_aliases.setdefault(target, set()).add(alias)
-        if kind == "StatefulSet" and _needs_governing(ctx, name, svc):
+        if kind == "StatefulSet" and not _headless(ctx, name, svc):
             ctx.names.claim("Service", _governing_name(service), name, "(the StatefulSet's headless Service)")
 
 
@@ -352,10 +346,6 @@ def _governing_name(service: str) -> str:
 
 def _headless(ctx: _Ctx, name: str, svc: dict) -> bool:
     return not ctx.ports[name] or (svc.get("deploy") or {}).get("endpoint_mode") == "dnsrr"
-
-
-def _needs_governing(ctx: _Ctx, name: str, svc: dict) -> bool:
-    return not _headless(ctx, name, svc)
 
 
 def _shared_volume_warnings(ctx: _Ctx) -> None:

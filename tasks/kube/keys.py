@@ -105,6 +105,3 @@ NOT_MAPPED = {
     "uts": "a shared host UTS namespace is not available to pods",
     "volumes_from": "pods cannot share another pod's volumes: mount the same claim (ReadWriteMany) instead",
 }
-
-# keys that the compose model can carry as null/empty without meaning anything
-EMPTY_IS_ABSENT = {"command", "entrypoint", "networks"}
