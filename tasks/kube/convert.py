@@ -240,8 +240,8 @@ class _Ctx:
     no_restart: list = field(default_factory=list)
     no_user: list = field(default_factory=list)
     not_mapped: dict = field(default_factory=dict)  # (key, reason) → services
-    link_aliases: dict = field(default_factory=dict)
-    copied: list = field(default_factory=list)  # "service:/path" of named volumes Docker would seed  # compose service → names other services link it as
+    link_aliases: dict = field(default_factory=dict)  # compose service → names other services link it as
+    copied: list = field(default_factory=list)  # "service:/path" of named volumes Docker would seed
 
     def meta(self, name: str, labels: dict, annotations: dict | None = None) -> dict:
         meta = {"name": name, "labels": dict(labels)}
@@ -615,9 +615,14 @@ def _scheduling(ctx: _Ctx, name: str, svc: dict, pod: dict) -> None:
     platform = svc.get("platform")
     if platform:
         parts = str(platform).split("/")
-        selector["kubernetes.io/os"] = parts[0]
-        if len(parts) > 1:
-            selector["kubernetes.io/arch"] = {"x86_64": "amd64", "aarch64": "arm64"}.get(parts[1], parts[1])
+        arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(parts[1], parts[1]) if len(parts) > 1 else None
+        for key, value in (("kubernetes.io/os", parts[0]), ("kubernetes.io/arch", arch)):
+            if value is None:
+                continue
+            if is_label_value(value):
+                selector[key] = value
+            else:
+                ctx.warnings.append(f"{name}: platform {platform!r} is not mapped ({value!r} is not a node label value)")
         if len(parts) > 2 and parts[2] not in ("v8",):
             ctx.warnings.append(f"{name}: platform variant {parts[2]} is not mapped (nodes are selected by os/arch)")
     placement = (svc.get("deploy") or {}).get("placement") or {}
