@@ -208,6 +208,7 @@ def test_volume_sub_options():
     # nocopy: Kubernetes never seeds volumes, so only the volumes without nocopy are reported
     assert "app:/a" in r.warnings and "app:/b" not in r.warnings
     assert "driver_opts (device=:/export, o=addr=10.0.0.1, type=nfs) are not mapped" in r.warnings
+    assert "volume shared: labels com.example.team are not mapped" in r.warnings
     # tmpfs: memory emptyDirs, distinct names, sizes as limits; the mode is reported
     _, x = mount_at(app, "/x/cache")
     _, y = mount_at(app, "/y/cache")

@@ -139,6 +139,10 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
             if declared.get("driver") not in (None, "", "local"):
                 warnings.append(f"{where}: volume driver {declared['driver']} is not mapped; the claim uses the "
                                 "cluster's default storage class")
+            extra_labels = sorted(set(declared.get("labels") or {}) - {SIZE_LABEL})
+            if extra_labels:
+                warnings.append(f"volume {source}: labels {', '.join(extra_labels)} are not mapped (only "
+                                f"{SIZE_LABEL} sizes the claim)")
             if declared.get("driver_opts"):
                 opts = ", ".join(f"{k}={v}" for k, v in sorted(declared["driver_opts"].items()))
                 warnings.append(f"{where}: driver_opts ({opts}) are not mapped: create a PersistentVolume with that "
