@@ -239,9 +239,10 @@ def parse_export_options(namespace, expose, ingress_domain, image_pull_secret, r
                         "cpu=100m,memory=128Mi) or none",
     "config": "config repo path (default: the usual config source)",
 })
-def export(c, profile=None, file=None, env_file=None, compose_profile=None, output=None, format="manifests",
-           namespace=None, expose="cluster", ingress_domain=None, image_pull_secret=None, relax=None,
-           default_requests="cpu=100m,memory=128Mi", config=None):
+def export(c, profile=None, file=None, env_file=None, output=None, format="manifests", namespace=None, config=None,
+           compose_profile=None, expose="cluster", ingress_domain=None, image_pull_secret=None, relax=None,
+           default_requests="cpu=100m,memory=128Mi"):
+    # (the parameter order fixes Invoke's short flags: the older ones keep theirs)
     """Convert a profile's compose model to Kubernetes manifests, kustomize or a Helm chart."""
     from tasks.kube.layouts import kustomize_tree, render_layout
     from tasks.runner import Runner

@@ -110,6 +110,9 @@ def test_every_new_flag_has_help():
                  "--image-pull-secret", "--relax", "--default-requests"):
         line = next(line for line in res.stdout.splitlines() if line.strip().startswith(flag) or f" {flag}" in line)
         assert len(line.split(None, 1)) > 1 and line.rstrip().split()[-1] != flag, line  # a help text follows
+    for short in ("-c STRING, --config", "-e, --env-file", "-f, --file", "-n STRING, --namespace",
+                  "-o STRING, --output", "-p STRING, --profile", "-r STRING, --format"):
+        assert short in res.stdout, short  # the short flags users already type keep their meaning
     assert "--pod-security" in inv("--help", "k8s.validate").stdout
     assert "--namespace" in inv("--help", "k8s.apply").stdout
 
