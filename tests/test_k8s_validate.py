@@ -60,6 +60,8 @@ def test_what_the_api_server_accepts_passes():
          "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}},
         deployment("uses-existing-claim", restricted_pod(volumes=[
             {"name": "data", "persistentVolumeClaim": {"claimName": "made-elsewhere"}}])),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",  # RBAC names are path segments
+         "metadata": {"name": "system:aggregate-to-view"}, "rules": []},
         {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "s" * 52},
          "spec": {"selector": {"matchLabels": LABELS}, "serviceName": "headless",
                   "template": {"metadata": {"labels": LABELS}, "spec": restricted_pod()}}},

@@ -41,15 +41,30 @@ def pod_meta(obj: dict) -> dict:
     return ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
 
 
+SUBDOMAIN_NAMED = {
+    "ConfigMap", "Secret", "PersistentVolumeClaim", "PersistentVolume", "Deployment", "StatefulSet", "DaemonSet",
+    "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod", "PodTemplate", "Ingress", "IngressClass",
+    "ServiceAccount", "NetworkPolicy", "StorageClass", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+    "LimitRange", "ResourceQuota", "PriorityClass", "RuntimeClass", "Endpoints", "EndpointSlice", "Lease",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}
+PATH_SEGMENT_NAMED = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}  # "system:aggregate-to-view"
+
+
 def _name_problem(kind: str, name: str) -> str | None:
+    if not name:
+        return "has no name"
     if kind == "Service":
         if not is_dns1035_label(name):
             return "name is not a DNS-1035 label (lower-case letters, digits, '-', starting with a letter, ≤ 63)"
     elif kind == "Namespace":
         if not is_dns_label(name):
             return "name is not a DNS-1123 label (≤ 63)"
-    elif not is_dns_subdomain(name):
-        return "name is not a DNS-1123 subdomain (lower-case letters, digits, '-', '.', ≤ 253)"
+    elif kind in SUBDOMAIN_NAMED:
+        if not is_dns_subdomain(name):
+            return "name is not a DNS-1123 subdomain (lower-case letters, digits, '-', '.', ≤ 253)"
+    elif kind in PATH_SEGMENT_NAMED:
+        if name in (".", "..") or "/" in name or "%" in name:
+            return "name may not be '.' or '..' nor contain '/' or '%'"
     if kind == "StatefulSet" and len(name) > STATEFULSET_NAME_MAX:
         return (f"a StatefulSet name holds at most {STATEFULSET_NAME_MAX} characters (its pods' "
                 "controller-revision-hash label is <name>-<hash>)")
