@@ -1,5 +1,6 @@
 """A test-only evaluator for the small Go-template subset Symphony's chart uses
-(`index`, `printf "%s:%s"`, `toJson`, `toYaml | nindent`, `with`, `if`, `end`, `{{-` trimming).
+(`index`, `printf "%s:%s"`, `toJson`, `toYaml | nindent`, `with`, `if`, `end`, `{{-` trimming,
+string literals such as `{{ "{{" }}`, `.Release.Namespace`).
 It is NOT Helm: Helm itself lints the chart (helm-sdkpy) where it is installed."""
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def _tokens(expr: str) -> list[str]:
     return re.findall(r'\(|\)|"[^"]*"|[^\s()]+', expr)
 
 
+RELEASE = {"Namespace": "default"}
+
+
 def _eval(tokens: list[str], pos: int, root: dict, dot):
     """Evaluate one term starting at tokens[pos]; returns (value, next pos)."""
     tok = tokens[pos]
@@ -25,6 +29,8 @@ def _eval(tokens: list[str], pos: int, root: dict, dot):
         pos += 1
     elif tok.startswith('"'):
         return tok[1:-1], pos + 1
+    elif tok.startswith(".Release."):
+        return RELEASE[tok[len(".Release."):]], pos + 1
     elif tok.startswith(".Values"):
         value = root
         for part in tok[len(".Values"):].split(".")[1:]:
@@ -83,7 +89,9 @@ def _pipeline(expr: str, root: dict, dot):
     return value
 
 
-def render(template: str, values: dict) -> str:
+def render(template: str, values: dict, namespace: str = "default") -> str:
+    """`namespace` is the release's (`helm install -n NAMESPACE`)."""
+    RELEASE["Namespace"] = namespace
     out: list[str] = []
     stack: list[tuple[bool, object]] = []  # (emitting, previous dot)
     emitting, dot, pos = True, None, 0

@@ -151,7 +151,7 @@ def build_context(svc: Service, directory: Path, delay: int) -> Path:
             f"exec /bin/busybox nc -w 2 127.0.0.1 {first.port if first else 1} </dev/null >/dev/null 2>&1\n")
         (rootfs / "usr/bin" / check).chmod(0o755)
     (rootfs / "standin").write_text(run_script(svc, delay))
-    user = svc.user if str(svc.user).isdigit() else "0"
+    user = svc.process_uid if svc.process_uid.isdigit() else "0"
     (directory / "Dockerfile").write_text(
         f"FROM {BASE_IMAGE} AS busybox\n"
         "FROM scratch\n"

@@ -11,8 +11,13 @@ import jsonschema
 import pytest
 import yaml
 
+from pathlib import Path
+
 from tests.helm_subset import render
 from tests.invoke_helpers import inv
+
+
+MEANINGS = Path(__file__).parent / "k8s_cases" / "meanings"
 
 
 def export(tmp_path, profile, fmt):
@@ -22,10 +27,10 @@ def export(tmp_path, profile, fmt):
     return out
 
 
-def rendered_objects(chart, values):
+def rendered_objects(chart, values, namespace="release-ns"):
     objs = []
     for path in sorted((chart / "templates").glob("*.yaml")):
-        objs += [d for d in yaml.safe_load_all(render(path.read_text(), values)) if d]
+        objs += [d for d in yaml.safe_load_all(render(path.read_text(), values, namespace)) if d]
     return objs
 
 
@@ -42,13 +47,36 @@ def key(obj):
 
 @pytest.mark.parametrize("profile", ["demo", "prod"])
 def test_default_render_equals_the_plain_manifests(profile, tmp_path):
+    """The chart follows the release: every object lands in `helm install -n NS`'s namespace, and
+    the chart ships no Namespace of its own; otherwise the render is the plain manifests."""
     chart, plain = export(tmp_path, profile, "helm"), export(tmp_path, profile, "manifests")
     values = yaml.safe_load((chart / "values.yaml").read_text())
     jsonschema.validate(values, json.loads((chart / "values.schema.json").read_text()))
-    got = sorted(rendered_objects(chart, values), key=key)
+    got = sorted(rendered_objects(chart, values, "release-ns"), key=key)
     want = sorted(plain_objects(plain), key=key)
+    assert "Namespace" not in {o["kind"] for o in got}
+    assert {o["metadata"]["namespace"] for o in got} == {"release-ns"}
+    assert all("namespace" not in o["metadata"] for o in want)  # plain manifests follow kubectl -n
+    for obj in want:
+        obj["metadata"]["namespace"] = "release-ns"
     assert [key(o) for o in got] == [key(o) for o in want]
     assert got == want
+
+
+@pytest.mark.parametrize("expose", [["--expose", "loadbalancer"], ["--expose", "ingress", "--ingress-domain", "a.org"]])
+def test_default_render_equals_the_plain_manifests_for_each_exposure(expose, tmp_path):
+    outs = {}
+    for fmt in ("helm", "manifests"):
+        outs[fmt] = tmp_path / fmt
+        res = inv("k8s.export", "--file", str(MEANINGS / "published.yml"), "--format", fmt, *expose,
+                  "--output", str(outs[fmt]), state_dir=tmp_path)
+        assert res.returncode == 0, res.stderr
+    values = yaml.safe_load((outs["helm"] / "values.yaml").read_text())
+    got = sorted(rendered_objects(outs["helm"], values, "ns"), key=key)
+    want = sorted(plain_objects(outs["manifests"]), key=key)
+    for obj in want:
+        obj["metadata"]["namespace"] = "ns"
+    assert got == want and {o["kind"] for o in got} >= {"Service", "Deployment"}
 
 
 def test_values_drive_the_render_and_the_schema_guards_them(tmp_path):
@@ -96,6 +124,13 @@ def test_helm_lints_the_chart(tmp_path):
     report = json.loads(res.stdout)
     assert not report["Errors"], report
     assert all(m["Severity"] <= 1 for m in report["Messages"]), report  # INFO only (e.g. no icon)
+    braces = tmp_path / "braces"  # compose text with Go-template syntax: escaped, so Helm accepts the chart
+    res = inv("k8s.export", "--file", str(MEANINGS / "braces.yml"), "--format", "helm", "--output", str(braces),
+              state_dir=tmp_path)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(subprocess.run([python312_with_helm(), "-c", LINT, str(braces)], capture_output=True,
+                                       text=True).stdout)
+    assert not report["Errors"], report
     (chart / "templates" / "zz-broken.yaml").write_text("{{ .Values.services.nope.image }}\n")
     broken = subprocess.run([python312_with_helm(), "-c", LINT, str(chart)], capture_output=True, text=True)
     assert broken.returncode != 0 or json.loads(broken.stdout)["Errors"]

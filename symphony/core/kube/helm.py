@@ -11,8 +11,10 @@ import json
 import re
 
 from symphony.core.kube.emit import dump_all, group_by_service
+from symphony.core.kube.names import dns1035_label
 
 _SENTINEL = "__helm_{}__"
+_NAMESPACE_SENTINEL = "__helm_release_namespace__"
 _SENTINEL_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- )?(?P<key>[^:\s]+): '?__helm_(?P<id>\d+)__'?$")
 
 
@@ -36,7 +38,10 @@ class _Slots:
 
     def render(self, text: str) -> str:
         out = []
-        for line in text.splitlines():
+        for line in escape_template(text).splitlines():
+            if line.endswith(f"namespace: {_NAMESPACE_SENTINEL}"):
+                out.append(line.replace(_NAMESPACE_SENTINEL, "{{ .Release.Namespace }}"))
+                continue
             m = _SENTINEL_LINE.match(line)
             if not m:
                 out.append(line)
@@ -57,6 +62,12 @@ class _Slots:
         return "\n".join(out) + "\n"
 
 
+def escape_template(text: str) -> str:
+    """Compose text copied into a template must not be read as template syntax: every `{{` becomes
+    an action printing `{{` (Go templates: `{{ "{{" }}`)."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
 def _split_image(image: str) -> tuple[str, str]:
     head, sep, tag = image.rpartition(":")
     if sep and "/" not in tag:
@@ -72,8 +83,9 @@ def _path(service: str, *keys: str) -> str:
     return f'(index .Values.services "{service}")' + "".join(f".{k}" for k in keys)
 
 
-def chart_parts(objs: list[dict]) -> tuple[dict, dict[str, str]]:
-    """(values, {template file: text})."""
+def chart_parts(objs: list[dict], pinned: bool = False) -> tuple[dict, dict[str, str]]:
+    """(values, {template file: text}). Unless the namespace is pinned, every object's namespace
+    is the release's (`helm install -n NS`)."""
     values: dict = {"services": {}}
     templates = {}
     for filename, group in group_by_service(objs).items():
@@ -83,6 +95,14 @@ def chart_parts(objs: list[dict]) -> tuple[dict, dict[str, str]]:
         rendered = []
         for obj in copy.deepcopy(group):
             kind = obj["kind"]
+            if not pinned:
+                obj["metadata"]["namespace"] = _NAMESPACE_SENTINEL
+            if kind == "Ingress":  # --expose ingress: the chart's own optional Ingress, enabled
+                rule = obj["spec"]["rules"][0]
+                backend = rule["http"]["paths"][0]
+                svc_values["ingress"].update(enabled=True, host=rule["host"], path=backend["path"],
+                                             port=backend["backend"]["service"]["port"]["number"])
+                continue
             if kind == "ConfigMap" and obj["metadata"]["name"] == f"{service}-env":
                 svc_values["env"] = obj.get("data") or {}
                 obj["data"] = slots.block(_path(service, "env"))
@@ -116,14 +136,15 @@ def chart_parts(objs: list[dict]) -> tuple[dict, dict[str, str]]:
                     "size": obj["spec"]["resources"]["requests"]["storage"]}
                 obj["spec"]["resources"]["requests"]["storage"] = slots.scalar(
                     _persistence_path(service, obj["metadata"]["name"]))
-            elif kind == "Service":
-                http = [p for p in obj["spec"]["ports"] if p["protocol"] == "TCP"]
+            elif kind == "Service" and obj["metadata"]["name"] == dns1035_label(service) and \
+                    svc_values["ingress"]["port"] is None:
+                http = [p for p in obj["spec"].get("ports") or [] if p["protocol"] == "TCP"]
                 if http:
                     svc_values["ingress"]["port"] = http[0]["port"]
             rendered.append(obj)
         text = slots.render(dump_all(rendered))
         if svc_values["ingress"]["port"]:
-            text += _ingress_template(service, group)
+            text += _ingress_template(service, group, pinned)
         else:
             svc_values.pop("ingress")
         values["services"][_values_key(service)] = svc_values
@@ -135,10 +156,10 @@ def _persistence_path(service: str, claim: str) -> str:
     return f'(index (index .Values.services "{service}").persistence "{claim}").size'
 
 
-def _ingress_template(service: str, group: list[dict]) -> str:
-    meta = next(o for o in group if o["kind"] == "Service")["metadata"]
+def _ingress_template(service: str, group: list[dict], pinned: bool) -> str:
+    meta = next(o for o in group if o["kind"] == "Service" and o["metadata"]["name"] == dns1035_label(service))["metadata"]
     labels = "".join(f"\n    {k}: {v}" for k, v in sorted(meta["labels"].items()))
-    ns = f"\n  namespace: {meta['namespace']}" if meta.get("namespace") else ""
+    ns = f"\n  namespace: {meta['namespace']}" if pinned else "\n  namespace: {{ .Release.Namespace }}"
     ing = _path(service, "ingress")
     return (
         f"{{{{- if {ing}.enabled }}}}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n"
@@ -177,14 +198,13 @@ def values_schema(values: dict) -> dict:
                                         "properties": {name: service for name in sorted(values["services"])}}}}
 
 
-def chart_files(objs: list[dict], *, profile: str, namespace: str) -> dict[str, str]:
+def chart_files(objs: list[dict], *, profile: str, namespace: str | None) -> dict[str, str]:
+    """The chart never creates its namespace (`helm install -n NS --create-namespace` does, and
+    Pod Security labels belong to whoever owns the namespace)."""
     import yaml
 
-    from symphony.core.kube.layouts import namespace_object
-
-    values, templates = chart_parts(objs)
+    values, templates = chart_parts(objs, pinned=bool(namespace))
     files = dict(templates)
-    files["templates/00-namespace.yaml"] = dump_all([namespace_object(namespace)])
     files["Chart.yaml"] = yaml.safe_dump({
         "apiVersion": "v2", "name": f"sentiric-{profile}", "version": "0.1.0", "appVersion": "latest",
         "description": f"The Sentiric platform, profile {profile} (exported by Symphony's k8s.export)",

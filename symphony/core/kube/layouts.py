@@ -6,19 +6,24 @@ import copy
 from symphony.core.kube.emit import dump_all, group_by_service
 
 
-def namespace_object(namespace: str) -> dict:
+def namespace_object(namespace: str, level: str = "restricted") -> dict:
+    """A pinned namespace, labelled for Pod Security admission: enforce the widest level a
+    service needs (restricted unless one is relaxed), warn and audit at restricted."""
     return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": namespace, "labels": {"app.kubernetes.io/part-of": "sentiric"}}}
+            "metadata": {"name": namespace, "labels": {
+                "app.kubernetes.io/part-of": "sentiric",
+                "pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/audit": "restricted"}}}
 
 
-def manifests_files(objs: list[dict], namespace: str) -> dict[str, str]:
-    files = {"00-namespace.yaml": dump_all([namespace_object(namespace)])}
+def manifests_files(objs: list[dict], namespace: str | None, level: str = "restricted") -> dict[str, str]:
+    files = {"00-namespace.yaml": dump_all([namespace_object(namespace, level)])} if namespace else {}
     for name, group in group_by_service(objs).items():
         files[name] = dump_all(group)
     return files
 
 
-def kustomize_files(objs: list[dict], profile: str, namespace: str) -> dict[str, str]:
+def kustomize_files(objs: list[dict], profile: str, namespace: str | None, level: str = "restricted") -> dict[str, str]:
     import yaml
 
     base = []
@@ -31,13 +36,13 @@ def kustomize_files(objs: list[dict], profile: str, namespace: str) -> dict[str,
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "resources": sorted(name.split("/", 1)[1] for name in files),
     }, sort_keys=True)
-    files[f"overlays/{profile}/namespace.yaml"] = dump_all([namespace_object(namespace)])
-    files[f"overlays/{profile}/kustomization.yaml"] = yaml.safe_dump({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "namespace": namespace,
-        "resources": ["../../base", "namespace.yaml"],
-        "labels": [{"pairs": {"sentiric.io/profile": profile}, "includeSelectors": False}],
-    }, sort_keys=True)
+    overlay = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": ["../../base"],
+               "labels": [{"pairs": {"sentiric.io/profile": profile}, "includeSelectors": False}]}
+    if namespace:
+        files[f"overlays/{profile}/namespace.yaml"] = dump_all([namespace_object(namespace, level)])
+        overlay["namespace"] = namespace
+        overlay["resources"].append("namespace.yaml")
+    files[f"overlays/{profile}/kustomization.yaml"] = yaml.safe_dump(overlay, sort_keys=True)
     return files
 
 
@@ -53,6 +58,7 @@ def _without_instance(obj: dict) -> dict:
             labels.pop(INSTANCE, None)
 
     strip(obj["metadata"].get("labels"))
+    obj["metadata"].pop("namespace", None)  # the overlay sets it
     spec = obj.get("spec") or {}
     strip(spec.get("selector") if obj["kind"] == "Service" else (spec.get("selector") or {}).get("matchLabels"))
     strip(((spec.get("template") or {}).get("metadata") or {}).get("labels"))
@@ -61,7 +67,7 @@ def _without_instance(obj: dict) -> dict:
     return obj
 
 
-def kustomize_tree(per_profile: dict[str, list[dict]], namespace: str) -> dict[str, str]:
+def kustomize_tree(per_profile: dict[str, list[dict]], namespace: str | None, level: str = "restricted") -> dict[str, str]:
     """base/<service>/ holds the objects that are the same in every profile running the service
     (typically its workload and Service); overlays/<profile>/ sets the namespace and the instance
     label, pulls in those bases, and carries its own copies of what differs (env ConfigMaps, ...)."""
@@ -85,7 +91,7 @@ def kustomize_tree(per_profile: dict[str, list[dict]], namespace: str) -> dict[s
                 {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [f"{name}.yaml"]},
                 sort_keys=True)
     for profile in sorted(per_profile):
-        resources = ["namespace.yaml"]
+        resources = ["namespace.yaml"] if namespace else []
         for name in sorted(services):
             objs = services[name].get(profile)
             if objs is None:
@@ -96,14 +102,13 @@ def kustomize_tree(per_profile: dict[str, list[dict]], namespace: str) -> dict[s
             if own:
                 files[f"overlays/{profile}/{name}.yaml"] = dump_all(own)
                 resources.append(f"{name}.yaml")
-        files[f"overlays/{profile}/namespace.yaml"] = dump_all([namespace_object(namespace)])
-        files[f"overlays/{profile}/kustomization.yaml"] = yaml.safe_dump({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-            "namespace": namespace,
-            "resources": resources,
-            "labels": [{"pairs": {INSTANCE: f"sentiric-{profile}"}, "includeSelectors": True,
-                        "includeTemplates": True}],
-        }, sort_keys=True)
+        overlay = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources,
+                   "labels": [{"pairs": {INSTANCE: f"sentiric-{profile}"}, "includeSelectors": True,
+                               "includeTemplates": True}]}
+        if namespace:
+            files[f"overlays/{profile}/namespace.yaml"] = dump_all([namespace_object(namespace, level)])
+            overlay["namespace"] = namespace
+        files[f"overlays/{profile}/kustomization.yaml"] = yaml.safe_dump(overlay, sort_keys=True)
     return files
 
 
@@ -113,11 +118,12 @@ def _ordered(keys) -> list:
     return sorted(keys, key=lambda k: (KIND_ORDER.index(k[0]) if k[0] in KIND_ORDER else 99, k[1]))
 
 
-def render_layout(fmt: str, objs: list[dict], *, profile: str, namespace: str) -> dict[str, str]:
+def render_layout(fmt: str, objs: list[dict], *, profile: str, namespace: str | None,
+                  level: str = "restricted") -> dict[str, str]:
     if fmt == "manifests":
-        return manifests_files(objs, namespace)
+        return manifests_files(objs, namespace, level)
     if fmt == "kustomize":
-        return kustomize_files(objs, profile, namespace)
+        return kustomize_files(objs, profile, namespace, level)
     from symphony.core.kube.helm import chart_files
 
     return chart_files(objs, profile=profile, namespace=namespace)

@@ -92,6 +92,7 @@ class Service:
     tier: str
     tools: tuple[str, ...]
     user: str = "0"
+    run_as: str = ""              # uid[:gid] to run as instead of the image's USER (e.g. a data image's own service user)
     base: str = ""
     commit_date: str = ""
     image_cite: str = ""
@@ -113,6 +114,11 @@ class Service:
     assumed: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     labels: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def process_uid(self) -> str:
+        """The uid the process runs as (what a key file must be readable by)."""
+        return (self.run_as or self.user).split(":")[0]
 
     @property
     def sentiric(self) -> bool:
@@ -235,7 +241,7 @@ def service_from_dict(doc: dict, where: str = "") -> Service:
         depends.append(Dependency(d["service"], cond, d.get("why", ""), d.get("cite", "")))
     return Service(
         name=name, repo=str(need("repo")), commit=str(need("commit")), image=image, tier=tier, tools=tools,
-        user=str(runtime.get("user", "0")), base=str(runtime.get("base", "")), commit_date=str(doc.get("commit_date", "")),
+        user=str(runtime.get("user", "0")), run_as=str(runtime.get("run_as", "") or ""), base=str(runtime.get("base", "")), commit_date=str(doc.get("commit_date", "")),
         image_cite=doc.get("image_cite", ""), runtime_cite=runtime.get("cite", ""),
         command=tuple(str(c) for c in _tuple(doc.get("command"))), ports=tuple(ports), health=health, metrics=metrics,
         check=tuple(str(c) for c in _tuple((doc.get("check") or {}).get("test"))),

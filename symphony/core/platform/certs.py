@@ -39,6 +39,6 @@ def certificate_plan(services) -> list[CertSpec]:
         if not svc.certificates:
             continue
         names = tuple(dict.fromkeys((svc.name, *svc.tls_names, *EXTRA_NAMES)))
-        uid = int(svc.user) if str(svc.user).isdigit() else None
+        uid = int(svc.process_uid) if svc.process_uid.isdigit() else None
         plan.append(CertSpec(svc.name, names, EXTRA_IPS, uid))
     return sorted(plan, key=lambda c: c.service)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from symphony.core.platform.catalog import CERTS_MOUNT, Catalog, Service
 from symphony.core.composelint import READINESS_LABEL
+from symphony.core.kube.security import RELAX_LABEL as POD_SECURITY_LABEL
 from symphony.core.platform.readiness import readiness_check
 
 NETWORK = {"default": {"name": "${SENTIRIC_NETWORK:-sentiric-net}", "external": True}}
@@ -38,6 +39,10 @@ def service_dict(svc: Service, profile: str, members: tuple[str, ...], catalog: 
         out["x-sentiric-source"] = f"../../{svc.source_dir}"
     if svc.command:
         out["command"] = list(svc.command)
+    if svc.run_as:
+        out["user"] = svc.run_as  # see the catalog: the image's own service user instead of root
+    elif svc.user.isdigit() and svc.user != "0":
+        out["user"] = svc.user  # the image's own USER, as a number: what Kubernetes' runAsNonRoot needs
     out["restart"] = "unless-stopped"
     env = environment(svc)
     if env:
@@ -59,6 +64,8 @@ def service_dict(svc: Service, profile: str, members: tuple[str, ...], catalog: 
             name: {"condition": _condition(d.condition, catalog.services[name]), "restart": True}
             for name, d in deps.items()}
     labels = {"com.sentiric.tier": svc.tier, **svc.labels}
+    if svc.process_uid == "0":
+        labels[POD_SECURITY_LABEL] = "baseline"  # the image runs as root: a Kubernetes export must say so
     if not test:
         # nothing in the image can probe it (or it listens nowhere): ready once running, on purpose
         labels[READINESS_LABEL] = "running"

@@ -1,0 +1,1 @@
+content from file users.php
