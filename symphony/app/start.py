@@ -148,7 +148,7 @@ def prepare(settings, runner, req: StartRequest) -> Plan:
         build = build or bool(override)
     if req.pull == "never":
         _require_images(runner, model, expected)
-    _require_certificates(compiled.values, expected)
+    _require_certificates(req.profile, compiled.values, expected)
     _require_free_ports(runner, model, project, others)
     return Plan(compiled, source, env_text, model, files, services, expected, build, others)
 
@@ -163,13 +163,16 @@ def _require_images(runner, model, expected) -> None:
                             hint="build or load them, or use --pull missing")
 
 
-def _require_certificates(env: dict, expected) -> None:
-    """Services that read certificates exit at start without them: say so before starting any."""
+def _require_certificates(profile: str, env: dict, expected) -> None:
+    """A platform profile's services that read certificates exit at start without them: say so
+    before starting any."""
     from symphony.app.certificates import inspect
     from symphony.app.platform import platform_catalog
     from symphony.core.platform.certs import certificate_plan
 
     catalog = platform_catalog()
+    if profile not in catalog.profiles:
+        return  # not rendered from the catalog (the demo): its services are not the platform's
     plan = certificate_plan(catalog.services[n] for n in expected if n in catalog.services)
     if not plan:
         return
