@@ -12,7 +12,7 @@ from symphony.errors import UsageError
 from symphony.app.export import load_compose_model, read_host_paths, write_export
 from symphony.core.kube.convert import Options, convert
 from symphony.core.kube.layouts import render_layout
-from symphony.core.kube.validate import validate_directory
+from symphony.app.kubevalidate import validate_directory
 from symphony.infra.runner import Runner
 
 KOMPOSE = Path(__file__).parent / "k8s_cases" / "kompose"

@@ -329,7 +329,7 @@ def run_validate(directory, kubernetes_version=DEFAULT_VERSION, pod_security=Non
     """Strict schemas (kubernetes-validate), the API server's checks, Pod Security admission, the secret rule."""
     from symphony.core.kube.schema import check_version
     from symphony.core.kube.security import LEVELS
-    from symphony.core.kube.validate import validate_directory
+    from symphony.app.kubevalidate import validate_directory
 
     kubernetes_version = check_version(kubernetes_version)
     if pod_security is not None and pod_security not in LEVELS:

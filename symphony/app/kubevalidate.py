@@ -1,5 +1,6 @@
-"""`k8s.validate`: strict schemas for a pinned Kubernetes version, the API server's own checks,
-Pod Security admission, and the secret rule.
+"""`k8s.validate` over a directory (it reads files and builds kustomizations with kubectl, so it
+lives here, over the pure checks of core/kube): strict schemas, the API server's checks, Pod
+Security admission, and the secret rule.
 
 A directory of manifests is validated as one set. A kustomization (the directory itself, or
 each `overlays/*` of a `k8s.export --format kustomize` tree) is built with `kubectl kustomize`
