@@ -1,7 +1,7 @@
 """`k8s.*`: export a profile to Kubernetes manifests, kustomize or a Helm chart; validate, diff, apply."""
 from __future__ import annotations
 
-from symphony.app.export import DEFAULT_VERSION
+from symphony.core.kube import KUBERNETES_VERSION as DEFAULT_VERSION
 from symphony.cli import settings, task
 
 DRY_HELP = "print the kubectl command, run nothing"

@@ -10,7 +10,7 @@ from symphony.infra import state
 
 FORMATS = ("manifests", "kustomize", "helm")
 MARKER = ".symphony-export"
-DEFAULT_VERSION = "1.31"
+from symphony.core.kube import KUBERNETES_VERSION as DEFAULT_VERSION  # noqa: E402
 
 
 LEVEL_ORDER = ("restricted", "baseline", "privileged")

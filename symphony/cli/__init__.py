@@ -11,7 +11,6 @@ import sys
 
 import invoke
 
-from symphony.infra import console as ui
 from symphony.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, SymphonyError
 
 
@@ -58,7 +57,9 @@ def task(*args, **kwargs):
             try:
                 return body(c, *a, **kw)
             except SymphonyError as exc:
-                raise invoke.Exit(ui.mask(exc.render()), code=exc.exit_code) from None
+                from symphony.infra.console import mask
+
+                raise invoke.Exit(mask(exc.render()), code=exc.exit_code) from None
             except BrokenPipeError:  # `inv env.show | head`: the reader left; not an error
                 import os
 
@@ -71,7 +72,9 @@ def task(*args, **kwargs):
                 print("\ninterrupted", file=sys.stderr)
                 raise invoke.Exit(code=EXIT_INTERRUPTED) from None
             except OSError as exc:  # e.g. a path the user gave that cannot be read or written
-                raise invoke.Exit(ui.mask(os_error_message(exc)), code=1) from None
+                from symphony.infra.console import mask
+
+                raise invoke.Exit(mask(os_error_message(exc)), code=1) from None
 
         return invoke.task(**kwargs)(guarded)
 
