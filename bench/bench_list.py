@@ -30,6 +30,7 @@ def timed(cwd: Path) -> float:
 
 
 def fresh_copy(into: Path) -> Path:
+    into.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into

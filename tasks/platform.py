@@ -5,7 +5,8 @@ from symphony.cli import task
 
 
 @task(iterable=["service"], help={
-    "path": "directory holding the service checkouts sentiric-<name> (default: this repo's parent, as `dev` uses)",
+    "path": "directory holding the service checkouts sentiric-<name> (default: SYMPHONY_SOURCES_DIR, else this "
+            "repo's parent, as `dev` uses)",
     "service": "only this catalog service (repeatable)",
 })
 def audit(c, path=None, service=None):
@@ -15,9 +16,9 @@ def audit(c, path=None, service=None):
     from symphony.app.audit import audit as run_audit
     from symphony.errors import SymphonyError
     from symphony.infra import console as ui
-    from symphony.infra.state import REPO_ROOT
+    from symphony.infra.state import SOURCES_DIR
 
-    root = Path(path).expanduser().resolve() if path else REPO_ROOT.parent
+    root = Path(path).expanduser().resolve() if path else SOURCES_DIR
     audited, findings, missing = run_audit(root, service)
     if missing:
         ui.status("info", f"no checkout for {len(missing)} service(s): " + ", ".join(missing))

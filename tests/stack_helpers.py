@@ -47,7 +47,9 @@ def remove_project(project: str) -> None:
 
 # Stand-in images are tagged under this registry, never under a real image's name (a user's
 # next `start` must never run a stand-in); the compose files take the registry as a variable.
-STANDIN_REGISTRY = "symphony-standin.invalid"
+# One registry path per test session: a session's teardown removes its own stand-ins only, never
+# those of another session running beside it on the same engine.
+STANDIN_REGISTRY = f"symphony-standin.invalid/s{uuid.uuid4().hex[:8]}"
 STANDIN_SETTINGS = {"SENTIRIC_REGISTRY": f"{STANDIN_REGISTRY}/sentiric", "DOCKERHUB_MIRROR": STANDIN_REGISTRY}
 def standin_args() -> list[str]:
     return [arg for k, v in STANDIN_SETTINGS.items() for arg in ("--set", f"{k}={v}")]

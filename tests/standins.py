@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-exec /bin/busybox wget -q -T "$timeout" -O /dev/null "$url" 2>/dev/null || exit 22
+exec /bin/busybox wget -q -O /dev/null "$url" 2>/dev/null || exit 22  # (Debian's static busybox crashes on -T)
 """
 NC = r"""#!/bin/busybox sh
 # nc with -z (connect, then close) as openbsd netcat and alpine's busybox have it.
@@ -124,7 +124,8 @@ def build_context(svc: Service, directory: Path, delay: int) -> Path:
     rootfs = directory / "rootfs"
     (rootfs / "bin").mkdir(parents=True)
     (rootfs / "usr/bin").mkdir(parents=True)
-    (rootfs / "tmp").mkdir(mode=0o1777)
+    (rootfs / "tmp").mkdir()
+    (rootfs / "tmp").chmod(0o1777)  # any uid (the service's own) writes there, as in the real images
     (rootfs / "etc").mkdir()
     (rootfs / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\nappuser:x:1001:1001::/app:/bin/sh\n"
                                        "node:x:1000:1000::/home/node:/bin/sh\n")
@@ -156,6 +157,8 @@ def build_context(svc: Service, directory: Path, delay: int) -> Path:
         f"FROM {BASE_IMAGE} AS busybox\n"
         "FROM scratch\n"
         "COPY --from=busybox /bin/busybox /bin/busybox\n"
+        "COPY --from=busybox /etc/nsswitch.conf /etc/nsswitch.conf\n"  # static glibc resolves names through it
+
         "COPY rootfs/ /\n"
         "ENV PATH=/usr/bin:/bin\n"
         f'LABEL {STANDIN_LABEL}="true" com.sentiric.standin.of="{svc.image}"\n'

@@ -1,45 +1,40 @@
-"""`dev` builds a service from its sibling checkout ../sentiric-<name> and uses published images
-for the others, saying which is which."""
+"""`dev` builds a service from its checkout in the sources directory (SYMPHONY_SOURCES_DIR, here a
+temp dir) and uses published images for the others, saying which is which."""
 from __future__ import annotations
-
-import shutil
 
 import pytest
 
-from tests.invoke_helpers import ROOT
-from tests.stack_helpers import STANDIN_REGISTRY, Stack, project_containers, standin_args
-from tests.standins import build_standins
+from symphony.app.platform import platform_catalog
+from tests.stack_helpers import Stack, project_containers
+from tests.standins import build_standins, image_name
+from tests.test_stack_platform import certificates, settings_args  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.docker
-CHECKOUT = ROOT.parent / "sentiric-tts-edge-service"
 
 
-@pytest.fixture
-def checkout():
-    if CHECKOUT.exists():
-        pytest.skip(f"{CHECKOUT} exists (a real checkout?); not touching it")
-    CHECKOUT.mkdir()
+def test_dev_builds_existing_checkouts_and_pulls_the_rest(tmp_path, certificates):  # noqa: F811
+    catalog = platform_catalog()
+    build_standins(catalog, "dev")
+    sources = tmp_path / "sources"
+    checkout = sources / "sentiric-sip-registrar-service"
+    checkout.mkdir(parents=True)
     # the "source": the stand-in image plus a marker, so the test can tell a build from a pull
-    (CHECKOUT / "Dockerfile").write_text(f"FROM {STANDIN_REGISTRY}/sentiric/sentiric-tts-edge-service:latest\n"
+    (checkout / "Dockerfile").write_text(f"FROM {image_name(catalog.services['sip-registrar-service'])}\n"
                                          "LABEL com.sentiric.test-built-from=checkout\n")
-    yield CHECKOUT
-    shutil.rmtree(CHECKOUT)
-
-
-def test_dev_builds_existing_checkouts_and_pulls_the_rest(checkout, tmp_path):
-    build_standins("dev")
-    stack = Stack(tmp_path, "dev")
+    stack = Stack(tmp_path / "state", "dev")
+    (tmp_path / "state").mkdir()
     try:
-        res = stack("start", "--profile", "dev", "--offline", "-s", "tts-gateway", "--set", "HEALTHCHECK_INTERVAL=1s",
-                    *standin_args())
+        res = stack("start", "--profile", "dev", "--offline", "-s", "sip-registrar-service",
+                    *settings_args(certificates), env={"SYMPHONY_SOURCES_DIR": str(sources)})
         assert res.returncode == 0, res.stdout + res.stderr
-        assert f"dev: building from source: tts-edge-service ({checkout})" in res.stdout
-        assert "dev: no checkout, using published images:" in res.stdout and "tts-gateway" in res.stdout
+        assert f"dev: building from source: sip-registrar-service ({checkout})" in res.stdout
+        assert "dev: no checkout, using published images:" in res.stdout and "user-service" in res.stdout
         containers = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in project_containers(stack.project("dev"))}
-        assert set(containers) == {"tts-edge-service", "tts-gateway"}  # -s brings its dependency too
-        built = containers["tts-edge-service"]["Config"]["Labels"]
+        # -s brings what it depends on (redis, user-service, and user-service's postgres)
+        assert set(containers) == {"sip-registrar-service", "redis", "user-service", "postgres"}
+        built = containers["sip-registrar-service"]["Config"]["Labels"]
         assert built.get("com.sentiric.test-built-from") == "checkout"
         assert built.get("com.sentiric.built-by") == "symphony"  # so `inv clean` may remove it
-        assert "com.sentiric.test-built-from" not in containers["tts-gateway"]["Config"]["Labels"]
+        assert "com.sentiric.test-built-from" not in containers["user-service"]["Config"]["Labels"]
     finally:
         stack.cleanup()

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.invoke_helpers import ROOT
-from tests.stack_helpers import stack_fixture, project_containers
+from symphony.app.platform import platform_catalog
+from tests.stack_helpers import free_port, project_containers, stack_fixture
 
 pytestmark = pytest.mark.docker
 FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
@@ -35,10 +36,10 @@ def test_a_service_that_never_becomes_healthy_is_named_with_its_check_and_logs(s
 
 def test_missing_image_with_pull_never_names_it_and_starts_nothing(stack):
     res = stack("start", "--profile", "gateway", "--offline", "--pull", "never", "--set", "TAG=no-such-tag",
-                "--set", "SIP_GATEWAY_HOST_PORT=45061", "--set", "API_GATEWAY_HOST_PORT=0")
+                "--set", f"SIP_SBC_HOST_PORT={free_port()}", "--set", "API_GATEWAY_HOST_PORT=0")
     assert res.returncode == 1
-    assert "ghcr.io/sentiric/sentiric-api-gateway:no-such-tag" in res.stderr
-    assert "ghcr.io/sentiric/sentiric-sip-gateway:no-such-tag" in res.stderr
+    for name in platform_catalog().profiles["gateway"]:  # the published names, from the repos' workflows
+        assert f"{platform_catalog().services[name].image}:no-such-tag" in res.stderr
     assert project_containers(stack.project("gateway")) == []
 
 

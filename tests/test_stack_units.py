@@ -84,19 +84,18 @@ def test_heartbeat_names_who_is_starting_and_who_waits():
 
 
 def test_dev_builds_existing_checkouts_and_uses_images_for_the_rest(tmp_path):
-    compose_dir = tmp_path / "infra" / "compose"
-    compose_dir.mkdir(parents=True)
     (tmp_path / "sentiric-user-service").mkdir()
     (tmp_path / "sentiric-user-service" / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / "sentiric-media-service").mkdir()  # a checkout without a Dockerfile is not buildable
     model = {"services": {
-        "user-service": {"x-sentiric-source": "../../sentiric-user-service"},
-        "media-service": {"x-sentiric-source": "../../sentiric-media-service"},
+        "user-service": {"x-sentiric-source": "sentiric-user-service"},
+        "media-service": {"x-sentiric-source": "sentiric-media-service"},
+        "evil": {"x-sentiric-source": "../../etc"},   # only a directory name inside the sources dir counts
         "postgres": {"image": "postgres:16-alpine"},
     }}
-    override, built, images = build_override(model, compose_dir)
+    override, built, images = build_override(model, tmp_path)
     assert built == [("user-service", str(tmp_path / "sentiric-user-service"))]
-    assert images == ["media-service"]
+    assert images == ["evil", "media-service"]
     assert override["services"]["user-service"]["build"]["context"] == str(tmp_path / "sentiric-user-service")
     assert override["services"]["user-service"]["build"]["labels"] == {"com.sentiric.built-by": "symphony"}
     assert set(override["services"]) == {"user-service"}

@@ -1,5 +1,6 @@
-"""`dev` profile: build each application service whose ../sentiric-<name> checkout exists
-(`build_override` decides, pure; `dev_build_override` writes the override file)."""
+"""`dev` profile: build each Sentiric service whose checkout exists in the sources directory
+(SYMPHONY_SOURCES_DIR, default: this repository's parent, where `../sentiric-<name>` checkouts
+live beside it). `build_override` decides; `dev_build_override` writes the override file."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,14 +12,15 @@ OVERRIDE_FILE = ".compose.dev-build.yml"
 BUILT_BY = {"com.sentiric.built-by": "symphony"}
 
 
-def build_override(model: dict, compose_dir: Path) -> tuple[dict, list[tuple[str, str]], list[str]]:
-    """(override compose dict, [(service, checkout)] built from source, [service] using images)."""
+def build_override(model: dict, sources_dir: Path) -> tuple[dict, list[tuple[str, str]], list[str]]:
+    """(override compose dict, [(service, checkout)] built from source, [service] using images).
+    `x-sentiric-source` names the checkout directory inside `sources_dir`."""
     services, built, images = {}, [], []
     for name, svc in sorted(model.get("services", {}).items()):
         source = svc.get(SOURCE_KEY)
         if not source:
             continue
-        checkout = (compose_dir / source).resolve()
+        checkout = (sources_dir / Path(source).name).resolve()
         if (checkout / "Dockerfile").is_file():
             services[name] = {"build": {"context": str(checkout), "labels": dict(BUILT_BY)}, "pull_policy": "build"}
             built.append((name, str(checkout)))
@@ -36,7 +38,7 @@ def dev_build_override(compose_file: Path, dry_run: bool = False) -> list[Path]:
 
     # from the file itself: `compose config` drops service-level x- extensions
     raw = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
-    override, built, images = build_override(raw, state.COMPOSE_DIR)
+    override, built, images = build_override(raw, state.SOURCES_DIR)
     if built:
         ui.status("info", "dev: building from source: " + ", ".join(f"{n} ({p})" for n, p in built))
     if images:

@@ -15,6 +15,8 @@ OBSERVABILITY_DIR = REPO_ROOT / "observability"
 # Where per-checkout state lives; tests (and people running two checkouts' stacks
 # side by side) point SYMPHONY_STATE_DIR elsewhere.
 STATE_DIR = Path(os.environ.get("SYMPHONY_STATE_DIR") or REPO_ROOT)
+# Where the service checkouts live (`dev` builds them, `platform.audit` reads them): sentiric-<name>
+SOURCES_DIR = Path(os.environ.get("SYMPHONY_SOURCES_DIR") or REPO_ROOT.parent).expanduser()
 STATE_FILE = STATE_DIR / ".profile.state"
 LOCK_FILE = STATE_DIR / ".symphony.lock"
 ENV_OUTPUT = STATE_DIR / ".env.generated"

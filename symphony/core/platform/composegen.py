@@ -35,8 +35,8 @@ def expose(svc: Service) -> list[str]:
 def service_dict(svc: Service, profile: str, members: tuple[str, ...], catalog: Catalog) -> dict:
     out: dict = {"image": svc.image_ref}
     if profile == "dev" and svc.sentiric:
-        # start builds it when ../<source> exists (symphony/app/devbuild.py); images otherwise
-        out["x-sentiric-source"] = f"../../{svc.source_dir}"
+        # start builds it when SYMPHONY_SOURCES_DIR/<checkout> exists (symphony/app/devbuild.py)
+        out["x-sentiric-source"] = svc.source_dir
     if svc.command:
         out["command"] = list(svc.command)
     if svc.run_as:

@@ -45,7 +45,7 @@ def readiness_check(svc: Service) -> list[str] | None:
         if "curl" in tools:
             return ["CMD", "curl", "-fsS", "-o", "/dev/null", "--max-time", TIMEOUT, url]
         if "wget" in tools:
-            return ["CMD", "wget", "-q", "-T", TIMEOUT, "-O", "/dev/null", url]
+            return ["CMD", "wget", "-q", "-O", "/dev/null", url]  # (the healthcheck's timeout bounds it)
         if "bash" in tools:
             return ["CMD", "bash", "-c", _bash_http(ref, svc.health.path)]
         if "python" in tools:
