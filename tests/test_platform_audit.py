@@ -2,6 +2,7 @@
 named with file:line on the catalog's side and the checkout's, and exits 1."""
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -111,3 +112,37 @@ def test_a_port_fixed_on_the_command_line_that_the_catalog_lacks_is_drift():
     svc = platform_catalog().services["user-service"]
     found = compare(svc, facts, {}, "user-service.yaml")
     assert any("listens on 14020" in f.what and f.checkout_at == "Dockerfile:2" for f in found)
+
+
+def test_readers_of_config_libraries_and_hand_made_routing():
+    files = {
+        "Dockerfile": "FROM debian:bookworm-slim\nRUN apt-get install -y curl\n",
+        "src/config.rs": textwrap.dedent("""\
+            use config::{Config, Environment};
+            #[derive(Deserialize)]
+            pub struct AppConfig {
+                pub grpc_tls_ca_path: String,
+                pub tenant_id: String,
+            }
+            fn load() { Config::builder().add_source(Environment::default().separator("__")); }
+            """),
+        "src/main.rs": "tracing_subscriber::fmt().with_env_filter(EnvFilter::from_default_env()).init();\n",
+        "src/metrics.rs": '    match (req.method(), req.uri().path()) {\n        (&Method::GET, "/metrics") => ok(),\n'
+                          '        (&Method::GET, "/healthz") => ok(),\n        _ => not_found(),\n    }\n'
+                          'let key = "/etc/ssl/key.pem";\n',
+        "src/config/index.ts": "import FastifyEnv from '@fastify/env';\nconst S = Type.Object({\n"
+                               "  PORT: Type.Number({ default: 17010 }),\n  HOST: Type.String(),\n});\n",
+    }
+    facts = read_checkout(files, "r")
+    assert {"GRPC_TLS_CA_PATH", "TENANT_ID", "RUST_LOG", "PORT", "HOST"} <= set(facts.env)
+    assert facts.env["GRPC_TLS_CA_PATH"] == "r/src/config.rs:4" and facts.env["PORT"] == "r/src/config/index.ts:3"
+    assert {"/metrics", "/healthz"} <= set(facts.routes) and "/etc/ssl/key.pem" not in facts.routes
+    assert "/" in read_checkout({"Dockerfile": "FROM nginx:1.25-alpine\n"}, "ui").routes  # nginx serves /
+
+
+def test_a_wrong_health_path_in_the_catalog_is_drift_unless_every_path_answers():
+    svc = platform_catalog().services["user-service"]
+    facts = read_checkout({"Dockerfile": DOCKERFILE, "config.go": CONFIG_GO, "app.go": APP_GO.replace("/health", "/up")}, "c")
+    assert any("health path /health" in f.what for f in compare(svc, facts, {}, "u.yaml"))
+    anything = dataclasses.replace(svc, health=dataclasses.replace(svc.health, any_path=True))
+    assert not any("health path" in f.what for f in compare(anything, facts, {}, "u.yaml"))

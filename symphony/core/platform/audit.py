@@ -40,11 +40,21 @@ _ENV_PATTERNS = (
     re.compile(r"""process\.env\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\]"""),
     re.compile(r"""\bget_env(?:_or\w*)?\(\s*"([A-Za-z_][A-Za-z0-9_]*)\""""),
 )
-_ROUTE_PATTERNS = (
-    re.compile(r"""\b(?:HandleFunc|Handle|GET|Get|route|get|api_route)\(\s*['"](/[A-Za-z0-9_./-]*)['"]"""),
-    re.compile(r"""@\w+\.(?:get|route|api_route)\(\s*['"](/[A-Za-z0-9_./-]*)['"]"""),
-    re.compile(r"""\.(?:get|use|all)\(\s*['"](/[A-Za-z0-9_./-]*)['"]"""),
-)
+# A route is a URL path the code names as a string literal: registered with a router (Go ServeMux,
+# axum `.route(`, FastAPI/Flask decorators, Express), matched by hand (`(GET, "/metrics") =>`), or
+# split over lines. Paths of the file system are not routes.
+_PATH_LITERAL = re.compile(r"""["'](/[A-Za-z0-9_.\-/]*)["']""")
+_NOT_ROUTES = ("/etc", "/app", "/usr", "/var", "/tmp", "/dev", "/proc", "/sys", "/bin", "/home", "/opt", "/data",
+               "/root", "/run", "/sentiric-certificates", "/certs", "/lib", "/srv", "/mnt", "/workspace")
+# Rust's `config` crate reads the environment into a settings struct: field `grpc_tls_ca_path`
+# is the variable GRPC_TLS_CA_PATH (`Environment::with_prefix("P")`: P_GRPC_TLS_CA_PATH)
+_RUST_ENV_SOURCE = re.compile(r"""Environment::(?:default\(\)|with_prefix\(\s*"([A-Za-z0-9_]*)"\s*\))""")
+_RUST_FIELD = re.compile(r"^\s*pub\s+([a-z_][a-z0-9_]*)\s*:", re.M)
+# tracing's EnvFilter and env_logger read RUST_LOG without naming it
+_RUST_LOG = re.compile(r"EnvFilter::(?:try_)?from_default_env|env_logger::")
+# a Node config schema validated from process.env (@fastify/env, envalid, env-schema): its keys
+_NODE_SCHEMA_FILE = re.compile(r"@fastify/env|envalid|env-schema|cleanEnv\(")
+_NODE_SCHEMA_KEY = re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*:\s*(?:Type\.|str\(|num\(|port\(|bool\(|url\(|host\(|email\()", re.M)
 _PYDANTIC_CLASS = re.compile(r"^class\s+\w+\((?:[\w.]*BaseSettings)\)\s*:", re.M)
 _PYDANTIC_FIELD = re.compile(r"^\s{4}([a-z_][a-z0-9_]*)\s*:\s*[^=\n]+", re.M)
 _ENV_PREFIX = re.compile(r"""env_prefix\s*=\s*['"]([A-Za-z0-9_]*)['"]""")
@@ -112,6 +122,8 @@ def dockerfile_facts(dockerfile: str, where: str) -> Checkout:
                 out.tools.add(t)
                 out.tools_at.setdefault(t, out.base_at)
             break
+    if re.search(r"(^|/)nginx:", base):
+        out.routes.setdefault("/", out.base_at)  # nginx serves the site's static files at /
     for number, line in stage:
         m = re.match(r"^\s*RUN\s+(.*)$", line, re.I)
         if m:
@@ -144,9 +156,22 @@ def code_facts(files: dict[str, str], out: Checkout) -> Checkout:
             for pattern in _ENV_PATTERNS:
                 for m in pattern.finditer(line):
                     out.env.setdefault(m.group(1), f"{path}:{number}")
-            for pattern in _ROUTE_PATTERNS:
-                for m in pattern.finditer(line):
-                    out.routes.setdefault(m.group(1), f"{path}:{number}")
+            for m in _PATH_LITERAL.finditer(line):
+                route = m.group(1)
+                if not any(route == p or route.startswith(p + "/") for p in _NOT_ROUTES):
+                    out.routes.setdefault(route, f"{path}:{number}")
+        if path.endswith(".rs"):
+            source = _RUST_ENV_SOURCE.search(text)
+            if source:
+                prefix = (source.group(1) + "_") if source.group(1) else ""
+                for fm in _RUST_FIELD.finditer(text):
+                    out.env.setdefault((prefix + fm.group(1)).upper(), f"{path}:{text[:fm.start()].count(chr(10)) + 1}")
+            log = _RUST_LOG.search(text)
+            if log:
+                out.env.setdefault("RUST_LOG", f"{path}:{text[:log.start()].count(chr(10)) + 1}")
+        if path.endswith((".ts", ".js", ".mjs", ".cjs")) and _NODE_SCHEMA_FILE.search(text):
+            for km in _NODE_SCHEMA_KEY.finditer(text):
+                out.env.setdefault(km.group(1), f"{path}:{text[:km.start()].count(chr(10)) + 1}")
         if path.endswith(".py") and _PYDANTIC_CLASS.search(text):
             prefix = (_ENV_PREFIX.search(text).group(1) if _ENV_PREFIX.search(text) else "").upper()
             for cls in _PYDANTIC_CLASS.finditer(text):
@@ -206,7 +231,8 @@ def compare(svc, checkout: Checkout, lines: dict[tuple, int], catalog_file: str)
         if e.name not in checkout.env:
             found.append(Drift(f"env {e.name}: the catalog passes it, the code never reads it", at("env"), ""))
     for key, endpoint in (("health", svc.health), ("metrics", svc.metrics)):
-        if endpoint and endpoint.path and endpoint.path not in checkout.routes and not svc.check:
+        if endpoint and endpoint.path and endpoint.path not in checkout.routes and not svc.check \
+                and not endpoint.any_path:
             found.append(Drift(f"{key} path {endpoint.path}: no route for it in the code", at(key), ""))
     return found
 

@@ -65,6 +65,7 @@ class Endpoint:
     port: str                     # a Port.name
     path: str | None = None       # an HTTP path answering 200; None: a TCP connect is the signal
     cite: str = ""
+    any_path: bool = False        # the server answers 200 on every path (the probe uses `path`)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def service_from_dict(doc: dict, where: str = "") -> Service:
             raise CatalogError(f"{where}: {key}.port {e.get('port')!r} is not one of the ports {names}")
         if e.get("path") is not None and not str(e["path"]).startswith("/"):
             raise CatalogError(f"{where}: {key}.path must start with /")
-        return Endpoint(e["port"], e.get("path"), e.get("cite", ""))
+        return Endpoint(e["port"], e.get("path"), e.get("cite", ""), bool(e.get("any_path", False)))
 
     health, metrics = endpoint("health"), endpoint("metrics")
     check = (doc.get("check") or {}).get("test")
