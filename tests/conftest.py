@@ -8,9 +8,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from functools import lru_cache
 
 import pytest
+
+# The tools requirements-dev.txt installs (docker-compose, lint-imports, inv) sit beside the
+# interpreter running the tests, in .venv/bin when the venv is not activated: find them there,
+# as Symphony itself does (symphony.infra.runner.find_tool).
+_BESIDE = os.path.dirname(sys.executable)
+if _BESIDE not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BESIDE + os.pathsep + os.environ.get("PATH", "")
 
 
 @lru_cache(maxsize=1)
