@@ -74,3 +74,10 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"CI=true: this test was skipped ({reason}); CI must run every test"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tier is the folder: everything under tests/docker/ needs the real engine."""
+    for item in items:
+        if "/tests/docker/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.docker)

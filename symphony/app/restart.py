@@ -25,17 +25,16 @@ def restart_services(runner, profile: str, services, timeout: float, wait: bool 
     from symphony.infra.engine import project_states
 
     project = state.project_name(profile)
-    current = project_states(runner, project) if not runner.dry_run else []
-    if not runner.dry_run and not current:
+    current = project_states(runner, project)  # read-only: a dry run asks too, to show what it would do
+    if not current:
         raise SymphonyError(f"profile {profile} is not running", hint=f"start it with `inv start --profile {profile}`")
     specs = specs_from_containers(current)
-    requested = check_services(services, set(specs) if current else set(services or ()), profile)
+    requested = check_services(services, set(specs), profile)
     chosen = with_restart_dependents(specs, requested or specs)
     involved = with_dependencies(specs, chosen)
     settled = sorted(involved - chosen)
-    if not runner.dry_run:
-        _refuse_unready_dependencies(specs, chosen, settled, current, profile)
-    order = start_order(specs, chosen) if specs else list(requested)
+    _refuse_unready_dependencies(specs, chosen, settled, current, profile)
+    order = start_order(specs, chosen)
     began = time.monotonic()
     # dependents first, so nothing runs while what it needs is down
     runner.compose(project, [], [], "stop", *reversed(order), capture=True)

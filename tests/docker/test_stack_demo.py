@@ -9,7 +9,7 @@ from dotenv import dotenv_values
 
 from tests.stack_helpers import stack_fixture, docker, project_containers, project_volumes
 
-pytestmark = pytest.mark.docker
+
 
 
 stack = stack_fixture("demo")

@@ -107,3 +107,16 @@ def test_rendered_files_are_what_compose_render_would_write():
 
     for path, text in rendered_files().items():
         assert path.read_text() == text, f"{path} is stale: run `inv compose.render`"
+
+
+def test_the_readme_names_every_catalog_commit_every_exclusion_and_the_assumed_count():
+    import re
+
+    readme = (CATALOG_DIR.parent.parent / "README.md").read_text()
+    catalog = platform_catalog()
+    for s in catalog.services.values():
+        assert f"`{s.name}` | {s.repo}@{s.commit[:12]}" in readme, s.name
+    for repo in catalog.excluded:
+        assert f"**{repo}**" in readme, repo
+    assumed = sum(len(s.assumed) for s in catalog.services.values())
+    assert re.search(rf"\*\*{assumed}\*\* of them in all", readme), f"README's ASSUMED count is not {assumed}"

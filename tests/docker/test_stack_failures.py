@@ -17,7 +17,7 @@ from tests.invoke_helpers import ROOT
 from symphony.app.platform import platform_catalog
 from tests.stack_helpers import free_port, project_containers, stack_fixture
 
-pytestmark = pytest.mark.docker
+
 FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
 
 

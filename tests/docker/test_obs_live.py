@@ -14,7 +14,7 @@ from tests.invoke_helpers import ROOT
 from tests.stack_helpers import Stack, docker, free_port, remove_project
 from tests.standins import build_prometheus
 
-pytestmark = pytest.mark.docker
+
 DEMO_SERVICES = {"datastore", "broker", "user-service", "agent-service", "api-gateway"}
 
 

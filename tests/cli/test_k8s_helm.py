@@ -17,7 +17,7 @@ from tests.helm_subset import render
 from tests.invoke_helpers import inv
 
 
-MEANINGS = Path(__file__).parent / "k8s_cases" / "meanings"
+MEANINGS = Path(__file__).parent.parent / "k8s_cases" / "meanings"
 
 
 def export(tmp_path, profile, fmt):

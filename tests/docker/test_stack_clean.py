@@ -8,7 +8,7 @@ import pytest
 
 from tests.stack_helpers import stack_fixture, docker, project_containers, project_volumes
 
-pytestmark = pytest.mark.docker
+
 
 
 stack = stack_fixture("clean")

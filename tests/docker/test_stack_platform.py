@@ -19,7 +19,7 @@ from tests.invoke_helpers import inv
 from tests.stack_helpers import Stack, docker, free_port, project_containers, standin_args
 from tests.standins import build_standin, build_standins
 
-pytestmark = pytest.mark.docker
+
 
 
 class EngineEvents:

@@ -15,7 +15,7 @@ from symphony.core.kube.layouts import render_layout
 from symphony.app.kubevalidate import validate_directory
 from symphony.infra.runner import Runner
 
-KOMPOSE = Path(__file__).parent / "k8s_cases" / "kompose"
+KOMPOSE = Path(__file__).parent.parent / "k8s_cases" / "kompose"
 MERGED = {"multiple-files": ["first.yaml", "second.yaml"],
           "compose-file-env-variable": ["compose.yaml", "alternative-compose.yaml"]}
 PROFILES = {"no-profile-warning": ["test"]}  # every service is profiled: refused without a profile (below)

@@ -15,7 +15,7 @@ from symphony.core.kube.convert import Options, convert
 from symphony.core.kube.emit import dump_all
 from symphony.infra.runner import Runner
 
-CASES = Path(__file__).parent / "k8s_cases"
+CASES = Path(__file__).parent.parent / "k8s_cases"
 EXPECTED = CASES / "expected"
 
 
@@ -153,6 +153,6 @@ def test_goldens_cannot_be_rewritten_under_ci():
     env = dict(os.environ, CI="true", UPDATE_GOLDEN="1")
     res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           f"{__file__}::test_case_matches_golden[env]"], capture_output=True, text=True, env=env,
-                         cwd=Path(__file__).resolve().parent.parent)
+                         cwd=Path(__file__).resolve().parents[2])
     assert res.returncode != 0 and "UPDATE_GOLDEN is refused under CI" in res.stdout
     assert {p.name: p.read_bytes() for p in EXPECTED.iterdir()} == before

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from tests.stack_helpers import project_containers, stack_fixture
-from tests.test_stack_platform import EngineEvents
+from tests.docker.test_stack_platform import EngineEvents
 
-pytestmark = pytest.mark.docker
+
 FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
 
 stack = stack_fixture("restart")

@@ -10,7 +10,7 @@ import yaml
 from tests.helm_subset import render
 from tests.invoke_helpers import inv
 
-MEANINGS = Path(__file__).parent / "k8s_cases" / "meanings"
+MEANINGS = Path(__file__).parent.parent / "k8s_cases" / "meanings"
 
 
 def load_dir(path: Path) -> dict:

@@ -11,9 +11,9 @@ import pytest
 from symphony.core.kube import keys
 from symphony.core.kube.convert import convert
 
-SPEC = json.loads((Path(__file__).parent / "k8s_cases" / "compose-spec.json").read_text())
+SPEC = json.loads((Path(__file__).parent.parent / "k8s_cases" / "compose-spec.json").read_text())
 SERVICE_KEYS = set(SPEC["definitions"]["service"]["properties"])
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 # one value per key that is not mapped, shaped as `docker compose config --format json` prints it
 SAMPLES = {

@@ -19,7 +19,7 @@ from symphony.core.kube.convert import ConvertError, Options, convert
 from symphony.core.kube.schema import schema_errors
 from symphony.infra.runner import Runner
 
-MEANINGS = Path(__file__).parent / "k8s_cases" / "meanings"
+MEANINGS = Path(__file__).parent.parent / "k8s_cases" / "meanings"
 ENV = {"API_TOKEN": "env-token-value"}
 
 

@@ -21,7 +21,7 @@ from symphony.infra import state
 from tests.invoke_helpers import ROOT, inv
 
 OBS = ROOT / "observability"
-SCHEMA = json.loads((Path(__file__).parent / "schemas/grafana-dashboard.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).parent.parent / "schemas/grafana-dashboard.schema.json").read_text())
 
 
 def test_dashboard_validates_against_the_dashboard_schema_and_pins_uids():

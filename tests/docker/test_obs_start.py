@@ -14,7 +14,7 @@ from tests.invoke_helpers import ROOT
 from tests.stack_helpers import STANDIN_REGISTRY, Stack, docker, free_port, project_containers, remove_project
 from tests.standins import build_obs_standins, build_prometheus
 
-pytestmark = pytest.mark.docker
+
 
 
 def health(container: dict) -> str:
