@@ -11,6 +11,7 @@ import re
 from symphony.core.envcompiler.lint import compose_variables
 from symphony.core.findings import Finding
 from symphony.core.services import healthcheck_active, parse_port_range
+from symphony.core.yamlio import load_yaml
 
 READINESS_LABEL = "com.sentiric.readiness"  # "running": nothing to probe (documented in the catalog)
 
@@ -105,7 +106,7 @@ def check_compose(text: str, filename: str, env: dict[str, str]) -> list[Finding
     import yaml
 
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = load_yaml(text) or {}
         lines = _lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

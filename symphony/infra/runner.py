@@ -176,8 +176,28 @@ class Runner:
         """The engine's version, or one clear error saying how to start it."""
         return self._daemon_version
 
+    def engine_api(self):
+        """The local engine's API over its Unix socket (symphony.infra.dockerapi), or None where
+        only the CLI can reach the engine (a context, TCP, SSH)."""
+        if "_api" not in self.__dict__:
+            from symphony.infra.dockerapi import EngineAPI, local_socket
+
+            path = local_socket(self.context, self.child_env("docker"))
+            self.__dict__["_api"] = EngineAPI(path) if path and os.path.exists(path) else None
+        return self.__dict__["_api"]
+
     @cached_property
     def _daemon_version(self) -> str:
+        api = self.engine_api()
+        if api is not None:
+            from symphony.infra.dockerapi import EngineUnavailable
+
+            try:
+                version = api.version()
+                if version:
+                    return version
+            except EngineUnavailable:
+                pass  # the CLI below says why, in its own words
         self.which("docker")
         res = self.query(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
         if res.code != 0 or not res.stdout.strip():

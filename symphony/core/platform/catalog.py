@@ -286,16 +286,18 @@ def load_catalog(directory) -> Catalog:
 
     import yaml
 
+    from symphony.core.yamlio import load_yaml
+
     directory = Path(directory)
     docs = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name == "profiles.yaml":
             continue
         try:
-            docs.append((str(path), yaml.safe_load(path.read_text(encoding="utf-8")) or {}))
+            docs.append((str(path), load_yaml(path.read_text(encoding="utf-8")) or {}))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise CatalogError(f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML") from None
     profiles_path = directory / "profiles.yaml"
-    profiles_doc = yaml.safe_load(profiles_path.read_text(encoding="utf-8")) or {}
+    profiles_doc = load_yaml(profiles_path.read_text(encoding="utf-8")) or {}
     return catalog_from_docs(docs, profiles_doc, str(profiles_path))
