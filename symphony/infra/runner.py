@@ -119,6 +119,9 @@ class Runner:
         if mutating and self.echo and not quiet:
             ui.say(ui.paint("+ " + shown, "dim"))
         path = self.which(argv[0])
+        if capture:
+            return Running(argv, shown, _Captured.start(path, argv, self.child_env(argv[0], env), cwd, stdin),
+                           capture, self._engine_env(argv))
         import sh  # imported here: keeps `inv --list` fast
 
         kwargs = dict(
@@ -133,12 +136,9 @@ class Runner:
         )
         if stdin is not None:
             kwargs["_in"] = stdin
-        if capture:
-            kwargs["_tty_out"] = False  # parsed output must not come through a pty
-        else:
-            kwargs["_tty_out"] = ui.interactive()
-            kwargs["_out"] = _masked_writer(sys.stdout)
-            kwargs["_err"] = _masked_writer(sys.stderr)
+        kwargs["_tty_out"] = ui.interactive()
+        kwargs["_out"] = _masked_writer(sys.stdout)
+        kwargs["_err"] = _masked_writer(sys.stderr)
         try:
             proc = sh.Command(path)(*argv[1:], **kwargs)
         except OSError as exc:  # e.g. not executable
@@ -291,6 +291,44 @@ class Running:
     def stop(self) -> None:
         if self.proc is not None:
             _stop(self.proc)
+
+
+class _Captured:
+    """A command whose output is parsed, not shown: plain pipes (`sh` streams through threads and
+    a pty, ~10 ms per command that a query does not need). Same argv-only contract, same signals."""
+
+    def __init__(self, popen, stdin: bytes | None):
+        self._popen, self._stdin = popen, stdin
+        self.stdout = self.stderr = b""
+        self._done = False
+
+    @classmethod
+    def start(cls, path: str, argv: list[str], env: dict, cwd: str | None, stdin: str | None) -> "_Captured":
+        import subprocess
+
+        try:
+            popen = subprocess.Popen([path, *argv[1:]], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, stdin=subprocess.PIPE if stdin is not None else
+                                     subprocess.DEVNULL, preexec_fn=die_with_parent)  # noqa: PLW1509
+        except OSError as exc:
+            raise ToolMissing(f"cannot run `{argv[0]}`: {exc}", hint=INSTALL_HINTS.get(argv[0], "")) from None
+        return cls(popen, stdin.encode("utf-8") if stdin is not None else None)
+
+    def wait(self, timeout: float | None = None) -> None:
+        if not self._done:
+            self.stdout, self.stderr = self._popen.communicate(self._stdin, timeout=timeout)
+            self._done = True
+
+    @property
+    def exit_code(self) -> int:
+        return self._popen.returncode
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def signal(self, sig) -> None:
+        if self._popen.poll() is None:
+            self._popen.send_signal(sig)
 
 
 def find_tool(tool: str) -> str | None:

@@ -229,3 +229,18 @@ def test_secret_classification_of_the_compiled_env(tmp_path):
     assert secrets["RAW_URL"] == "URL with credentials"
     for key in ("USE_TLS", "TLS_KEY_PATH", "PLAIN", "COPY"):  # ${S:+yes} copies nothing of S
         assert key not in secrets
+
+
+def test_the_one_step_line_readers_give_what_the_full_parser_gives(monkeypatch):
+    """The fast paths for the two commonest line shapes are an optimisation only: every line they
+    take parses to the same definition through the general parser."""
+    import re
+
+    import symphony.core.envcompiler.parse as parse_module
+
+    text = ('A="${H}:${P}"\nB=http://${H}:${P}/api # c\nC="a b ; ${X} ~ #"\nD=${Y}\nE="${Z}" # x\nF=""\n'
+            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\n')
+    fast = parse_module.parse_fragment(text, "t.env")
+    monkeypatch.setattr(parse_module, "_REF_LINE", re.compile(r"(?!)"))
+    monkeypatch.setattr(parse_module, "_SIMPLE_LINE", re.compile(r"(?!)"))
+    assert parse_module.parse_fragment(text, "t.env") == fast
