@@ -84,11 +84,18 @@ def task(*args, **kwargs):
 
 
 def os_error_message(exc: OSError) -> str:
+    import os
+
     reason = exc.strerror or str(exc)
     if exc.filename is None:
         return f"error: {reason}"
     where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
-    return f"error: {where}: {reason}\n  hint: check that the path exists and that you may write there"
+    hint = "check that the path exists and that you may write there"
+    state_dir = os.environ.get("SYMPHONY_STATE_DIR")
+    if state_dir and os.path.abspath(str(exc.filename)).startswith(os.path.abspath(state_dir)):
+        hint = (f"it is in SYMPHONY_STATE_DIR ({state_dir}), where Symphony keeps .env.generated, .profile.state "
+                "and its lock: make that directory writable, or point SYMPHONY_STATE_DIR elsewhere")
+    return f"error: {where}: {reason}\n  hint: {hint}"
 
 
 def setting(c, name: str):

@@ -91,7 +91,7 @@ def test_values_drive_the_render_and_the_schema_guards_them(tmp_path):
     objs = {key(o): o for o in rendered_objects(chart, values)}
     deployment = objs["Deployment", "api-gateway"]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "sentiric-demo/api-gateway:1.2.3" and deployment["spec"]["replicas"] == 3
+    assert container["image"] == "sentiric-demo-api-gateway:1.2.3" and deployment["spec"]["replicas"] == 3
     assert container["resources"]["limits"]["memory"] == "256Mi"
     assert objs["Ingress", "api-gateway"]["spec"]["rules"][0]["host"] == "api.example.org"
     storage = objs["StatefulSet", "datastore"]["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]

@@ -96,7 +96,7 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
         for svc, name in names.items():
             docker("run", "-d", "--name", name, "--network", stack.network,
                    "--label", f"com.docker.compose.project={project}", "--label", f"com.docker.compose.service={svc}",
-                   *extra_args[svc], "-e", f"SERVICE_NAME={svc}", "sentiric-demo/broker:latest")
+                   *extra_args[svc], "-e", f"SERVICE_NAME={svc}", f"{project}-broker:latest")
         docker("network", "connect", side_net, names["extra"])
         eventually(lambda: targets(port, project).get("extra", {}).get("health") == "up", 30, "extra scraped")
         eventually(lambda: {names["plain"], names["quiet"]} <= dropped(port), 30, "plain and quiet discovered")

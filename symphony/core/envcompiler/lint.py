@@ -15,8 +15,12 @@ _COMPOSE_VAR = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|([A
 
 
 
+# Set by Compose itself for interpolation (from `-p`), never by the env
+COMPOSE_PROVIDED = frozenset({"COMPOSE_PROJECT_NAME"})
+
+
 def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
-    """Variables a compose file uses: name -> (first line, has a default)."""
+    """Variables a compose file takes from the env: name -> (first line, has a default)."""
     found: dict[str, tuple[int, bool]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if line.lstrip().startswith("#"):
@@ -26,7 +30,7 @@ def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
             has_default = m.group(2) in (":-", "-", ":+", "+")
             prev = found.get(name)
             found[name] = (prev[0] if prev else number, (prev[1] if prev else True) and has_default)
-    return found
+    return {name: v for name, v in found.items() if name not in COMPOSE_PROVIDED}
 
 
 def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: str = "") -> list[Finding]:
