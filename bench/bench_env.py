@@ -41,10 +41,10 @@ def main():
     if not MAKE_CONFIG.exists():
         sys.exit(f"bench_env: {MAKE_CONFIG} not found: the old tool's figures were measured on configs it "
                  "builds, so this benchmark needs that checkout beside this one")
-    from symphony.core.envcompiler import compile_env, render_env_file
-
     import os
     import shutil
+
+    from symphony.core.envcompiler import compile_env, render_env_file
 
     inv = [shutil.which("inv") or os.path.join(os.path.dirname(sys.executable), "inv")]
     baseline = median_time(lambda: subprocess.run([*inv, "--version"], check=True, capture_output=True), runs)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from symphony.errors import SymphonyError
 from symphony.infra import state
 
+
 @dataclass
 class Check:
     name: str

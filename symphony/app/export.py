@@ -12,7 +12,6 @@ FORMATS = ("manifests", "kustomize", "helm")
 MARKER = ".symphony-export"
 from symphony.core.kube import KUBERNETES_VERSION as DEFAULT_VERSION  # noqa: E402
 
-
 LEVEL_ORDER = ("restricted", "baseline", "privileged")
 READ_LIMIT = 1024 * 1024  # a ConfigMap/Secret holds 1 MiB: stop reading a directory past that
 
@@ -327,9 +326,9 @@ def convert_profile(settings, runner, profile, files, env_files, config, options
 
 def run_validate(directory, kubernetes_version=DEFAULT_VERSION, pod_security=None):
     """Strict schemas (kubernetes-validate), the API server's checks, Pod Security admission, the secret rule."""
+    from symphony.app.kubevalidate import validate_directory
     from symphony.core.kube.schema import check_version
     from symphony.core.kube.security import LEVELS
-    from symphony.app.kubevalidate import validate_directory
 
     kubernetes_version = check_version(kubernetes_version)
     if pod_security is not None and pod_security not in LEVELS:

@@ -13,7 +13,6 @@ import invoke
 
 from symphony.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, SymphonyError
 
-
 DRY_HELP = "print the exact commands that would change anything, run none"
 CONTEXT_HELP = "Docker context to run against (e.g. the gateway VM); DOCKER_HOST is honoured too"
 PROFILE_HELP = "profile (default: the one in .profile.state, else symphony.default_profile)"

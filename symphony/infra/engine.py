@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from symphony.infra import state
 from symphony.core.containers import PROJECT_LABEL, ContainerState, parse_inspect
+from symphony.infra import state
 
 MANAGED_LABEL = "com.sentiric.managed-by=symphony"
 

@@ -15,8 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from symphony.infra import console as ui
 from symphony.errors import CommandFailed, ToolMissing, UsageError
+from symphony.infra import console as ui
 
 INSTALL_HINTS = {
     "docker": "install Docker Engine (Debian/Ubuntu: `apt-get install docker.io`; WSL2: Docker Desktop) and put `docker` on PATH",

@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from symphony.app.platform import platform_catalog
-from symphony.core.platform.composegen import render
-
-from symphony.infra import state
 from symphony.core.composelint import check_compose, host_ports, interpolate
+from symphony.core.platform.composegen import render
 from tests.invoke_helpers import inv
 
 

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from symphony.core.envcompiler import compile_env, render_env_file
 from symphony.core.envcompiler import compile as compile_mod
+from symphony.core.envcompiler import compile_env, render_env_file
 from symphony.core.envcompiler.model import EnvError
 
 DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}

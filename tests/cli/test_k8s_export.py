@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
-import re
-
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symphony.infra import state
 from symphony.core.kube.convert import convert
+from symphony.infra import state
 from tests.invoke_helpers import ROOT, inv
 
 

@@ -6,16 +6,14 @@ import glob
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
-from pathlib import Path
-
 from tests.helm_subset import render
 from tests.invoke_helpers import inv
-
 
 MEANINGS = Path(__file__).parent.parent / "k8s_cases" / "meanings"
 

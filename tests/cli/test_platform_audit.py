@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from symphony.core.platform.audit import catalog_lines, compare, dockerfile_facts, read_checkout
 from symphony.app.platform import CATALOG_DIR, platform_catalog
+from symphony.core.platform.audit import catalog_lines, compare, dockerfile_facts, read_checkout
 from tests.invoke_helpers import inv
 
 DOCKERFILE = textwrap.dedent("""\

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.parse
 import urllib.request
@@ -13,7 +12,6 @@ from symphony.core.observability.dashboard import build_overview, prometheus_que
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import Stack, docker, free_port, remove_project
 from tests.standins import build_prometheus
-
 
 DEMO_SERVICES = {"datastore", "broker", "user-service", "agent-service", "api-gateway"}
 

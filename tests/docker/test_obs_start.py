@@ -4,17 +4,13 @@ up together, the real Prometheus plus stand-ins for the backends that cannot be 
 from __future__ import annotations
 
 import json
-import subprocess
 
-import pytest
 from dotenv import dotenv_values
 
 from symphony.core.observability.override import OTLP_ENDPOINT
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import STANDIN_REGISTRY, Stack, docker, free_port, project_containers, remove_project
 from tests.standins import build_obs_standins, build_prometheus
-
-
 
 
 def health(container: dict) -> str:

@@ -4,13 +4,9 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from dotenv import dotenv_values
 
-from tests.stack_helpers import stack_fixture, docker, project_containers, project_volumes
-
-
-
+from tests.stack_helpers import docker, project_containers, project_volumes, stack_fixture
 
 stack = stack_fixture("demo")
 

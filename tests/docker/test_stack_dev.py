@@ -2,14 +2,10 @@
 temp dir) and uses published images for the others, saying which is which."""
 from __future__ import annotations
 
-import pytest
-
 from symphony.app.platform import platform_catalog
+from tests.docker.test_stack_platform import certificates, settings_args  # noqa: F401  (a fixture)
 from tests.stack_helpers import Stack, project_containers
 from tests.standins import build_standins, image_name
-from tests.docker.test_stack_platform import certificates, settings_args  # noqa: F401  (a fixture)
-
-
 
 
 def test_dev_builds_existing_checkouts_and_pulls_the_rest(tmp_path, certificates):  # noqa: F811

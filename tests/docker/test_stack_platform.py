@@ -20,8 +20,6 @@ from tests.stack_helpers import Stack, docker, free_port, project_containers, st
 from tests.standins import build_standin, build_standins
 
 
-
-
 class EngineEvents:
     """`docker events` streamed live (the daemon only keeps a short backlog for --since), read by a
     thread as they come."""

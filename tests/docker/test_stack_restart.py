@@ -1,11 +1,8 @@
 """`restart` goes through the same dependency-ordered start as `start` (engine events say so)."""
 from __future__ import annotations
 
-import pytest
-
-from tests.stack_helpers import project_containers, stack_fixture
 from tests.docker.test_stack_platform import EngineEvents
-
+from tests.stack_helpers import project_containers, stack_fixture
 
 FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
 

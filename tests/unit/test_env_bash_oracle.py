@@ -9,7 +9,8 @@ import os
 import subprocess
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from symphony.core.envcompiler import compile_env
 from symphony.core.envcompiler.model import EnvError

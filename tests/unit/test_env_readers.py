@@ -3,7 +3,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from symphony.core.envcompiler import compile_env, render_env_file
 from symphony.core.envcompiler.model import EnvError

@@ -3,8 +3,8 @@ import stat
 
 import pytest
 
-from symphony.infra import console as ui
 from symphony.errors import CommandFailed, ToolMissing
+from symphony.infra import console as ui
 from symphony.infra.runner import Runner, _major
 
 

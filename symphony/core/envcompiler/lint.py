@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from symphony.core.envcompiler.compile import SECRETS_FRAGMENT
-from symphony.core.findings import Finding
 from symphony.core.envcompiler.model import CompiledEnv
+from symphony.core.findings import Finding
 from symphony.core.secrets import is_secrets_fragment
 
 PLACEHOLDERS = {"", "changeme", "change_me", "change-me", "todo", "xxx", "secret", "password", "example"}

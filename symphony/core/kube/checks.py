@@ -7,14 +7,20 @@ object that is not in the set must exist in the cluster; a Service that selects 
 """
 from __future__ import annotations
 
-from symphony.core.kube.security import LEVELS, RELAX_LABEL
-
 from symphony.core.kube import pss
 from symphony.core.kube.names import (
-    JOB_NAME_MAX, STATEFULSET_NAME_MAX, is_config_key, is_dns1035_label, is_dns_label, is_dns_subdomain,
-    is_label_value, is_port_name, is_qualified_name,
+    JOB_NAME_MAX,
+    STATEFULSET_NAME_MAX,
+    is_config_key,
+    is_dns1035_label,
+    is_dns_label,
+    is_dns_subdomain,
+    is_label_value,
+    is_port_name,
+    is_qualified_name,
 )
 from symphony.core.kube.quantities import parse_quantity
+from symphony.core.kube.security import LEVELS, RELAX_LABEL
 from symphony.core.secrets import is_secret
 
 WORKLOADS = ("Deployment", "StatefulSet", "Job", "DaemonSet", "ReplicaSet", "ReplicationController")

@@ -15,8 +15,15 @@ from dataclasses import dataclass, field
 from symphony.core.kube import keys, quantities, security
 from symphony.core.kube.mounts import HostPath, service_storage, shared_file_objects
 from symphony.core.kube.names import (
-    JOB_NAME_MAX, STATEFULSET_NAME_MAX, dns1035_label, dns_label, is_dns_label, is_label_value, is_port_name,
-    is_qualified_name, port_name,
+    JOB_NAME_MAX,
+    STATEFULSET_NAME_MAX,
+    dns1035_label,
+    dns_label,
+    is_dns_label,
+    is_label_value,
+    is_port_name,
+    is_qualified_name,
+    port_name,
 )
 from symphony.core.secrets import is_secret
 

@@ -5,7 +5,12 @@ and the checks of k8s.io/pod-security-admission: each returns human-readable vio
 """
 from __future__ import annotations
 
-from symphony.core.kube.security import BASELINE_CAPABILITIES, RESTRICTED_CAPABILITIES, RESTRICTED_VOLUME_TYPES, safe_sysctls
+from symphony.core.kube.security import (
+    BASELINE_CAPABILITIES,
+    RESTRICTED_CAPABILITIES,
+    RESTRICTED_VOLUME_TYPES,
+    safe_sysctls,
+)
 
 SELINUX_TYPES = {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 

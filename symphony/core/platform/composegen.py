@@ -8,9 +8,9 @@ for them, the healthcheck core/platform/readiness.py picks from its image's tool
 """
 from __future__ import annotations
 
-from symphony.core.platform.catalog import CERTS_MOUNT, Catalog, Service
 from symphony.core.composelint import READINESS_LABEL
 from symphony.core.kube.security import RELAX_LABEL as POD_SECURITY_LABEL
+from symphony.core.platform.catalog import CERTS_MOUNT, Catalog, Service
 from symphony.core.platform.readiness import readiness_check
 
 NETWORK = {"default": {"name": "${SENTIRIC_NETWORK:-sentiric-net}", "external": True}}
