@@ -11,7 +11,7 @@ import re
 from symphony.core.envcompiler.lint import compose_variables
 from symphony.core.findings import Finding
 from symphony.core.services import healthcheck_active, parse_port_range
-from symphony.core.yamlio import load_yaml
+from symphony.core.yamlio import key_lines, load_yaml
 
 READINESS_LABEL = "com.sentiric.readiness"  # "running": nothing to probe (documented in the catalog)
 
@@ -22,25 +22,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A
 
 
 def _lines(text: str) -> dict[tuple[str, ...], int]:
-    """1-based line of every mapping key path, e.g. ('services', 'api', 'depends_on', 'db')."""
-    import yaml
-
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    sub = (*path, key.value)
-                    lines.setdefault(sub, key.start_mark.line + 1)
-                    walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                if isinstance(item, yaml.ScalarNode):
-                    lines.setdefault((*path, item.value), item.start_mark.line + 1)
-
-    walk(yaml.compose(text, Loader=yaml.SafeLoader), ())
-    return lines
+    return key_lines(text)
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:

@@ -244,17 +244,6 @@ def _image_name(image: str) -> str:
 
 def catalog_lines(text: str) -> dict[tuple, int]:
     """1-based line of every mapping key path of a catalog YAML file."""
-    import yaml
+    from symphony.core.yamlio import key_lines
 
-    lines: dict[tuple, int] = {}
-
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    sub = (*path, key.value)
-                    lines.setdefault(sub, key.start_mark.line + 1)
-                    walk(value, sub)
-
-    walk(yaml.compose(text, Loader=yaml.SafeLoader), ())
-    return lines
+    return key_lines(text)
