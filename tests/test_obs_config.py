@@ -187,6 +187,30 @@ def test_stack_override_instruments_platform_services_only():
     assert driven["labels"] == {COLLECTOR_LABEL: "driver"}
 
 
+# Every log-opt the loki driver accepts (grafana/loki@v3.5.0 clients/cmd/docker-driver/config.go,
+# validateDriverOpt): any other key makes the engine refuse to create the container.
+LOKI_DRIVER_OPTS = {
+    "loki-external-labels", "loki-url", "loki-tls-ca-file", "loki-tls-cert-file", "loki-tls-key-file",
+    "loki-tls-server-name", "loki-tls-insecure-skip-verify", "loki-timeout", "loki-proxy-url", "loki-batch-wait",
+    "loki-batch-size", "loki-min-backoff", "loki-max-backoff", "loki-retries", "loki-pipeline-stages",
+    "loki-pipeline-stage-file", "loki-tenant-id", "loki-relabel-config", "no-file", "keep-file", "labels", "env",
+    "env-regex", "max-size", "max-file", "mode", "max-buffer-size"}
+UNITS = {"k": 10**3, "m": 10**6, "g": 10**9}  # docker/go-units FromHumanSize: decimal k, m, g
+
+
+def test_loki_driver_options_are_known_to_the_driver_and_bound_the_local_copy():
+    """The driver keeps a json-file copy of every container's log for `docker logs` (driver.go:
+    jsonfilelog.New unless no-file); without max-size it grows without limit (jsonfilelog: -1)."""
+    options = stack_override({"services": {"api": {}}}, log_driver="loki")["services"]["api"]["logging"]["options"]
+    assert set(options) <= LOKI_DRIVER_OPTS
+    size = re.fullmatch(r"(\d+)([kmg])", options["max-size"])
+    assert size and int(size[1]) > 0, options["max-size"]
+    files = int(options["max-file"])
+    assert files >= 1
+    assert int(size[1]) * UNITS[size[2]] * files <= 100 * 10**6  # a bounded copy per container
+    assert options.get("no-file", "false") == "false"  # `docker logs` keeps working
+
+
 def test_stack_override_takes_explicit_endpoints_and_refuses_unknown_drivers():
     model = {"services": {"api": None, "worker": {"labels": {"com.sentiric.observability": "false"}}}}
     out = stack_override(model, log_driver="loki", loki_push_url="http://127.0.0.1:3999/loki/api/v1/push",
@@ -216,6 +240,7 @@ def test_loki_driver_rendering_of_every_profile_is_valid_compose(profile, tmp_pa
     services = json.loads(res.stdout)["services"]
     for name, svc in services.items():
         assert svc["logging"]["driver"] == "loki" and svc["logging"]["options"]["mode"] == "non-blocking"
+        assert svc["logging"]["options"]["max-size"] and svc["logging"]["options"]["max-file"]
         # `config` re-escapes `$` in its output: `$$1` here is the literal `$1` the driver receives
         assert "replacement: $$1\n" in svc["logging"]["options"]["loki-relabel-config"]
         assert svc["environment"]["OTEL_SERVICE_NAME"] == name

@@ -16,9 +16,17 @@ LOKI_RELABEL = (
 OTLP_FROM_ENV = "${OTEL_EXPORTER_OTLP_ENDPOINT}"
 
 
+# The driver also keeps a local json-file copy of each container's log (so `docker logs` works):
+# unbounded unless max-size is set (grafana/loki@v3.5.0 clients/cmd/docker-driver: driver.go
+# hands the options to jsonfilelog.New; config.go accepts max-size and max-file; the vendored
+# jsonfilelog defaults to -1, no limit). Three files of 10 MB: at most 30 MB per container.
+LOCAL_COPY_MAX_SIZE, LOCAL_COPY_MAX_FILE = "10m", "3"
+
+
 def loki_logging(loki_port: int = 3100, loki_push_url: str | None = None) -> dict:
     """Driver options that never block a container when Loki is down: non-blocking mode with a
-    bounded buffer (lines are dropped, not waited for), few short retries, a short timeout."""
+    bounded buffer (lines are dropped, not waited for), few short retries, a short timeout; and a
+    bounded local copy (max-size x max-file)."""
     return {
         "driver": "loki",
         "options": {
@@ -30,6 +38,8 @@ def loki_logging(loki_port: int = 3100, loki_push_url: str | None = None) -> dic
             "loki-timeout": "1s",
             "loki-batch-size": "102400",
             "loki-relabel-config": LOKI_RELABEL,
+            "max-size": LOCAL_COPY_MAX_SIZE,
+            "max-file": LOCAL_COPY_MAX_FILE,
         },
     }
 
