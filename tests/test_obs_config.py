@@ -142,6 +142,19 @@ def test_observability_compose_file_is_valid_and_binds_uis_to_loopback():
     assert model["services"]["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == "x"
 
 
+def test_admin_endpoints_are_off_for_the_containers_on_sentiric_net():
+    """Prometheus' lifecycle (/-/quit, /-/reload) and admin (/api/v1/admin/tsdb/*) APIs exist only
+    with --web.enable-lifecycle / --web.enable-admin-api. Loki's delete API is registered whenever
+    retention is on (grafana/loki@v3.5.0 pkg/loki/modules.go, initCompactor) and refused per tenant
+    with 403 when deletion_mode is `disabled` (pkg/compactor/deletion/tenant_request_handler.go;
+    the default is filter-and-delete, pkg/validation/limits.go)."""
+    model = json.loads(compose_config().stdout)
+    flags = model["services"]["prometheus"]["command"]
+    assert not [f for f in flags if f.startswith(("--web.enable-lifecycle", "--web.enable-admin-api"))]
+    loki = yaml.safe_load((OBS / "loki/loki.yml").read_text())
+    assert loki["compactor"]["retention_enabled"] is True and loki["limits_config"]["deletion_mode"] == "disabled"
+
+
 def test_grafana_password_is_required():
     res = compose_config(password=None)
     assert res.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in res.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -127,3 +128,21 @@ def test_every_overview_query_returns_data(observed_demo):
         return not empty or None
 
     eventually(all_have_data, 60, "every dashboard query answered")
+
+
+def test_lifecycle_and_admin_apis_refuse_the_network(observed_demo):
+    """Any container on sentiric-net reaches Prometheus: the real binary must refuse to quit,
+    reload or delete series for it."""
+    _, port, _ = observed_demo
+    answers = {}
+    for path in ("/-/quit", "/-/reload", "/api/v1/admin/tsdb/delete_series?match[]=up"):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=5)
+            answers[path] = "accepted"
+        except urllib.error.HTTPError as exc:
+            answers[path] = exc.read().decode()
+    assert "Lifecycle API is not enabled" in answers["/-/quit"], answers
+    assert "Lifecycle API is not enabled" in answers["/-/reload"], answers
+    assert "admin APIs disabled" in answers["/api/v1/admin/tsdb/delete_series?match[]=up"], answers
+    assert api(port, "status/buildinfo")["version"]  # and it is still running
