@@ -117,11 +117,14 @@ def test_prometheus_discovers_sentiric_net_with_labels_opt_out_and_dedupe():
     assert any(r.get("action") == "keep" and r["source_labels"] == ["__meta_docker_network_name"] for r in rules)
 
 
-def compose_config(*extra, password="x"):
+def compose_config(*extra, password="x", socket_gid="998"):
     env = dict(os.environ)
-    env.pop("GRAFANA_ADMIN_PASSWORD", None)
+    for key in ("GRAFANA_ADMIN_PASSWORD", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH"):
+        env.pop(key, None)
     if password is not None:
         env["GRAFANA_ADMIN_PASSWORD"] = password
+    if socket_gid is not None:
+        env["DOCKER_SOCKET_GID"] = socket_gid
     from symphony.infra.runner import Runner
 
     base = Runner(echo=False).compose_base
@@ -158,6 +161,22 @@ def test_admin_endpoints_are_off_for_the_containers_on_sentiric_net():
 def test_grafana_password_is_required():
     res = compose_config(password=None)
     assert res.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in res.stderr
+
+
+def test_the_socket_group_is_required_never_guessed():
+    """A default group (0) would leave discovery without access on most engines: Prometheus would
+    find no targets and say nothing."""
+    res = compose_config(socket_gid=None)
+    assert res.returncode != 0 and "DOCKER_SOCKET_GID" in res.stderr
+    model = json.loads(compose_config().stdout)
+    for name in ("prometheus", "alloy", "promtail"):
+        svc = model["services"][name]
+        assert svc["group_add"] == ["998"], name
+        sockets = [(v["source"], v.get("read_only")) for v in svc["volumes"] if v["target"] == "/var/run/docker.sock"]
+        assert sockets == [("/var/run/docker.sock", True)], name
+    others = [n for n, svc in model["services"].items() if n not in ("prometheus", "alloy", "promtail")
+              and any(v.get("target") == "/var/run/docker.sock" for v in svc.get("volumes", []))]
+    assert others == []  # nothing else gets the socket
 
 
 def test_tempo_receives_otlp_on_every_interface():

@@ -19,16 +19,35 @@ def obs_file():
     return state.OBSERVABILITY_DIR / "compose.yml"
 
 
-def _socket_gid() -> str:
-    """Group of the local Docker socket, so Prometheus and the collector need not run as root."""
+def socket_env(runner, values: dict[str, str]) -> dict[str, str]:
+    """DOCKER_SOCKET_PATH/GID for the compose file: read from the socket only when the engine is
+    reached through a unix socket on this machine (symphony/core/observability/socket.py)."""
+    import json
     import os
 
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    path = host[len("unix://"):] if host.startswith("unix://") else "/var/run/docker.sock"
-    try:
-        return str(os.stat(path).st_gid)
-    except OSError:
-        return "0"
+    from symphony.core.observability.socket import local_socket, socket_access
+
+    def setting(key):
+        return (os.environ.get(key) or values.get(key) or "").strip() or None
+
+    res = runner.query(["docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], check=False)
+    endpoint = res.stdout.strip() if res.code == 0 else ""
+    gid, path = setting("DOCKER_SOCKET_GID"), setting("DOCKER_SOCKET_PATH")
+    socket_gid, rootless = None, False
+    local = local_socket(endpoint)
+    if not gid and local:
+        try:
+            socket_gid = os.stat(path or local).st_gid
+        except OSError:
+            socket_gid = None
+        info = runner.query(["docker", "info", "--format", "{{json .SecurityOptions}}"], check=False)
+        try:
+            rootless = info.code == 0 and any("name=rootless" in o for o in json.loads(info.stdout or "[]") or [])
+        except ValueError:
+            rootless = False
+    access = socket_access(endpoint, gid_setting=gid, path_setting=path, socket_gid=socket_gid, rootless=rootless,
+                           own_gid=os.getgid())
+    return {"DOCKER_SOCKET_GID": access.gid, "DOCKER_SOCKET_PATH": access.path}
 
 
 def compose_env(settings, profile: str | None, config=None) -> dict[str, str]:
@@ -42,9 +61,9 @@ def compose_env(settings, profile: str | None, config=None) -> dict[str, str]:
     if password.strip().lower() in PLACEHOLDER_PASSWORDS and profile != "demo":
         raise UsageError(f"GRAFANA_ADMIN_PASSWORD for profile {profile!r} is empty or a default like admin",
                          hint="set a real one in the config repo's environments/common/secrets.env")
-    env = {"GRAFANA_ADMIN_PASSWORD": password or "admin", "DOCKER_SOCKET_GID": _socket_gid()}
+    env = {"GRAFANA_ADMIN_PASSWORD": password or "admin"}
     for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "TEMPO_PORT", "JAEGER_UI_PORT", "PROMETHEUS_IMAGE",
-                "DOCKERHUB_MIRROR"):
+                "DOCKERHUB_MIRROR", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH"):
         if compiled.values.get(key):
             env[key] = compiled.values[key]
     return env
@@ -123,6 +142,7 @@ def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo
 
     selection = profiles_args(collector, tracing)  # bad choices fail before anything else
     env = compose_env(settings, profile, config)
+    env.update(socket_env(runner, env))
     ui.register_secrets([env["GRAFANA_ADMIN_PASSWORD"]])
     check_host_ports(runner, _selected(services, collector, tracing), env)
     if not standalone and not running_projects(runner):
