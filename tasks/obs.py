@@ -16,7 +16,7 @@ from symphony.cli import CONTEXT_HELP, DRY_HELP, settings, task
 def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config=None, standalone=False, dry_run=False,
        context=None):
     """Start the observability stack on sentiric-net (UIs on 127.0.0.1)."""
-    from symphony.app.observability import bring_up, print_urls
+    from symphony.app.observability import bring_up, print_urls, report_untailed
     from symphony.infra.runner import engine_runner
 
     runner = engine_runner(c, context, dry_run)
@@ -24,6 +24,7 @@ def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config
                    config=config, standalone=standalone)
     if not runner.dry_run:
         print_urls(env)
+        report_untailed(runner, collector, service or ())
 
 
 @task(help={"volumes": "also delete the stack's volumes (metrics, logs, traces, Grafana state)",

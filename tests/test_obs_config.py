@@ -16,7 +16,7 @@ import yaml
 
 from symphony.core.observability.dashboard import DASHBOARD_UID, build_overview, prometheus_queries, runnable
 from symphony.core.observability.datasources import build_datasources
-from symphony.core.observability.override import COLLECTOR_LABEL, obs_env, stack_override
+from symphony.core.observability.override import COLLECTOR_LABEL, DRIVER, TAIL, obs_env, stack_override
 from symphony.infra import state
 from tests.invoke_helpers import ROOT, inv
 
@@ -136,7 +136,8 @@ def test_observability_compose_file_is_valid_and_binds_uis_to_loopback():
     res = compose_config()
     assert res.returncode == 0, res.stderr
     model = json.loads(res.stdout)
-    assert set(model["services"]) == {"prometheus", "grafana", "loki", "alloy", "promtail", "tempo", "jaeger"}
+    assert set(model["services"]) == {"prometheus", "grafana", "loki", "alloy", "promtail", "tempo", "jaeger",
+                                      "alloy-init", "promtail-init"}
     for name, svc in model["services"].items():
         for port in svc.get("ports", []):
             assert port["host_ip"] == "127.0.0.1", name
@@ -187,21 +188,73 @@ def test_tempo_receives_otlp_on_every_interface():
     assert jaeger["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"] == "0.0.0.0:4317"
 
 
-def test_log_collectors_tail_sentiric_net_and_skip_driver_containers():
+def alloy_docker_filters(text: str) -> list[dict]:
+    """The filter blocks of config.alloy's discovery.docker component, as Prometheus-style filters."""
+    block = re.search(r'discovery\.docker "sentiric" \{(.*?)\n\}', text, re.S)[1]
+    return [{"name": name, "values": re.findall(r'"([^"]*)"', values)}
+            for name, values in re.findall(r'filter\s*\{\s*name\s*=\s*"([^"]+)"\s*values\s*=\s*\[([^\]]*)\]\s*\}', block)]
+
+
+TAIL_FILTERS = [{"name": "network", "values": ["sentiric-net"]},
+                {"name": "label", "values": [f"{COLLECTOR_LABEL}={TAIL}"]}]
+
+
+def test_collectors_choose_containers_with_docker_api_filters_not_relabel_rules():
+    """Promtail 3.5 tails every container its discovery lists and ignores keep/drop (applied per
+    line, the verdict discarded: grafana/loki@v3.5.0 clients/pkg/promtail/targets/docker/target.go
+    handleOutput); Alloy's loki.source.docker does the same with its own relabel_rules
+    (grafana/alloy@v1.8.3 .../loki/source/docker/internal/dockertarget/target.go). So what is
+    read must be what the engine lists: both send the same filters to ContainerList."""
     alloy = (OBS / "alloy/config.alloy").read_text()
-    assert re.search(r'filter\s*\{\s*name\s*=\s*"network"\s*values\s*=\s*\["sentiric-net"\]', alloy)
-    assert "com_sentiric_logs_collector" in alloy and 'regex         = "driver"' in alloy
-    assert re.search(r'source_labels = \["__meta_docker_network_name"\]\s*regex\s*= "sentiric-net"\s*action\s*= "keep"', alloy)
+    assert alloy_docker_filters(alloy) == TAIL_FILTERS
+    source = re.search(r'loki\.source\.docker "sentiric" \{(.*?)\n\}', alloy, re.S)[1]
+    assert "relabel_rules" not in source and re.search(r"targets\s*=\s*discovery\.relabel\.sentiric\.output", source)
+    relabel = re.search(r'discovery\.relabel "sentiric" \{(.*?)\n\}', alloy, re.S)[1]
+    assert "action" not in relabel  # labels only: nothing is kept or dropped there either
     assert alloy.count("{") == alloy.count("}")
-    for label in ('target_label  = "service"', 'target_label  = "project"', 'target_label  = "container"'):
-        assert label in alloy
     promtail = yaml.safe_load((OBS / "promtail/promtail.yml").read_text())
-    rules = promtail["scrape_configs"][0]["relabel_configs"]
-    assert rules[0] == {"source_labels": ["__meta_docker_container_label_com_sentiric_logs_collector"],
-                        "regex": "driver", "action": "drop"}
-    assert rules[1] == {"source_labels": ["__meta_docker_network_name"], "regex": "sentiric-net", "action": "keep"}
+    job = promtail["scrape_configs"][0]
+    assert job["docker_sd_configs"][0]["filters"] == TAIL_FILTERS
+    assert all(r.get("action", "replace") == "replace" for r in job["relabel_configs"])
+    for config in (alloy, yaml.safe_dump(job)):
+        for label in ("service", "project", "container"):
+            assert re.search(rf"target_label:?\s*=?\s*\"?{label}\"?", config), label
     loki = yaml.safe_load((OBS / "loki/loki.yml").read_text())
     assert loki["server"]["http_listen_port"] == 3100 and loki["auth_enabled"] is False
+
+
+def test_each_container_is_read_by_the_collector_or_the_driver_never_both():
+    model = {"services": {"api": {}, "prometheus": {"labels": {"com.sentiric.observability": "true"}}}}
+    assert stack_override(model)["services"]["api"]["labels"] == {COLLECTOR_LABEL: TAIL}
+    driven = stack_override(model, log_driver="loki")["services"]["api"]
+    assert driven["labels"] == {COLLECTOR_LABEL: DRIVER} and driven["logging"]["driver"] == "loki"
+    stack = json.loads(compose_config().stdout)["services"]
+    assert {name: svc["labels"][COLLECTOR_LABEL] for name, svc in stack.items()} == {name: TAIL for name in stack}
+    assert not [name for name, svc in stack.items() if (svc.get("logging") or {}).get("driver") == "loki"]
+
+
+def test_collectors_run_unprivileged_with_their_positions_on_a_volume():
+    """Alloy's and Promtail's images run as root (grafana/alloy@v1.8.3 Dockerfile has a user 473 but
+    no USER; grafana/loki@v3.5.0 clients/cmd/promtail/Dockerfile has neither), so `user:` is what
+    makes group_add the only way to the socket. Positions: Alloy's loki.source.docker keeps them
+    in <storage.path>/<component>/positions.yml (.../loki/source/docker/docker.go), Promtail in
+    positions.filename; both on a volume that a one-shot init gives to the collector's user."""
+    model = json.loads(compose_config().stdout)
+    services = model["services"]
+    promtail = yaml.safe_load((OBS / "promtail/promtail.yml").read_text())
+    storage = next(a.split("=", 1)[1] for a in services["alloy"]["command"] if a.startswith("--storage.path="))
+    state_dirs = {"alloy": storage, "promtail": os.path.dirname(promtail["positions"]["filename"])}
+    for name, directory in state_dirs.items():
+        svc, init = services[name], services[f"{name}-init"]
+        uid = svc["user"].split(":")[0]
+        assert uid.isdigit() and int(uid) != 0, name
+        assert svc["group_add"] == ["998"]
+        volume = next(v for v in svc["volumes"] if v["target"] == directory)
+        assert volume["type"] == "volume" and volume["source"] in model["volumes"], name
+        assert svc["depends_on"][f"{name}-init"]["condition"] == "service_completed_successfully"
+        assert init["entrypoint"] == ["chown", "-R", svc["user"], directory] and init["user"] == "0"
+        assert [v["source"] for v in init["volumes"]] == [volume["source"]] and "group_add" not in init
+        assert init["image"] == svc["image"] and init["restart"] == "no"
 
 
 def test_stack_override_instruments_platform_services_only():
@@ -216,7 +269,7 @@ def test_stack_override_instruments_platform_services_only():
     assert driven["logging"]["driver"] == "loki" and options["mode"] == "non-blocking"
     assert options["loki-url"].startswith("http://127.0.0.1:") and int(options["loki-retries"]) <= 3
     assert options["loki-timeout"] == "1s" and options["max-buffer-size"]
-    assert driven["labels"] == {COLLECTOR_LABEL: "driver"}
+    assert driven["labels"] == {COLLECTOR_LABEL: DRIVER}
 
 
 # Every log-opt the loki driver accepts (grafana/loki@v3.5.0 clients/cmd/docker-driver/config.go,

@@ -4,6 +4,7 @@ up together, the real Prometheus plus stand-ins for the backends that cannot be 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -22,6 +23,22 @@ def health(container: dict) -> str:
     return (state.get("Health") or {}).get("Status") or state["Status"]
 
 
+def assert_collector_unprivileged(container: dict, state_dir: str) -> None:
+    """The collector's process: not root, the socket's group among its groups and no other way in,
+    able to use the socket and to write its positions (what the one-shot init made possible)."""
+    cid = container["Id"]
+    ids = docker("exec", cid, "id").stdout
+    uid = container["Config"]["User"].split(":")[0]
+    assert f"uid={uid}(" in ids or f"uid={uid} " in ids, ids
+    assert uid != "0"
+    groups = docker("exec", cid, "id", "-G").stdout.split()
+    assert str(os.stat("/var/run/docker.sock").st_gid) in groups and "0" not in groups, groups
+    assert docker("exec", cid, "sh", "-c", "test -r /var/run/docker.sock && test -w /var/run/docker.sock",
+                  check=False).returncode == 0
+    assert docker("exec", cid, "sh", "-c", f"touch {state_dir}/probe && rm {state_dir}/probe",
+                  check=False).returncode == 0
+
+
 def test_start_with_observability_brings_up_both_and_points_traces_at_the_backend(tmp_path):
     prometheus_image = build_prometheus(ROOT)
     build_obs_standins()
@@ -35,7 +52,10 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
 
         obs = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in project_containers(stack.prefix + "obs")}
         assert {s: health(c) for s, c in obs.items()} == {
-            "prometheus": "healthy", "grafana": "healthy", "loki": "healthy", "alloy": "running", "tempo": "running"}
+            "prometheus": "healthy", "grafana": "healthy", "loki": "healthy", "alloy": "running", "tempo": "running",
+            "alloy-init": "exited"}
+        assert obs["alloy-init"]["State"]["ExitCode"] == 0
+        assert_collector_unprivileged(obs["alloy"], "/var/lib/alloy/data")
         password = dotenv_values(tmp_path / ".env.generated")["GRAFANA_ADMIN_PASSWORD"]
         assert password and password not in res.stdout + res.stderr
 
@@ -45,6 +65,7 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
             "datastore", "broker", "user-service", "agent-service", "api-gateway"}
         for c in running:
             assert f"OTEL_EXPORTER_OTLP_ENDPOINT={OTLP_ENDPOINT}" in c["Config"]["Env"]
+            assert c["Config"]["Labels"]["com.sentiric.logs.collector"] == "tail"  # the collector lists it
         # the endpoint every service was given resolves on sentiric-net and reaches the trace backend
         gateway = next(c for c in running if c["Config"]["Labels"]["com.docker.compose.service"] == "api-gateway")
         probe = docker("exec", gateway["Id"], "wget", "-q", "-O", "-", f"{OTLP_ENDPOINT}/health", check=False)

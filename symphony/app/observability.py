@@ -157,6 +157,25 @@ def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo
     return env
 
 
+def report_untailed(runner, collector: str, services=()) -> None:
+    """Name the running containers on the platform network that no log source reads: the
+    collector lists only those labelled com.sentiric.logs.collector=tail (set by `start
+    --observability`), and `driver` ones log through the loki driver."""
+    from symphony.core.observability.override import COLLECTOR_LABEL
+
+    if collector == "none" or runner.dry_run or (services and collector not in services):
+        return
+    res = runner.query(["docker", "ps", "--filter", f"network={state.NETWORK_NAME}",
+                        "--format", f'{{{{.Names}}}}\t{{{{.Label "{COLLECTOR_LABEL}"}}}}'], check=False)
+    unread = sorted(name for name, _, label in (line.partition("\t") for line in res.stdout.splitlines())
+                    if name and not label.strip())
+    if unread:
+        shown = ", ".join(unread[:6]) + (f" and {len(unread) - 6} more" if len(unread) > 6 else "")
+        ui.status("warn", f"{len(unread)} container(s) on {state.NETWORK_NAME} carry no {COLLECTOR_LABEL} label, so "
+                          f"their logs are not collected: {shown}",
+                  "start the profile with `inv start --observability` (it labels every service)")
+
+
 def print_urls(env):
     ui.status("ok", "observability stack up")
     ui.say(f"      Grafana     http://127.0.0.1:{env.get('GRAFANA_PORT', '3300')}  (admin / GRAFANA_ADMIN_PASSWORD)")

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 OBS_LABEL = "com.sentiric.observability"
+# The log collector lists only containers labelled COLLECTOR_LABEL=TAIL (a Docker API filter in
+# observability/alloy/config.alloy and promtail/promtail.yml); a container that logs through the
+# loki driver is labelled DRIVER instead, so each container's lines reach Loki exactly once.
 COLLECTOR_LABEL = "com.sentiric.logs.collector"
+TAIL, DRIVER = "tail", "driver"
 OTLP_ENDPOINT = "http://otlp:4318"  # tempo or jaeger, whichever runs, carries this alias
 # The driver runs inside the daemon on the host: it reaches Loki through the port Loki
 # publishes on the host's loopback, never through a name on sentiric-net.
@@ -47,9 +51,10 @@ def loki_logging(loki_port: int = 3100, loki_push_url: str | None = None) -> dic
 def stack_override(model: dict, *, log_driver: str | None = None, loki_port: int = 3100,
                    loki_push_url: str | None = None, otlp_endpoint: str | None = None) -> dict:
     """Compose override for every platform service of `model` (`compose config` JSON): OTEL_*
-    env, and with log_driver="loki" the driver's logging block plus the label that makes the
-    log collector skip the container (one stream per container, never two). Services labelled
-    as part of the observability stack are left alone."""
+    env and the collector label: `tail` (the log collector reads the container), or with
+    log_driver="loki" the driver's logging block and `driver` (the collector never lists it):
+    one stream per container, never two. Services labelled as part of the observability stack
+    are left alone."""
     if log_driver not in (None, "loki"):
         raise ValueError(f"log driver {log_driver!r}: only 'loki' is supported")
     services = {}
@@ -62,7 +67,7 @@ def stack_override(model: dict, *, log_driver: str | None = None, loki_port: int
         }}
         if log_driver == "loki":
             entry["logging"] = loki_logging(loki_port, loki_push_url)
-            entry["labels"] = {COLLECTOR_LABEL: "driver"}  # the collector skips these: no duplicates
+        entry["labels"] = {COLLECTOR_LABEL: DRIVER if log_driver == "loki" else TAIL}
         services[name] = entry
     return {"services": services}
 
