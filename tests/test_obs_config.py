@@ -107,7 +107,9 @@ def test_promtool_accepts_prometheus_yml():
 
 def test_prometheus_discovers_sentiric_net_with_labels_opt_out_and_dedupe():
     cfg = yaml.safe_load((OBS / "prometheus/prometheus.yml").read_text())
-    job = next(j for j in cfg["scrape_configs"] if j["job_name"] == "sentiric")
+    jobs = {j["job_name"]: j for j in cfg["scrape_configs"]}
+    assert set(jobs) == {"sentiric", "observability"}  # no static target that is down when its backend is not
+    job = jobs["sentiric"]
     sd = job["docker_sd_configs"][0]
     assert sd["filters"] == [{"name": "network", "values": ["sentiric-net"]}]
     rules = job["relabel_configs"]
@@ -115,6 +117,35 @@ def test_prometheus_discovers_sentiric_net_with_labels_opt_out_and_dedupe():
     assert {"service", "project", "container", "__address__", "__metrics_path__"} <= targets
     assert any(r.get("action") == "drop" and "com_sentiric_metrics_enabled" in r["source_labels"][0] for r in rules)
     assert any(r.get("action") == "keep" and r["source_labels"] == ["__meta_docker_network_name"] for r in rules)
+    assert {"source_labels": ["__meta_docker_container_label_com_sentiric_observability"], "regex": "true",
+            "action": "drop"} in rules  # the platform job never counts a backend
+
+
+def test_the_backends_scrape_themselves_while_they_run():
+    """The `observability` job lists (Docker API filter) only the stack's containers, at the metrics
+    port each declares: Prometheus, Loki and Tempo serve /metrics on their HTTP port, Grafana on
+    3000 unless [metrics] is disabled (conf/defaults.ini), Alloy on its HTTP server, Promtail on
+    server.http_listen_port, Jaeger v2 on its telemetry reader (8888, bound to 0.0.0.0 in
+    jaeger/config.yml as in jaegertracing/jaeger@v2.5.0 cmd/jaeger/config.yaml)."""
+    cfg = yaml.safe_load((OBS / "prometheus/prometheus.yml").read_text())
+    job = next(j for j in cfg["scrape_configs"] if j["job_name"] == "observability")
+    assert job["docker_sd_configs"][0]["filters"] == [{"name": "network", "values": ["sentiric-net"]},
+                                                      {"name": "label", "values": ["com.sentiric.observability=true"]}]
+    assert {"source_labels": ["__meta_docker_container_label_com_sentiric_metrics_port"], "regex": ".+",
+            "action": "keep"} in job["relabel_configs"]
+    services = json.loads(compose_config().stdout)["services"]
+    ports = {name: svc["labels"].get("com.sentiric.metrics.port") for name, svc in services.items()}
+    promtail = yaml.safe_load((OBS / "promtail/promtail.yml").read_text())
+    jaeger = yaml.safe_load((OBS / "jaeger/config.yml").read_text())
+    jaeger_reader = jaeger["service"]["telemetry"]["metrics"]["readers"][0]["pull"]["exporter"]["prometheus"]
+    alloy_listen = next(a for a in services["alloy"]["command"] if a.startswith("--server.http.listen-addr="))
+    assert ports == {
+        "prometheus": "9090", "grafana": "3000", "loki": str(yaml.safe_load((OBS / "loki/loki.yml").read_text())[
+            "server"]["http_listen_port"]),
+        "alloy": alloy_listen.rsplit(":", 1)[1], "promtail": str(promtail["server"]["http_listen_port"]),
+        "tempo": str(yaml.safe_load((OBS / "tempo/tempo.yml").read_text())["server"]["http_listen_port"]),
+        "jaeger": str(jaeger_reader["port"]), "alloy-init": None, "promtail-init": None}
+    assert jaeger_reader["host"] == "0.0.0.0" and alloy_listen.startswith("--server.http.listen-addr=0.0.0.0:")
 
 
 def compose_config(*extra, password="x", socket_gid="998"):

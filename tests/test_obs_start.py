@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.request
 
 import pytest
 from dotenv import dotenv_values
@@ -14,6 +15,7 @@ from symphony.core.observability.override import OTLP_ENDPOINT
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import STANDIN_REGISTRY, Stack, docker, free_port, project_containers, remove_project
 from tests.standins import build_obs_standins, build_prometheus
+from tests.test_obs_live import eventually
 
 pytestmark = pytest.mark.docker
 
@@ -75,6 +77,17 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
         assert status.returncode == 0, status.stderr
         backends = json.loads(status.stdout)["backends"]
         assert {backends[s] for s in ("prometheus", "grafana", "loki")} == {"healthy"}
+
+        # the backends that run are scraped, and only they: no promtail or jaeger target to be down
+        def own_targets():
+            with urllib.request.urlopen(f"http://127.0.0.1:{env['PROMETHEUS_PORT']}/api/v1/targets?state=active") as r:
+                active = json.load(r)["data"]["activeTargets"]
+            found = {t["labels"]["service"]: t["health"] for t in active if t["labels"]["job"] == "observability"
+                     and t["labels"]["project"] == stack.prefix + "obs"}
+            return found if set(found) == {"prometheus", "grafana", "loki", "alloy", "tempo"} and \
+                set(found.values()) == {"up"} else None
+
+        eventually(own_targets, 60, "the running backends scraped and up")
     finally:
         stack.cleanup()
         remove_project(stack.prefix + "obs")
