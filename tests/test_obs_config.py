@@ -92,13 +92,6 @@ def test_generated_files_are_up_to_date(tmp_path):
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_traces_link_to_logs_and_logs_to_traces():
-    sources = {d["type"]: d for d in build_datasources()["datasources"]}
-    assert sources["tempo"]["jsonData"]["tracesToLogsV2"]["datasourceUid"] == sources["loki"]["uid"]
-    assert sources["jaeger"]["jsonData"]["tracesToLogsV2"]["datasourceUid"] == sources["loki"]["uid"]
-    assert sources["loki"]["jsonData"]["derivedFields"][0]["datasourceUid"] == sources["tempo"]["uid"]
-
-
 @pytest.mark.skipif(not shutil.which("promtool"), reason="promtool not installed (Debian: apt-get install prometheus)")
 def test_promtool_accepts_prometheus_yml():
     res = subprocess.run(["promtool", "check", "config", str(OBS / "prometheus/prometheus.yml")], capture_output=True, text=True)
@@ -148,10 +141,11 @@ def test_the_backends_scrape_themselves_while_they_run():
     assert jaeger_reader["host"] == "0.0.0.0" and alloy_listen.startswith("--server.http.listen-addr=0.0.0.0:")
 
 
-def compose_config(*extra, password="x", socket_gid="998"):
+def compose_config(*extra, password="x", socket_gid="998", extra_env=None):
     env = dict(os.environ)
-    for key in ("GRAFANA_ADMIN_PASSWORD", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH"):
+    for key in ("GRAFANA_ADMIN_PASSWORD", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH", "PROMETHEUS_REMOTE_WRITE_RECEIVER"):
         env.pop(key, None)
+    env.update(extra_env or {})
     if password is not None:
         env["GRAFANA_ADMIN_PASSWORD"] = password
     if socket_gid is not None:
@@ -209,6 +203,24 @@ def test_the_socket_group_is_required_never_guessed():
     others = [n for n, svc in model["services"].items() if n not in ("prometheus", "alloy", "promtail")
               and any(v.get("target") == "/var/run/docker.sock" for v in svc.get("volumes", []))]
     assert others == []  # nothing else gets the socket
+
+
+def test_tempo_generates_the_service_graph_into_prometheus_only_when_it_runs():
+    """Without metrics_generator.storage.path Tempo's generator is disabled (grafana/tempo@v2.7.2
+    modules/generator/generator.go, ErrUnconfigured) and Grafana's service map is empty; the
+    processors are enabled per tenant in overrides.defaults.metrics_generator.processors
+    (modules/overrides/config.go), named service-graphs and span-metrics (processor/*/config.go).
+    Prometheus accepts its remote writes only with --web.enable-remote-write-receiver, which
+    obs.up passes only with Tempo (kingpin's --no- form otherwise)."""
+    tempo = yaml.safe_load((OBS / "tempo/tempo.yml").read_text())
+    generator = tempo["metrics_generator"]
+    assert generator["storage"]["path"].startswith("/var/tempo/")  # on the tempo-data volume
+    assert [w["url"] for w in generator["storage"]["remote_write"]] == ["http://prometheus:9090/api/v1/write"]
+    assert {"service-graphs", "span-metrics"} <= set(tempo["overrides"]["defaults"]["metrics_generator"]["processors"])
+    flags = json.loads(compose_config().stdout)["services"]["prometheus"]["command"]
+    assert "--no-web.enable-remote-write-receiver" in flags
+    on = compose_config(extra_env={"PROMETHEUS_REMOTE_WRITE_RECEIVER": "--web.enable-remote-write-receiver"})
+    assert "--web.enable-remote-write-receiver" in json.loads(on.stdout)["services"]["prometheus"]["command"]
 
 
 def test_tempo_receives_otlp_on_every_interface():

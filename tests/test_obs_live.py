@@ -146,3 +146,17 @@ def test_lifecycle_and_admin_apis_refuse_the_network(observed_demo):
     assert "Lifecycle API is not enabled" in answers["/-/reload"], answers
     assert "admin APIs disabled" in answers["/api/v1/admin/tsdb/delete_series?match[]=up"], answers
     assert api(port, "status/buildinfo")["version"]  # and it is still running
+
+
+def remote_write_status(port) -> int:
+    """The real Prometheus' answer to an (empty, hence undecodable) remote write."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/write", data=b"", method="POST")
+    try:
+        return urllib.request.urlopen(request, timeout=5).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_remote_write_is_received_with_tempo_the_default_trace_backend(observed_demo):
+    _, port, _ = observed_demo
+    assert remote_write_status(port) == 400  # the receiver is there (and refuses a body that is not snappy)
