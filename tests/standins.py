@@ -196,9 +196,11 @@ PROMETHEUS_IMAGE = f"{STANDIN_REGISTRY}/prom/prometheus:v2.53.3"
 
 def build_image(image: str, ports: str, delay: int) -> None:
     assert image.startswith(STANDIN_REGISTRY + "/"), f"{image}: a stand-in must never take a real image's name"
+    grafana = "/grafana/grafana:" in image  # the real image has the `grafana` CLI obs.up calls
     subprocess.run(
         ["docker", "build", "-q", "-t", image, "--build-arg", f"STANDIN_PORTS={ports}",
-         "--build-arg", f"STANDIN_DELAY={delay}", str(LEGACY_CONTEXT)],
+         "--build-arg", f"STANDIN_DELAY={delay}", "--build-arg", f"STANDIN_GRAFANA_CLI={'1' if grafana else ''}",
+         str(LEGACY_CONTEXT)],
         check=True, capture_output=True, text=True, timeout=300,
     )
 

@@ -25,6 +25,14 @@ def health(container: dict) -> str:
     return (state.get("Health") or {}).get("Status") or state["Status"]
 
 
+def grafana_cli_received(container_id: str) -> list[str]:
+    """The passwords the Grafana stand-in's `grafana cli` shim read from its stdin, after checking
+    that every call had exactly the reset command's arguments (so none carried a password)."""
+    argv = docker("exec", container_id, "cat", "/tmp/grafana-cli/argv").stdout.splitlines()
+    assert argv and set(argv) == {"cli admin reset-admin-password --password-from-stdin"}, argv
+    return docker("exec", container_id, "cat", "/tmp/grafana-cli/passwords").stdout.splitlines()
+
+
 def assert_collector_unprivileged(container: dict, state_dir: str) -> None:
     """The collector's process: not root, the socket's group among its groups and no other way in,
     able to use the socket and to write its positions (what the one-shot init made possible)."""
@@ -60,6 +68,7 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
         assert_collector_unprivileged(obs["alloy"], "/var/lib/alloy/data")
         password = dotenv_values(tmp_path / ".env.generated")["GRAFANA_ADMIN_PASSWORD"]
         assert password and password not in res.stdout + res.stderr
+        assert grafana_cli_received(obs["grafana"]["Id"]) == [password]  # set in Grafana's database, on stdin
 
         demo = project_containers(stack.project("demo"))
         running = [c for c in demo if c["State"]["Status"] == "running"]
@@ -88,6 +97,20 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
                 set(found.values()) == {"up"} else None
 
         eventually(own_targets, 60, "the running backends scraped and up")
+
+        # a password changed in the config repo is the one in force after the next up
+        config = tmp_path / "cfg"
+        assert stack("config.init", str(config)).returncode == 0
+        secrets = config / "environments/common/secrets.env"
+        rotated = "rotated-" + password[::-1]
+        secrets.write_text(secrets.read_text().replace(f"GRAFANA_ADMIN_PASSWORD={password}",
+                                                       f"GRAFANA_ADMIN_PASSWORD={rotated}"))
+        res = stack("obs.up", "--config", str(config), env=env)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert rotated not in res.stdout + res.stderr and "Grafana's admin password is" in res.stdout
+        grafana = next(c for c in project_containers(stack.prefix + "obs")
+                       if c["Config"]["Labels"]["com.docker.compose.service"] == "grafana" and c["State"]["Running"])
+        assert grafana_cli_received(grafana["Id"]) == [rotated]
     finally:
         stack.cleanup()
         remove_project(stack.prefix + "obs")

@@ -156,7 +156,38 @@ def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo
     env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run, tracing=tracing))
     args = [*selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
     runner.compose(obs_project(), [obs_file()], [], *args, *services, env=env)
+    if "grafana" in _selected(services, collector, tracing):
+        apply_grafana_password(runner, env["GRAFANA_ADMIN_PASSWORD"])
     return env
+
+
+# Grafana's own CLI, in its container: the flag reads the new password from the first line of
+# stdin (grafana/grafana pkg/cmd/grafana-cli/commands/commands.go: reset-admin-password's
+# --password-from-stdin; reset_password_command.go), so it is never in an argv.
+GRAFANA_RESET = ["grafana", "cli", "admin", "reset-admin-password", "--password-from-stdin"]
+
+
+def apply_grafana_password(runner, password: str) -> None:
+    """GF_SECURITY_ADMIN_PASSWORD is applied only when Grafana creates its database: on every up,
+    set the configured password through Grafana's CLI, so it is the one in force (a password
+    changed in the config repo takes effect; a stack first started by `demo` with `admin` does
+    not keep it)."""
+    if runner.dry_run:
+        runner.run(["docker", "exec", "-i", "<grafana container>", *GRAFANA_RESET])
+        ui.say(ui.paint("  (GRAFANA_ADMIN_PASSWORD on its stdin)", "info"))
+        return
+    found = runner.query(["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={obs_project()}",
+                          "--filter", "label=com.docker.compose.service=grafana"], check=False).stdout.split()
+    if not found:
+        raise SymphonyError("Grafana is not running, so its admin password could not be set",
+                            hint=f"see `docker compose -p {obs_project()} logs grafana`")
+    res = runner.run(["docker", "exec", "-i", found[0], *GRAFANA_RESET], capture=True, check=False,
+                     stdin=password + "\n")
+    if res.code != 0:
+        reason = ((res.stderr or res.stdout).strip().splitlines() or ["no output"])[-1]
+        raise SymphonyError(f"Grafana refused the admin password from GRAFANA_ADMIN_PASSWORD: {ui.mask(reason)}",
+                            hint="check GRAFANA_ADMIN_PASSWORD in the config repo (Grafana wants at least 4 characters)")
+    ui.status("ok", "Grafana's admin password is GRAFANA_ADMIN_PASSWORD (set through Grafana's CLI, on stdin)")
 
 
 def report_untailed(runner, collector: str, services=()) -> None:
