@@ -9,13 +9,14 @@ import subprocess
 import urllib.request
 
 import pytest
+import yaml
 from dotenv import dotenv_values
 
 from symphony.core.observability.override import OTLP_ENDPOINT
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import STANDIN_REGISTRY, Stack, docker, free_port, project_containers, remove_project
 from tests.standins import build_obs_standins, build_prometheus
-from tests.test_obs_live import eventually
+from tests.test_obs_live import eventually, remote_write_status
 
 pytestmark = pytest.mark.docker
 
@@ -114,3 +115,56 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
     finally:
         stack.cleanup()
         remove_project(stack.prefix + "obs")
+
+
+def test_promtail_and_jaeger_variant_collects_unprivileged_resumes_and_links_traces_to_jaeger(tmp_path):
+    prometheus_image = build_prometheus(ROOT)
+    build_obs_standins()
+    stack = Stack(tmp_path, "obsalt")
+    env = {key: str(free_port()) for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "JAEGER_UI_PORT")}
+    env.update(PROMETHEUS_IMAGE=prometheus_image, DOCKERHUB_MIRROR=STANDIN_REGISTRY)
+    stray = f"{stack.prefix}stray"
+    up = ("obs.up", "--collector", "promtail", "--tracing", "jaeger", "--standalone")
+    try:
+        docker("network", "create", stack.network)
+        docker("run", "-d", "--name", stray, "--network", stack.network, "--entrypoint", "/bin/sleep", prometheus_image, "600")
+        res = stack(*up, env=env)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert f"carry no com.sentiric.logs.collector label, so their logs are not collected: {stray}" in res.stdout
+
+        obs = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in project_containers(stack.prefix + "obs")}
+        assert set(obs) == {"prometheus", "grafana", "loki", "promtail", "promtail-init", "jaeger"}
+        assert obs["promtail-init"]["State"]["ExitCode"] == 0
+        assert_collector_unprivileged(obs["promtail"], "/var/lib/promtail")
+
+        # the trace link in logs opens Jaeger, and no Tempo datasource is left behind
+        provisioned = yaml.safe_load(docker("exec", obs["grafana"]["Id"], "cat",
+                                            "/etc/grafana/provisioning/datasources/datasources.yml").stdout)
+        loki = next(d for d in provisioned["datasources"] if d["type"] == "loki")
+        assert [f["datasourceUid"] for f in loki["jsonData"]["derivedFields"]] == ["sentiric-jaeger"]
+        assert {d["name"] for d in provisioned["deleteDatasources"]} == {"Tempo"}
+        assert remote_write_status(env["PROMETHEUS_PORT"]) == 404  # no Tempo, no remote-write receiver
+
+        def own_targets():
+            with urllib.request.urlopen(f"http://127.0.0.1:{env['PROMETHEUS_PORT']}/api/v1/targets?state=active") as r:
+                active = json.load(r)["data"]["activeTargets"]
+            found = {t["labels"]["service"]: t["health"] for t in active if t["labels"]["job"] == "observability"}
+            return found if set(found) == {"prometheus", "grafana", "loki", "promtail", "jaeger"} and \
+                set(found.values()) == {"up"} else None
+
+        eventually(own_targets, 60, "the running backends scraped and up")
+
+        # positions survive a recreated collector: its state directory is a volume
+        docker("exec", obs["promtail"]["Id"], "sh", "-c", "echo resumed > /var/lib/promtail/positions.yaml")
+        docker("rm", "-f", obs["promtail"]["Id"])
+        res = stack(*up, env=env)
+        assert res.returncode == 0, res.stdout + res.stderr
+        again = next(c for c in project_containers(stack.prefix + "obs")
+                     if c["Config"]["Labels"]["com.docker.compose.service"] == "promtail")
+        assert again["Id"] != obs["promtail"]["Id"]
+        assert docker("exec", again["Id"], "cat", "/var/lib/promtail/positions.yaml").stdout.strip() == "resumed"
+        assert_collector_unprivileged(again, "/var/lib/promtail")
+    finally:
+        docker("rm", "-f", stray, check=False)
+        remove_project(stack.prefix + "obs")
+        stack.cleanup()
