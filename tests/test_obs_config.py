@@ -85,6 +85,11 @@ def test_overview_covers_what_operators_look_at():
         assert word in titles
     loki = [p for p in build_overview()["panels"] if p["datasource"]["type"] == "loki"]
     assert loki and all("service" in t["expr"] for p in loki for t in p["targets"])
+    # Prometheus' `up` exists only for services that declare a metrics endpoint: panels built on
+    # it say so, rather than claiming to count services
+    on_up = [p for p in build_overview()["panels"] if any(re.search(r"\bup\{", t["expr"]) for t in p["targets"])]
+    assert len(on_up) == 3 and all("metrics endpoint" in p["title"].lower() for p in on_up), [p["title"] for p in on_up]
+    assert not [p for p in build_overview()["panels"] if p["title"].lower().startswith("services")]
 
 
 def test_generated_files_are_up_to_date(tmp_path):

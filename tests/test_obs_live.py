@@ -129,6 +129,16 @@ def test_every_overview_query_returns_data(observed_demo):
 
     eventually(all_have_data, 60, "every dashboard query answered")
 
+    # the demo serves 200s and some 500s: the 5xx ratio is per service, a fraction, never NaN
+    (ratio,) = [runnable(t["expr"]) for p in build_overview()["panels"] if p["title"] == "Error ratio (5xx)"
+                for t in p["targets"]]
+
+    def ratios():
+        found = {r["metric"].get("service"): float(r["value"][1]) for r in api(port, "query", query=ratio)["result"]}
+        return found if set(found) == DEMO_SERVICES and all(0 < v < 1 for v in found.values()) else None
+
+    eventually(ratios, 60, "a 5xx ratio per demo service")
+
 
 def test_lifecycle_and_admin_apis_refuse_the_network(observed_demo):
     """Any container on sentiric-net reaches Prometheus: the real binary must refuse to quit,
