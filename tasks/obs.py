@@ -54,7 +54,7 @@ def status(c, json=False, context=None):
         ui.status("warn", "the observability stack is not running", "inv obs.up")
         return
     for name, health in sorted(report["backends"].items()):
-        ui.status("ok" if health in ("healthy", "running") else "warn",
+        ui.status("ok" if health in ("healthy", "running", "completed") else "warn",
                   f"{name:<12} {health:<10} {' '.join(report['urls'].get(name, []))}")
     if report["prometheus_running"] and not report["targets"]:
         ui.status("warn", "Prometheus answered no targets yet (discovery refreshes every 5s)")

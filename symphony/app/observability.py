@@ -296,9 +296,10 @@ def print_scrape_plan(settings, runner, profile=None, config=None) -> None:
 
     model, _ = profile_model(settings, runner, resolve_profile(settings, profile), config=config)
     entries = scrape_plan(model)
+    width = max((len(name) for name in entries), default=0)
     for name, entry in entries.items():
         where = ", ".join(f":{p}{entry['path']}" for p in entry["ports"]) or "-"
-        ui.status("ok" if entry["ports"] else "info", f"{name:<22} {where:<24} {entry['reason']}")
+        ui.status("ok" if entry["ports"] else "info", f"{name:<{width}}  {where:<24} {entry['reason']}")
 
 
 # Config files the backends read, copied at `obs.up` into the state directory with the modes the
