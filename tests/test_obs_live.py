@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -65,8 +64,8 @@ def observed_demo(tmp_path_factory):
         assert res.returncode == 0, res.stdout + res.stderr
         yield stack, port, env
     finally:
+        remove_project(stack.prefix + "obs")  # first: its containers hold the network that cleanup removes
         stack.cleanup()
-        remove_project(stack.prefix + "obs")
 
 
 def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_demo):
@@ -76,7 +75,8 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
     found = eventually(lambda: (lambda t: t if DEMO_SERVICES <= set(t) and all(
         t[s]["health"] == "up" for s in DEMO_SERVICES) else None)(targets(port, project)), 30, "all demo targets up")
     assert time.monotonic() - started <= 30
-    up = {r["metric"]["service"]: r["value"][1] for r in api(port, "query", query=f'up{{project="{project}"}}')["result"]}
+    answer = api(port, "query", query=f'up{{project="{project}"}}')["result"]
+    up = {r["metric"]["service"]: r["value"][1] for r in answer}
     assert {s: up.get(s) for s in DEMO_SERVICES} == {s: "1" for s in DEMO_SERVICES}
     for service in DEMO_SERVICES:
         labels = found[service]["labels"]

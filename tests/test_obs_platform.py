@@ -114,5 +114,5 @@ def test_every_healthy_service_with_a_metrics_endpoint_is_up_and_nothing_is_down
         assert value(ratio) == {"no requests": "0"}  # the stand-ins serve no http_requests_total: 0, not "No data"
         print(f"{profile}: {len(plan)} targets up {elapsed:.1f}s after obs.up started; {len(healthy)} services healthy")
     finally:
+        remove_project(stack.prefix + "obs")  # first: its containers hold the network that cleanup removes
         stack.cleanup()
-        remove_project(stack.prefix + "obs")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import urllib.request
 
 import pytest
@@ -54,7 +53,8 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
     prometheus_image = build_prometheus(ROOT)
     build_obs_standins()
     stack = Stack(tmp_path, "obsstart")
-    env = {key: str(free_port()) for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "ALLOY_PORT", "TEMPO_PORT")}
+    ports = ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "ALLOY_PORT", "TEMPO_PORT")
+    env = {key: str(free_port()) for key in ports}
     env.update(PROMETHEUS_IMAGE=prometheus_image, DOCKERHUB_MIRROR=STANDIN_REGISTRY)
     try:
         res = stack("start", "--offline", "--observability", "--set", "API_GATEWAY_HOST_PORT=0", env=env)
@@ -114,8 +114,8 @@ def test_start_with_observability_brings_up_both_and_points_traces_at_the_backen
                        if c["Config"]["Labels"]["com.docker.compose.service"] == "grafana" and c["State"]["Running"])
         assert grafana_cli_received(grafana["Id"]) == [rotated]
     finally:
+        remove_project(stack.prefix + "obs")  # first: its containers hold the network that cleanup removes
         stack.cleanup()
-        remove_project(stack.prefix + "obs")
 
 
 def test_promtail_and_jaeger_variant_collects_unprivileged_resumes_and_links_traces_to_jaeger(tmp_path):
@@ -128,7 +128,8 @@ def test_promtail_and_jaeger_variant_collects_unprivileged_resumes_and_links_tra
     up = ("obs.up", "--collector", "promtail", "--tracing", "jaeger", "--standalone")
     try:
         docker("network", "create", stack.network)
-        docker("run", "-d", "--name", stray, "--network", stack.network, "--entrypoint", "/bin/sleep", prometheus_image, "600")
+        docker("run", "-d", "--name", stray, "--network", stack.network, "--entrypoint", "/bin/sleep", prometheus_image,
+               "600")
         res = stack(*up, env=env)
         assert res.returncode == 0, res.stdout + res.stderr
         assert f"carry no com.sentiric.logs.collector label, so their logs are not collected: {stray}" in res.stdout
