@@ -5,8 +5,10 @@ from symphony.cli import CONTEXT_HELP, DRY_HELP, settings, task
 
 
 @task(iterable=["service"], help={
-    "service": "only this observability service (repeatable): prometheus, grafana, loki, alloy, promtail, tempo, jaeger",
-    "collector": "log collector: alloy (default), promtail (end of life), none (with --log-driver loki on the platform)",
+    "service": "only this observability service (repeatable): prometheus, grafana, loki, alloy, promtail, tempo, "
+               "jaeger",
+    "collector": "log collector: alloy (default), promtail (end of life), none (with --log-driver loki on the "
+                 "platform)",
     "tracing": "trace backend: tempo (default), jaeger, none",
     "profile": "profile whose env supplies GRAFANA_ADMIN_PASSWORD and ports (default: the active one)",
     "config": "config repo path (default: the usual config source)",

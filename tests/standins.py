@@ -188,7 +188,8 @@ def build_standins(catalog: Catalog, profile: str) -> list[str]:
 # the services' OTLP exporters and Prometheus' `observability` job use (Prometheus itself runs
 # for real); the stand-in answers /metrics on each
 OBS_STANDINS = {f"{STANDIN_REGISTRY}/grafana/grafana:11.6.0": "3000", f"{STANDIN_REGISTRY}/grafana/loki:3.5.0": "3100",
-                f"{STANDIN_REGISTRY}/grafana/alloy:v1.8.3": "12345", f"{STANDIN_REGISTRY}/grafana/tempo:2.7.2": "3200 4318",
+                f"{STANDIN_REGISTRY}/grafana/alloy:v1.8.3": "12345",
+                f"{STANDIN_REGISTRY}/grafana/tempo:2.7.2": "3200 4318",
                 f"{STANDIN_REGISTRY}/grafana/promtail:3.5.0": "9080",
                 f"{STANDIN_REGISTRY}/jaegertracing/jaeger:2.5.0": "16686 4318 8888"}
 PROMETHEUS_IMAGE = f"{STANDIN_REGISTRY}/prom/prometheus:v2.53.3"

@@ -40,9 +40,11 @@ def _lost_or_changed(original, parsed, path=""):
     """Fields of `original` that Grafana's model dropped or altered (its added defaults are fine)."""
     if isinstance(original, dict) and isinstance(parsed, dict):
         return [p for k, v in original.items()
-                for p in ([f"{path}/{k} dropped"] if k not in parsed else _lost_or_changed(v, parsed[k], f"{path}/{k}"))]
+                for p in ([f"{path}/{k} dropped"] if k not in parsed
+                          else _lost_or_changed(v, parsed[k], f"{path}/{k}"))]
     if isinstance(original, list) and isinstance(parsed, list) and len(original) == len(parsed):
-        return [p for i, (a, b) in enumerate(zip(original, parsed)) for p in _lost_or_changed(a, b, f"{path}[{i}]")]
+        return [p for i, (a, b) in enumerate(zip(original, parsed, strict=True))
+                for p in _lost_or_changed(a, b, f"{path}[{i}]")]
     return [] if original == parsed else [f"{path} changed: {original!r} -> {parsed!r}"]
 
 
@@ -75,7 +77,7 @@ def test_every_promql_expression_parses():
     assert len(queries) >= 9
     for q in queries:
         promql_parser.parse(runnable(q))
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (the parser raises a plain Exception)
         promql_parser.parse("sum by (service) (rate(http_requests_total[5m])")
 
 
@@ -99,7 +101,8 @@ def test_generated_files_are_up_to_date(tmp_path):
 
 @pytest.mark.skipif(not shutil.which("promtool"), reason="promtool not installed (Debian: apt-get install prometheus)")
 def test_promtool_accepts_prometheus_yml():
-    res = subprocess.run(["promtool", "check", "config", str(OBS / "prometheus/prometheus.yml")], capture_output=True, text=True)
+    res = subprocess.run(["promtool", "check", "config", str(OBS / "prometheus/prometheus.yml")], capture_output=True,
+                         text=True)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -148,7 +151,8 @@ def test_the_backends_scrape_themselves_while_they_run():
 
 def compose_config(*extra, password="x", socket_gid="998", extra_env=None):
     env = dict(os.environ)
-    for key in ("GRAFANA_ADMIN_PASSWORD", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH", "PROMETHEUS_REMOTE_WRITE_RECEIVER"):
+    for key in ("GRAFANA_ADMIN_PASSWORD", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH",
+                "PROMETHEUS_REMOTE_WRITE_RECEIVER"):
         env.pop(key, None)
     env.update(extra_env or {})
     if password is not None:
@@ -158,7 +162,8 @@ def compose_config(*extra, password="x", socket_gid="998", extra_env=None):
     from symphony.infra.runner import Runner
 
     base = Runner(echo=False).compose_base
-    return subprocess.run([*base, "-f", str(OBS / "compose.yml"), "--profile", "*", *extra, "config", "--format", "json"],
+    return subprocess.run([*base, "-f", str(OBS / "compose.yml"), "--profile", "*", *extra, "config", "--format",
+                           "json"],
                           capture_output=True, text=True, env=env)
 
 
@@ -240,7 +245,8 @@ def alloy_docker_filters(text: str) -> list[dict]:
     """The filter blocks of config.alloy's discovery.docker component, as Prometheus-style filters."""
     block = re.search(r'discovery\.docker "sentiric" \{(.*?)\n\}', text, re.S)[1]
     return [{"name": name, "values": re.findall(r'"([^"]*)"', values)}
-            for name, values in re.findall(r'filter\s*\{\s*name\s*=\s*"([^"]+)"\s*values\s*=\s*\[([^\]]*)\]\s*\}', block)]
+            for name, values in re.findall(
+                r'filter\s*\{\s*name\s*=\s*"([^"]+)"\s*values\s*=\s*\[([^\]]*)\]\s*\}', block)]
 
 
 TAIL_FILTERS = [{"name": "network", "values": ["sentiric-net"]},
@@ -306,7 +312,8 @@ def test_collectors_run_unprivileged_with_their_positions_on_a_volume():
 
 
 def test_stack_override_instruments_platform_services_only():
-    model = {"services": {"api": {}, "db": {"labels": {}}, "prometheus": {"labels": {"com.sentiric.observability": "true"}}}}
+    model = {"services": {"api": {}, "db": {"labels": {}},
+                          "prometheus": {"labels": {"com.sentiric.observability": "true"}}}}
     plain = stack_override(model)["services"]
     assert set(plain) == {"api", "db"}
     assert plain["api"]["environment"] == {"OTEL_EXPORTER_OTLP_ENDPOINT": "${OTEL_EXPORTER_OTLP_ENDPOINT}",
@@ -349,7 +356,8 @@ def test_stack_override_takes_explicit_endpoints_and_refuses_unknown_drivers():
     out = stack_override(model, log_driver="loki", loki_push_url="http://127.0.0.1:3999/loki/api/v1/push",
                          otlp_endpoint="http://otlp:4317")["services"]
     assert set(out) == {"api", "worker"}
-    assert out["worker"]["environment"] == {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otlp:4317", "OTEL_SERVICE_NAME": "worker"}
+    assert out["worker"]["environment"] == {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otlp:4317",
+                                            "OTEL_SERVICE_NAME": "worker"}
     assert out["api"]["logging"]["options"]["loki-url"] == "http://127.0.0.1:3999/loki/api/v1/push"
     with pytest.raises(ValueError, match="fluentd"):
         stack_override(model, log_driver="fluentd")
@@ -366,7 +374,8 @@ def test_loki_driver_rendering_of_every_profile_is_valid_compose(profile, tmp_pa
     env_file = tmp_path / "env"
     res = inv("env.generate", "--profile", profile, "--output", str(env_file), state_dir=tmp_path)
     assert res.returncode == 0
-    res = subprocess.run([*Runner(echo=False).compose_base, "-f", str(ROOT / f"compose/{profile}.yml"), "-f", str(override),
+    res = subprocess.run([*Runner(echo=False).compose_base, "-f", str(ROOT / f"compose/{profile}.yml"),
+                          "-f", str(override),
                           "--env-file", str(env_file), "config", "--format", "json"], capture_output=True, text=True,
                          env=dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT="http://otlp:4318"))
     assert res.returncode == 0, res.stderr

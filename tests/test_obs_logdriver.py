@@ -35,7 +35,8 @@ def test_install_command_names_the_published_tag_for_the_engines_architecture(ar
 def test_only_an_enabled_plugin_under_the_alias_loki_is_usable():
     assert plugin_problem(ALIASED) is None
     assert plugin_problem(OTHER_PLUGIN + ALIASED) is None
-    assert "disabled" in plugin_problem(ALIASED_DISABLED) and "docker plugin enable loki" in plugin_problem(ALIASED_DISABLED)
+    disabled = plugin_problem(ALIASED_DISABLED)
+    assert "disabled" in disabled and "docker plugin enable loki" in disabled
     unaliased = plugin_problem(UNALIASED)
     assert "grafana/loki-docker-driver:3.5.0-amd64" in unaliased and "--alias loki" in unaliased
     assert plugin_problem("") == "the loki logging driver plugin is not installed"

@@ -43,7 +43,8 @@ def test_the_collectors_filters_list_only_tail_labelled_containers_on_the_networ
     config_dir.chmod(0o755)
     (config_dir / "prometheus.yml").write_text(yaml.safe_dump({
         "global": {"scrape_interval": "1h"},
-        "scrape_configs": [{"job_name": "collector", "docker_sd_configs": promtail["scrape_configs"][0]["docker_sd_configs"]}],
+        "scrape_configs": [{"job_name": "collector",
+                            "docker_sd_configs": promtail["scrape_configs"][0]["docker_sd_configs"]}],
     }))
     (config_dir / "prometheus.yml").chmod(0o644)
     containers = {  # name -> (networks, labels)
@@ -63,11 +64,13 @@ def test_the_collectors_filters_list_only_tail_labelled_containers_on_the_networ
                    *[a for label in labels for a in ("--label", label)], "--entrypoint", "/bin/sleep", image, "600")
             for extra in networks[1:]:
                 docker("network", "connect", extra, prefix + name)
-        docker("run", "-d", "--name", f"{prefix}prometheus", "--user", "65534", "--group-add", str(os.stat(SOCKET).st_gid),
+        docker("run", "-d", "--name", f"{prefix}prometheus", "--user", "65534",
+               "--group-add", str(os.stat(SOCKET).st_gid),
                "-v", f"{SOCKET}:/var/run/docker.sock:ro", "-v", f"{config_dir}:/etc/prometheus:ro",
                "-p", f"127.0.0.1:{port}:9090", image)
-        found = eventually(lambda: (lambda seen: seen if {prefix + "tail", prefix + "tail-two-nets"} <= set(seen) else None)(
-            discovered(port)), 60, "the tail-labelled containers discovered")
+        wanted = {prefix + "tail", prefix + "tail-two-nets"}
+        found = eventually(lambda: (lambda seen: seen if wanted <= set(seen) else None)(discovered(port)), 60,
+                           "the tail-labelled containers discovered")
         # one target per network of a container: the collectors tail each container id once
         assert sorted(set(found)) == sorted([prefix + "tail", prefix + "tail-two-nets"]), found
     finally:

@@ -19,7 +19,8 @@ def test_a_local_socket_gives_its_own_path_and_group():
     assert (access.path, access.gid) == ("/run/user/1000/docker.sock", "0")  # the user's group is 0 in the userns
 
 
-@pytest.mark.parametrize("endpoint", ["tcp://10.0.0.5:2376", "ssh://ops@build-host", "npipe:////./pipe/docker_engine", ""])
+@pytest.mark.parametrize("endpoint", ["tcp://10.0.0.5:2376", "ssh://ops@build-host", "npipe:////./pipe/docker_engine",
+                                      ""])
 def test_a_remote_engine_needs_the_group_from_its_own_host(endpoint):
     with pytest.raises(UsageError) as refused:
         socket_access(endpoint, socket_gid=998)  # this machine's socket says nothing about that engine
@@ -86,4 +87,5 @@ def test_obs_up_on_this_machines_engine_uses_its_socket_group(tmp_path):
         pytest.skip("the engine here is not on /var/run/docker.sock")
     res = _obs_up(tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert f"DOCKER_SOCKET_GID={os.stat(endpoint).st_gid}" in res.stdout and f"DOCKER_SOCKET_PATH={endpoint}" in res.stdout
+    assert f"DOCKER_SOCKET_GID={os.stat(endpoint).st_gid}" in res.stdout
+    assert f"DOCKER_SOCKET_PATH={endpoint}" in res.stdout

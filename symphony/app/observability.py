@@ -109,7 +109,8 @@ def check_host_ports(runner, services, env) -> None:
         port = int(env.get(var) or os.environ.get(var) or default)
         if f":{port}->" not in ours and not port_is_free(port, "tcp", "127.0.0.1"):
             raise UsageError(f"127.0.0.1:{port} (for {service}) is already in use by another program",
-                             hint=f"free it, or choose another port: {var}=<port> in the config repo or the environment")
+                             hint=f"free it, or choose another port: {var}=<port> in the config repo or the "
+                                  "environment")
 
 
 def require_loki_plugin(runner):
@@ -128,7 +129,8 @@ def write_stack_override(model, log_driver, dry_run=False, loki_port=None):
 
     path = state.STATE_DIR / ".compose.observability.yml"
     text = ("# written by `inv start --observability`; regenerated on every start\n"
-            + yaml.safe_dump(stack_override(model, log_driver=log_driver, loki_port=int(loki_port or 3100)), sort_keys=True))
+            + yaml.safe_dump(stack_override(model, log_driver=log_driver, loki_port=int(loki_port or 3100)),
+                             sort_keys=True))
     write_file(path, text, dry_run=dry_run, what="OTEL_* env" + (", loki logging driver" if log_driver else ""),
                say=lambda line: ui.say(ui.paint(line, "info")))
     return path
@@ -186,7 +188,8 @@ def apply_grafana_password(runner, password: str) -> None:
     if res.code != 0:
         reason = ((res.stderr or res.stdout).strip().splitlines() or ["no output"])[-1]
         raise SymphonyError(f"Grafana refused the admin password from GRAFANA_ADMIN_PASSWORD: {ui.mask(reason)}",
-                            hint="check GRAFANA_ADMIN_PASSWORD in the config repo (Grafana wants at least 4 characters)")
+                            hint="check GRAFANA_ADMIN_PASSWORD in the config repo (Grafana wants at least 4 "
+                                 "characters)")
     ui.status("ok", "Grafana's admin password is GRAFANA_ADMIN_PASSWORD (set through Grafana's CLI, on stdin)")
 
 
@@ -221,7 +224,8 @@ def print_urls(env):
 def loki_plugin_problem(runner) -> str | None:
     from symphony.core.observability.logdriver import plugin_problem
 
-    return plugin_problem(runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False).stdout)
+    listing = runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False)
+    return plugin_problem(listing.stdout)
 
 
 def loki_install_hint(runner) -> str:

@@ -51,11 +51,13 @@ def build_overview() -> dict:
                description=f"Scrapes that succeed, of the {ENDPOINTS}. A service without a metrics endpoint is not "
                            "counted: `inv status` shows every container's health."),
         _panel(2, "Metrics endpoints down", "stat", [prom(f"count(up{{{SEL}}} == 0) or vector(0)", "down")], 6, 0, 6, 4,
-               description=f"Scrapes that fail, of the {ENDPOINTS}: the service is down or its endpoint does not answer."),
+               description=f"Scrapes that fail, of the {ENDPOINTS}: the service is down or its endpoint does not "
+                           "answer."),
         _panel(3, "Restarts (1h)", "stat", [prom(
             f"sum(changes(process_start_time_seconds{{{SEL}}}[1h])) or vector(0)", "restarts")], 12, 0, 6, 4,
                description="Process restarts seen by the metrics endpoints (process_start_time_seconds)"),
-        _panel(4, "Scrape duration", "stat", [prom(f"max(scrape_duration_seconds{{{SEL}}})", "max")], 18, 0, 6, 4, unit="s"),
+        _panel(4, "Scrape duration", "stat", [prom(f"max(scrape_duration_seconds{{{SEL}}})", "max")], 18, 0, 6, 4,
+               unit="s"),
         _panel(5, "Metrics endpoint up / down per service", "state-timeline", [prom(f"max by (service) (up{{{SEL}}})")],
                0, 4, 24, 6, description=f"1 = the service's metrics endpoint answers; only {ENDPOINTS}"),
         _panel(6, "Request rate", "timeseries", [prom(
@@ -63,17 +65,20 @@ def build_overview() -> dict:
         _panel(7, "Error ratio (5xx)", "timeseries", [prom(error_ratio())], 8, 10, 8, 8, unit="percentunit",
                description="5xx responses / all responses (http_requests_total); 0 when there are none"),
         _panel(8, "Latency p95", "timeseries", [prom(
-            f"histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{{{SEL}}}[{RATE}])))")],
+            "histogram_quantile(0.95, sum by (service, le) "
+            f"(rate(http_request_duration_seconds_bucket{{{SEL}}}[{RATE}])))")],
             16, 10, 8, 8, unit="s"),
         _panel(9, "Scrape samples per service", "timeseries", [prom(
             f"sum by (service) (scrape_samples_scraped{{{SEL}}})")], 0, 18, 12, 7),
         _panel(10, "Restarts per service (1h)", "timeseries", [prom(
             f"sum by (service) (changes(process_start_time_seconds{{{SEL}}}[1h]))")], 12, 18, 12, 7),
         _panel(11, "Log volume per service", "timeseries", [(
-            'sum by (service) (count_over_time({service=~"$service", project=~".+"} [$__interval]))', "{{service}}", LOKI)],
+            'sum by (service) (count_over_time({service=~"$service", project=~".+"} [$__interval]))', "{{service}}",
+            LOKI)],
             0, 25, 24, 7),
         _panel(12, "Logs", "logs", [('{service=~"$service", project=~".+"}', "", LOKI)], 0, 32, 24, 10,
-               description="Lines with a trace_id link to the trace in the trace backend that runs (Loki derived field)"),
+               description="Lines with a trace_id link to the trace in the trace backend that runs (Loki derived "
+                           "field)"),
     ]
     return {
         "uid": DASHBOARD_UID,

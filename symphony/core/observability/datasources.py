@@ -7,7 +7,8 @@ since Grafana keeps provisioned datasources in its database across restarts.
 """
 from __future__ import annotations
 
-PROMETHEUS_UID, LOKI_UID, TEMPO_UID, JAEGER_UID = "sentiric-prometheus", "sentiric-loki", "sentiric-tempo", "sentiric-jaeger"
+PROMETHEUS_UID, LOKI_UID = "sentiric-prometheus", "sentiric-loki"
+TEMPO_UID, JAEGER_UID = "sentiric-tempo", "sentiric-jaeger"
 TRACE_BACKENDS = {"tempo": ("Tempo", TEMPO_UID), "jaeger": ("Jaeger", JAEGER_UID)}
 
 

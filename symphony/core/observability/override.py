@@ -13,7 +13,8 @@ OTLP_ENDPOINT = "http://otlp:4318"  # tempo or jaeger, whichever runs, carries t
 LOKI_PUSH_URL = "http://127.0.0.1:{port}/loki/api/v1/push"
 # Rename the driver's compose_* labels to the ones Prometheus, Alloy and the dashboard use.
 LOKI_RELABEL = (
-    "- action: labelmap\n  regex: compose_(service|project)\n  replacement: $$1\n"  # $$: Compose would interpolate a lone $
+    # $$: Compose would interpolate a lone $
+    "- action: labelmap\n  regex: compose_(service|project)\n  replacement: $$1\n"
     "- action: replace\n  source_labels: [container_name]\n  target_label: container\n"
 )
 # Compose interpolates this from the generated env (`inv start --observability` sets it there).
