@@ -4,6 +4,7 @@ the trace backend that runs."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -74,3 +75,26 @@ def test_the_committed_datasources_are_the_default_tempo_set():
     assert committed == build_datasources("tempo")
     with pytest.raises(ValueError):
         build_datasources("zipkin")
+
+
+def _collector_filters() -> dict[str, str]:
+    """The label=value each collector's Docker filter selects, read from its shipped config."""
+    alloy = (ROOT / "observability/alloy/config.alloy").read_text()
+    promtail = (ROOT / "observability/promtail/promtail.yml").read_text()
+    found = {"alloy": re.findall(r'values\s*=\s*\["(com\.sentiric\.logs\.collector=[^"]+)"\]', alloy),
+             "promtail": re.findall(r'values:\s*\["(com\.sentiric\.logs\.collector=[^"]+)"\]', promtail)}
+    assert all(len(v) == 1 for v in found.values()), found
+    return {k: v[0] for k, v in found.items()}
+
+
+@pytest.mark.parametrize("profile", ["demo", "dev", "core", "gateway", "prod"])
+def test_a_plain_start_is_tailed_by_the_collector_obs_up_brings_later(profile):
+    """`inv start` without --observability, then `inv obs.up`: Alloy/Promtail list containers by a
+    label filter (the engine ANDs it), so every service of every profile must carry that label
+    in its compose file, or its logs never reach Loki."""
+    model = yaml.safe_load((ROOT / "compose" / f"{profile}.yml").read_text())
+    for collector, wanted in _collector_filters().items():
+        key, value = wanted.split("=", 1)
+        missing = [name for name, svc in model["services"].items()
+                   if str((svc.get("labels") or {}).get(key)) != value]
+        assert not missing, f"{profile}: {collector} would never read {missing}"
