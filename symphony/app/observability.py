@@ -195,8 +195,8 @@ def apply_grafana_password(runner, password: str) -> None:
 
 def report_untailed(runner, collector: str, services=()) -> None:
     """Name the running containers on the platform network that no log source reads: the
-    collector lists only those labelled com.sentiric.logs.collector=tail (set by `start
-    --observability`), and `driver` ones log through the loki driver."""
+    collector lists only those labelled com.sentiric.logs.collector=tail (every service of
+    Symphony's profiles is), and `driver` ones log through the loki driver."""
     from symphony.core.observability.override import COLLECTOR_LABEL
 
     if collector == "none" or runner.dry_run or (services and collector not in services):
@@ -209,7 +209,7 @@ def report_untailed(runner, collector: str, services=()) -> None:
         shown = ", ".join(unread[:6]) + (f" and {len(unread) - 6} more" if len(unread) > 6 else "")
         ui.status("warn", f"{len(unread)} container(s) on {state.NETWORK_NAME} carry no {COLLECTOR_LABEL} label, so "
                           f"their logs are not collected: {shown}",
-                  "start the profile with `inv start --observability` (it labels every service)")
+                  f"give them the label `{COLLECTOR_LABEL}: tail` in their compose file, as Symphony's profiles do")
 
 
 def print_urls(env):
