@@ -58,11 +58,11 @@ def main():
             (workspace / "infra" / "scripts").mkdir(parents=True)
             shutil.copy(old_tool, workspace / "infra" / "scripts" / "generate-env.sh")
             old_argv = ["bash", str(workspace / "infra" / "scripts" / "generate-env.sh"), "dev"]
-            old = median_time(lambda: subprocess.run(old_argv, check=True, capture_output=True), runs)
+            old = median_time(lambda old_argv=old_argv: subprocess.run(old_argv, check=True, capture_output=True), runs)
             out = Path(tmp) / f"out{n}.env"
             argv = [*inv, "env.generate", "--profile", "dev", "--config", str(cfg), "--output", str(out)]
-            wall = median_time(lambda: subprocess.run(argv, cwd=ROOT, check=True, capture_output=True), runs)
-            core = median_time(lambda: render_env_file(compile_env(cfg, "dev"), source_label="bench"), runs)
+            wall = median_time(lambda argv=argv: subprocess.run(argv, cwd=ROOT, check=True, capture_output=True), runs)
+            core = median_time(lambda cfg=cfg: render_env_file(compile_env(cfg, "dev"), source_label="bench"), runs)
             results[n] = wall
             lines = sum(1 for _ in out.open())
             print(f"{n:5d} services ({lines} lines)  old generate-env.sh {old * 1000:8.1f} ms   inv env.generate "

@@ -90,8 +90,8 @@ def _check_tool(svc: Service) -> str | None:
 
 def run_script(svc: Service, delay: int) -> str:
     """The stand-in's process: the checks the real code makes at start, then the listeners."""
-    lines = ["#!/bin/busybox sh", f"# stand-in for {svc.name} ({svc.image}), from compose/catalog/{svc.name}.yaml", "set -u",
-             "bb=/bin/busybox", 'log() { echo "standin ' + svc.name + ': $*"; }']
+    lines = ["#!/bin/busybox sh", f"# stand-in for {svc.name} ({svc.image}), from compose/catalog/{svc.name}.yaml",
+             "set -u", "bb=/bin/busybox", 'log() { echo "standin ' + svc.name + ': $*"; }']
     for e in svc.env:
         if e.required:
             lines.append(f'[ -n "${{{e.name}+x}}" ] || {{ log "required variable {e.name} is not set"; exit 1; }}')
@@ -172,7 +172,8 @@ def build_standin(svc: Service, delay: int | None = None) -> str:
     assert image.startswith(STANDIN_REGISTRY + "/"), f"{image}: a stand-in must never take a real image's name"
     with tempfile.TemporaryDirectory(prefix=f"standin-{svc.name}-") as tmp:
         build_context(svc, Path(tmp), delay if delay is not None else (DATA_DELAY if svc.tier == "data" else APP_DELAY))
-        subprocess.run(["docker", "build", "-q", "-t", image, tmp], check=True, capture_output=True, text=True, timeout=300)
+        subprocess.run(["docker", "build", "-q", "-t", image, tmp], check=True, capture_output=True, text=True,
+                       timeout=300)
     return image
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING
 
 import invoke
 
 from symphony.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, SymphonyError
+
+if TYPE_CHECKING:
+    from symphony.infra.settings import Settings
 
 DRY_HELP = "print the exact commands that would change anything, run none"
 CONTEXT_HELP = "Docker context to run against (e.g. the gateway VM); DOCKER_HOST is honoured too"

@@ -128,12 +128,14 @@ def check_compose(text: str, filename: str, env: dict[str, str]) -> list[Finding
                     f"{name} only waits for {dep} to start although {dep} has a healthcheck; use service_healthy"))
         if "container_name" in svc:
             findings.append(Finding("error", at("services", name, "container_name"),
-                f"{name} pins container_name, so two profiles or checkouts collide; remove it (the project name isolates)"))
+                f"{name} pins container_name, so two profiles or checkouts collide; "
+                "remove it (the project name isolates)"))
     for name in completed_targets:
         restart = (services[name] or {}).get("restart", "no")
         if restart in LONG_RUNNING_RESTARTS:
             findings.append(Finding("error", at("services", name, "restart"),
-                f"{name} is awaited with service_completed_successfully but restarts ({restart}); one-shot jobs need restart: \"no\""))
+                f"{name} is awaited with service_completed_successfully but restarts ({restart}); "
+                "one-shot jobs need restart: \"no\""))
     for name, svc in services.items():
         svc = svc or {}
         labels = svc.get("labels") or {}
@@ -148,7 +150,8 @@ def check_compose(text: str, filename: str, env: dict[str, str]) -> list[Finding
     for var, (line, has_default) in sorted(compose_variables(text).items()):
         if var not in env and not has_default:
             findings.append(Finding("error", f"{filename}:{line}",
-                f"${{{var}}} is used but the profile's env does not define it; add it to the config repo or `--set {var}=...`"))
+                f"${{{var}}} is used but the profile's env does not define it; "
+                f"add it to the config repo or `--set {var}=...`"))
     seen: dict[tuple[int, str], str] = {}
     for name, svc in services.items():
         for spec in (svc or {}).get("ports") or []:

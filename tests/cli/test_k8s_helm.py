@@ -114,7 +114,8 @@ print(json.dumps(asyncio.run(helm_sdkpy.Lint(helm_sdkpy.Configuration()).run(sys
 """
 
 
-@pytest.mark.skipif(python312_with_helm() is None, reason="helm-sdkpy (Python 3.12) not installed: chart not linted by Helm")
+@pytest.mark.skipif(python312_with_helm() is None,
+                    reason="helm-sdkpy (Python 3.12) not installed: chart not linted by Helm")
 def test_helm_lints_the_chart(tmp_path):
     chart = export(tmp_path, "prod", "helm")
     res = subprocess.run([python312_with_helm(), "-c", LINT, str(chart)], capture_output=True, text=True)

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from symphony.app.observability import runtime_config_text
+from tests.docker.test_obs_live import eventually
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import docker, free_port, unique_prefix
 from tests.standins import build_prometheus
-from tests.docker.test_obs_live import eventually
 
 pytestmark = pytest.mark.docker
 SOCKET = "/var/run/docker.sock"

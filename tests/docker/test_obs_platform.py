@@ -15,11 +15,11 @@ import pytest
 
 from symphony.app.platform import platform_catalog
 from symphony.core.observability.dashboard import build_overview, runnable
+from tests.docker.test_obs_live import eventually
+from tests.docker.test_stack_platform import certificates, settings_args  # noqa: F401 (certificates is a fixture)
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import Stack, free_port, project_containers, remove_project
 from tests.standins import build_prometheus, build_standins
-from tests.docker.test_obs_live import eventually
-from tests.docker.test_stack_platform import certificates, settings_args  # noqa: F401 (certificates is a fixture)
 
 pytestmark = pytest.mark.docker
 

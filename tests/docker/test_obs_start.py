@@ -7,15 +7,14 @@ import json
 import os
 import urllib.request
 
-import pytest
 import yaml
 from dotenv import dotenv_values
 
 from symphony.core.observability.override import OTLP_ENDPOINT
+from tests.docker.test_obs_live import eventually, remote_write_status
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import STANDIN_REGISTRY, Stack, docker, free_port, project_containers, remove_project
 from tests.standins import build_obs_standins, build_prometheus
-from tests.docker.test_obs_live import eventually, remote_write_status
 
 
 def health(container: dict) -> str:

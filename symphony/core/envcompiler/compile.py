@@ -54,7 +54,8 @@ def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict | No
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
-        raise EnvError(f"{shown} does not exist", hint="fix the path (relative to environments/) or create the file") from None
+        raise EnvError(f"{shown} does not exist",
+                       hint="fix the path (relative to environments/) or create the file") from None
     except OSError as exc:
         raise EnvError(f"{shown}: cannot read ({exc.strerror})", hint="check the file and its permissions") from None
     try:
@@ -69,7 +70,8 @@ def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict | No
     finally:
         os.close(fd)
     if len(data) > MAX_FRAGMENT_BYTES:
-        raise EnvError(f"{shown} is larger than {MAX_FRAGMENT_BYTES:,} bytes", hint="mount large data as a file instead")
+        raise EnvError(f"{shown} is larger than {MAX_FRAGMENT_BYTES:,} bytes",
+                       hint="mount large data as a file instead")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -333,7 +335,8 @@ class _Resolver:
                 raise EnvError(f"{d.where}: {d.key} requires a variable that is not set (the names in a secret's "
                                "definition are not shown)", hint=f"check the definition of {d.key}")
             message = _message(ref.word) or ("is not set" if op == "?" else "is not set or empty")
-            raise EnvError(f"{d.where}: {ref.name}: {message}", hint=f"define {ref.name} in the config repo or with --set")
+            raise EnvError(f"{d.where}: {ref.name}: {message}",
+                           hint=f"define {ref.name} in the config repo or with --set")
         return current, taint
 
     def _undefined(self, name: str, d: Definition) -> str:

@@ -43,15 +43,18 @@ def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: s
         files = {d.file for d in real}
         if len(files) > 1 and len(raws) > 1:
             places = ", ".join(d.where if secret else f"{d.where} ({d.raw!r})" for d in real)
-            findings.append(Finding("warn", real[-1].where, f"{key} is defined with different values: {places}; the last wins"))
+            findings.append(Finding("warn", real[-1].where,
+                                    f"{key} is defined with different values: {places}; the last wins"))
         if secret not in ("name marks a secret", "defined in a secrets fragment"):
             continue  # a URL built from a secret is masked, but it is neither a placeholder nor misplaced
         final = defs[-1]
         value = compiled.values.get(key, "")
         if value.strip().lower() in PLACEHOLDERS:
-            findings.append(Finding("warn", final.where, f"{key} holds a placeholder secret; set a real value in {SECRETS_FRAGMENT}"))
+            findings.append(Finding("warn", final.where,
+                                    f"{key} holds a placeholder secret; set a real value in {SECRETS_FRAGMENT}"))
         if not is_secrets_fragment(final.file) and not final.file.startswith("("):
-            findings.append(Finding("warn", final.where, f"{key} looks secret but is defined outside {SECRETS_FRAGMENT}; move it there"))
+            findings.append(Finding("warn", final.where,
+                                    f"{key} looks secret but is defined outside {SECRETS_FRAGMENT}; move it there"))
     if compose_text is not None:
         for name, (line, has_default) in sorted(compose_variables(compose_text).items()):
             if name not in compiled.values and not has_default:

@@ -29,7 +29,8 @@ from symphony.core.secrets import is_secret_name, is_secrets_fragment
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_REST = re.compile(r"[A-Za-z0-9_]+")
 # The common line, KEY=plain-value [# comment], taken in one step (the general path gives the same).
-_SIMPLE_LINE = re.compile(r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
+_SIMPLE_LINE = re.compile(r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)"
+                          r"(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
 # The next most common line: a value of plain text and ${NAME} references, unquoted or wholly in
 # double quotes (`URL="${HOST}:${PORT}"`), taken in one step too. What it accepts reads the same
 # through the general path (tests/unit/test_env_compiler.py checks both against bash).
@@ -252,7 +253,8 @@ class _Parser:
             raise self.err(start, "`source` without a path", "write `source common/base.env`")
         parts, end = self.word(i)
         if any(not isinstance(p, Lit) for p in parts):
-            raise self.err(i, "a sourced path must be written literally (no $)", "write the path relative to environments/")
+            raise self.err(i, "a sourced path must be written literally (no $)",
+                           "write the path relative to environments/")
         path = "".join(p.text for p in parts)
         k = self.skip_blanks(end)
         if self.at(k) not in ("", "\n", "#"):
@@ -453,7 +455,8 @@ class _Parser:
         name, end = self.name_at(j)
         if name:
             if name in BASH_SPECIAL_NAMES:
-                raise self.err(i, f"${self.nm(name)} is set by bash itself", "reference a variable of the config instead")
+                raise self.err(i, f"${self.nm(name)} is set by bash itself",
+                               "reference a variable of the config instead")
             flush()
             parts.append(Ref(name))
             return end
@@ -477,10 +480,12 @@ class _Parser:
                 raise self.err(dollar, "unterminated ${", "close the reference with }", fatal=True)
             what = {"#": "${#…} (length)", "!": "${!…} (indirection)"}.get(ch)
             if what is None:
-                what = f"${{{ch}…}} (a bash special parameter)" if ch in SPECIAL_PARAMS else "${ without a variable name"
+                what = (f"${{{ch}…}} (a bash special parameter)" if ch in SPECIAL_PARAMS
+                        else "${ without a variable name")
             raise self.err(dollar, f"{what} is not supported", "use ${NAME} with a valid variable name")
         if name in BASH_SPECIAL_NAMES:
-            raise self.err(dollar, f"${{{self.nm(name)}}} is set by bash itself", "reference a variable of the config instead")
+            raise self.err(dollar, f"${{{self.nm(name)}}} is set by bash itself",
+                           "reference a variable of the config instead")
         j = self.cont(j)
         ch = self.at(j)
         if ch == "":
@@ -491,7 +496,8 @@ class _Parser:
             raise self.err(dollar, f"unterminated ${{{self.nm(name)}", "close the reference with } on the same line")
         op = next((o for o in _OPS if self.t.startswith(o, j)), None)
         if op in (":=", "="):
-            raise self.err(dollar, f"${{{self.nm(name)}{op}…}} assigns in bash; not supported", f"write ${{{self.nm(name)}:-…}} instead")
+            raise self.err(dollar, f"${{{self.nm(name)}{op}…}} assigns in bash; not supported",
+                           f"write ${{{self.nm(name)}:-…}} instead")
         if op is None:
             raise self.err(dollar, f"unsupported expansion ${{{self.nm(name)}…}}",
                            "supported: ${V} ${V:-d} ${V-d} ${V:+a} ${V+a} ${V:?msg} ${V?msg}")

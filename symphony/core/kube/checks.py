@@ -236,7 +236,7 @@ def check_manifests(objs: list[dict], pod_security: str | dict = "restricted",
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         key = (group, kind, None if kind in CLUSTER_SCOPED else meta.get("namespace"), name)
         seen[key] = seen.get(key, 0) + 1
-    for (group, kind, namespace, name), count in sorted(seen.items(), key=str):
+    for (_group, kind, namespace, name), count in sorted(seen.items(), key=str):
         if count > 1:
             where = f"{kind}/{name}" + (f" in {namespace}" if namespace else "")
             problems.append(f"{where}: defined {count} times (the API server keeps one object per kind, "
