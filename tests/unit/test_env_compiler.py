@@ -207,7 +207,8 @@ def test_tag_from_the_environment_is_a_default_the_config_can_set(tmp_path):
     compiled = compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN)
     assert compiled.values["IMAGE"] == "app:2.0"
     assert any("TAG from your environment is ignored" in w and "profiles/p.env:1" in w for w in compiled.warnings)
-    assert compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN, overrides={"TAG": "3"}).values["IMAGE"] == "app:3"
+    compiled = compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN, overrides={"TAG": "3"})
+    assert compiled.values["IMAGE"] == "app:3"
 
 
 def test_required_message_never_expands_references(tmp_path):

@@ -28,7 +28,8 @@ def write_platform_shaped_config(root: Path, services: int) -> None:
         "RABBITMQ_USER=sentiric\n"
         'RABBITMQ_URL="amqp://${RABBITMQ_USER}:${RABBITMQ_PASS}@rabbitmq:5672/%2f"\n'
         'REDIS_URL="redis://${REDIS_HOST:-redis}:${REDIS_PORT:-6379}"\n')
-    (env / "common" / "secrets.env").write_text("POSTGRES_PASSWORD=s3cr3t_pg\nRABBITMQ_PASS=s3cr3t_mq\nJWT_SECRET='a b c $x'\n")
+    (env / "common" / "secrets.env").write_text(
+        "POSTGRES_PASSWORD=s3cr3t_pg\nRABBITMQ_PASS=s3cr3t_mq\nJWT_SECRET='a b c $x'\n")
     for i in range(services):
         name, upstream = f"SVC{i}", f"SVC{max(i - 1, 0)}"
         (env / "services" / f"svc{i}.env").write_text("\n".join([
@@ -80,7 +81,7 @@ def test_platform_shaped_config_compiles_to_what_bash_makes_of_it(bench_config, 
     res = subprocess.run(["bash", "-c", script, "bash", *keys], cwd=root, capture_output=True, check=True,
                          env={"PATH": os.environ["PATH"]})
     assert not res.stderr
-    assert dict(zip(keys, res.stdout.decode().split("\0")[:-1])) == {k: compiled.values[k] for k in keys}
+    assert dict(zip(keys, res.stdout.decode().split("\0")[:-1], strict=True)) == {k: compiled.values[k] for k in keys}
 
 
 def test_bash_and_dotenv_read_the_compiled_values(bench_config):
