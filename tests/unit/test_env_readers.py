@@ -168,7 +168,7 @@ def test_refused_values_have_no_form_all_readers_read_the_same(tmp_path, value):
     no_form_reads_the_same(tmp_path, value)
 
 
-@pytest.mark.parametrize("value", ["it's $HOME", "it's ${X}", "it's `id`", "C:\\dir\\", "a\rb", "x\\\\y`z",
+@pytest.mark.parametrize("value", ["it's $HOME", "it's ${X}", "it's `id`", "a\rb", "$HOME\\", "x\\\\y`z",
                                    "o'k$1", "o'k$$"])
 def test_each_kind_of_refusal_is_true(tmp_path, value):
     with pytest.raises(EnvError):
@@ -187,7 +187,7 @@ def no_form_reads_the_same(tmp_path, value):
         assert not all(r == {"K": value, "NEXT": "after"} for r in results), (value, form)
 
 
-@pytest.mark.parametrize("value", ["it's \"quoted\"", "\\\\server\\share", "C:\\dir\\sub", "it's 5$",
+@pytest.mark.parametrize("value", ["it's \"quoted\"", "\\\\server\\share", "C:\\dir\\sub", "C:\\dir\\", "it's 5$",
                                    "line one\nline two", "pa$$word", "5$", "trailing space ", "x'y\\\\z",
                                    "a$%b's", "#not a comment", "tab\there"])
 def test_values_the_torture_report_found_refused_are_written(tmp_path, value):
