@@ -195,3 +195,15 @@ def test_random_fragments_are_read_as_bash_reads_them_or_refused(tmp_path, body)
         return
     keys = ["S", "E", "K", "Z"] + [k for k in compiled.values if k not in DYN and k not in ("S", "E", "K", "Z")]
     assert {k: compiled.values.get(k) for k in keys} == bash_reads(tmp_path / "environments", keys), text
+
+
+@pytest.mark.parametrize("line", [
+    "source common/x.env", ". common/x.env", "source common/x.env # the shared part", 'source "common"/\'x.env\'',
+])
+def test_a_source_line_is_read_as_bash_reads_it(tmp_path, line):
+    common = tmp_path / "environments" / "common"
+    common.mkdir(parents=True)
+    (common / "x.env").write_text("FROM_X=x\n")
+    got = same_as_bash(tmp_path, f"S=yes\n{line}\nAFTER=1\n")
+    assert got == {"S": "yes", "FROM_X": "x", "AFTER": "1"}
+    assert same_as_bash(tmp_path, f"S=yes\n{line}") == {"S": "yes", "FROM_X": "x"}   # the last line, no newline
