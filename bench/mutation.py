@@ -21,6 +21,7 @@ Usage:
   python bench/mutation.py --sample 300 --seed 7   # a random sample over the chosen groups (held out)
   python bench/mutation.py --full kube          # every mutant, no sampling
   python bench/mutation.py --list               # the groups, their files and tests
+  python bench/mutation.py kube --only '*pss.py' --tests tests/unit/test_k8s_pss.py --full   # iterate on one file
 Options: --jobs N (mutmut --max-children, default 1), --min PERCENT (default 90).
 Exit status: 0 when every group reaches --min and no equivalent entry is stale.
 """
@@ -54,7 +55,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                      "tests/unit/test_env_messages.py", "tests/unit/test_env_check.py"]),
     "kube": ([KUBE + f for f in ("convert.py", "mounts.py", "security.py", "quantities.py", "names.py",
                                  "checks.py", "pss.py")],
-             ["tests/unit/test_k8s_names.py", "tests/unit/test_k8s_quantities.py", "tests/unit/test_k8s_mapping.py",
+             ["tests/unit/test_k8s_names.py", "tests/unit/test_k8s_quantities.py", "tests/unit/test_k8s_pss.py",
+              "tests/unit/test_k8s_checks.py", "tests/unit/test_k8s_mapping.py",
               "tests/unit/test_k8s_golden.py", "tests/unit/test_k8s_kompose.py", "tests/unit/test_k8s_property.py",
               "tests/unit/test_k8s_keys.py"]),
     "state": (["symphony/infra/state.py"],
@@ -86,10 +88,14 @@ def toml_value(v) -> str:
     return "[" + ", ".join(toml_value(x) for x in v) + "]"
 
 
+# --only / --tests (for iterating on one module): narrow the group's files or replace its tests
+NARROW: dict[str, list[str]] = {}
+
+
 def prepare(group: str) -> Path:
     """A fresh copy of the working tree (tracked and new files, as git sees them) with the
     [tool.mutmut] section narrowed to the group."""
-    work = WORK / group
+    work = WORK / (group + ("-narrowed" if NARROW else ""))
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
@@ -102,8 +108,8 @@ def prepare(group: str) -> Path:
     text = (ROOT / "pyproject.toml").read_text()
     conf = tomllib.loads(text)["tool"]["mutmut"]
     files, _ = GROUPS[group]
-    conf["only_mutate"] = files
-    conf["pytest_add_cli_args_test_selection"] = group_tests(group)
+    conf["only_mutate"] = NARROW.get("files") or files
+    conf["pytest_add_cli_args_test_selection"] = NARROW.get("tests") or group_tests(group)
     head, sep, tail = text.partition("[tool.mutmut]\n")
     rest = re.search(r"^\[", tail, re.M)
     section = "[tool.mutmut]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in conf.items()) + "\n"
@@ -181,11 +187,26 @@ def main() -> int:
     ap.add_argument("--min", type=float, default=90.0)
     ap.add_argument("--show", action="store_true")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--only", help="iterate: mutate only the group's files matching this glob")
+    ap.add_argument("--tests", help="iterate: run these test files (comma-separated) instead of the group's")
     a = ap.parse_args()
     groups = a.groups or list(GROUPS)
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         ap.error(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
+    if a.only or a.tests:
+        if len(groups) != 1:
+            ap.error("--only and --tests narrow one group")
+        import fnmatch
+
+        files = [f for f in GROUPS[groups[0]][0] if fnmatch.fnmatch(f, a.only or "*")]
+        if not files:
+            ap.error(f"--only {a.only!r} matches none of {', '.join(GROUPS[groups[0]][0])}")
+        NARROW["files"] = files
+        if a.tests:
+            NARROW["tests"] = [t.strip() for t in a.tests.split(",") if t.strip()]
+        print(f"narrowed (not the group's score): {' '.join(files)}; tests: "
+              f"{' '.join(NARROW.get('tests') or group_tests(groups[0]))}")
     if a.list:
         for g in groups:
             size = f" (a sample of {DEFAULT_SAMPLE[g]} unless --full)" if g in DEFAULT_SAMPLE else ""
