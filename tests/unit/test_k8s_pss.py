@@ -191,3 +191,35 @@ def test_an_unknown_level_checks_nothing():
     pod = restricted_pod()
     pod["hostNetwork"] = True
     assert pss.check("privileged", copy.deepcopy(pod)) == [] and pss.check("nonsense", pod) == []
+
+
+def test_what_the_levels_allow_explicitly():
+    pod = restricted_pod()
+    app(pod)["procMount"] = "Default"
+    pod["securityContext"]["seccompProfile"] = {"type": "Localhost", "localhostProfile": "p.json"}
+    assert pss.check("restricted", pod) == []
+
+
+def test_every_offending_item_is_named():
+    pod = restricted_pod()
+    app(pod)["capabilities"] = {"drop": ["ALL"], "add": ["SYS_ADMIN", "NET_ADMIN", "CHOWN"]}
+    pod["volumes"].append({"name": "odd", "hostPath": {"path": "/"}, "nfs": {"server": "x"}})
+    assert pss.check("restricted", pod) == [
+        "volume odd: hostPath volumes are forbidden",
+        "container app: capabilities.add NET_ADMIN, SYS_ADMIN beyond the baseline set",
+        "volume odd: type hostPath, nfs is not allowed (only configMap, csi, downwardAPI, emptyDir, ephemeral, "
+        "persistentVolumeClaim, projected, secret)",
+        "container app: capabilities.add may only hold NET_BIND_SERVICE (has CHOWN, NET_ADMIN, SYS_ADMIN)",
+    ]
+
+
+def test_restricted_includes_baseline_with_its_annotations_and_version():
+    meta = {"annotations": {"container.apparmor.security.beta.kubernetes.io/app": "unconfined"}}
+    assert pss.check("restricted", restricted_pod(), meta) == [
+        "annotation container.apparmor.security.beta.kubernetes.io/app: unconfined (AppArmor must be runtime/default "
+        "or localhost/*)"]
+    pod = restricted_pod()
+    pod["securityContext"]["sysctls"] = [{"name": "net.ipv4.tcp_keepalive_time", "value": "60"}]
+    assert pss.check("restricted", pod, version=(1, 29)) == []
+    assert pss.check("restricted", pod, version=(1, 28)) == [
+        "sysctl net.ipv4.tcp_keepalive_time is not in the safe set"]
