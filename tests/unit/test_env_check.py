@@ -36,6 +36,23 @@ def test_two_shared_fragments_that_disagree_are_named_the_last_wins(tmp_path):
                                                           "the last wins")]
 
 
+def test_the_last_of_three_disagreeing_fragments_wins(tmp_path):
+    c = compiled(tmp_path, profiles__p_env="source common/a.env\nsource common/b.env\nsource common/c.env\n",
+                 common__a_env="HOST=a\n", common__b_env="HOST=b\n", common__c_env="HOST=c\n")
+    assert [f.where for f in lint(c)] == ["common/c.env:1"]
+
+
+def test_a_fragment_redefining_its_own_key_and_overrides_of_computed_values_are_no_clash(tmp_path):
+    env = tmp_path / "environments"
+    (env / "profiles").mkdir(parents=True)
+    (env / "common").mkdir()
+    (env / "profiles" / "p.env").write_text("source common/base.env\n")
+    (env / "common" / "base.env").write_text("URL=http://x\nURL=http://y\nTAG=2.0\nDETECTED_IP=10.0.0.9\n"
+                                            "LOG_LEVEL=info\n")
+    c = compile_env(tmp_path, "p", environ={"TAG": "1.0"}, dynamic=DYN, overrides={"LOG_LEVEL": "debug"})
+    assert lint(c) == []
+
+
 def test_a_secret_that_clashes_is_named_without_its_values(tmp_path):
     c = compiled(tmp_path, profiles__p_env="source common/base.env\n",
                  common__base_env="X=1\n", common__secrets_env="API_TOKEN=tok-one\nX=2\n",
@@ -91,6 +108,7 @@ def test_compose_variables_the_profile_lacks_are_errors_at_their_first_line(tmp_
 
 
 def test_compose_variables_with_their_first_line_and_whether_every_use_has_a_default():
+    assert compose_variables("a: ${A}\nb: ${A:-1}\n") == {"A": (1, False)}    # in either order
     text = ("a: ${A:-1}\n"
             "b: ${B-1} ${C:+x} ${D+x} ${E:?no} ${F?no} $G\n"
             "  # ${H}\n"

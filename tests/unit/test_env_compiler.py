@@ -240,11 +240,14 @@ def test_without_a_route_the_detected_ip_is_loopback():
 
     if not shutil.which("unshare") or subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode:
         pytest.skip("cannot make a network namespace here (unshare -n)")
+    from symphony.core.envcompiler.dynamic import detect_ip
+
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(["unshare", "-n", sys.executable, "-c",
                           "from symphony.core.envcompiler.dynamic import detect_ip; print(detect_ip())"],
                          cwd=root, capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "127.0.0.1"
+    assert detect_ip() in host_default_route_addresses()     # and here, with the host's routes, the route's
 
 
 def test_the_values_symphony_computes(tmp_path):
@@ -261,12 +264,13 @@ def test_the_values_symphony_computes(tmp_path):
 
 def test_the_values_to_mask_include_overridden_secrets_but_not_what_surrounds_one(tmp_path):
     root = make(tmp_path, profiles__p_env="source common/base.env\nDB_PASSWORD=new-pass\n",
-                common__base_env="DB_PASSWORD=old-pass\nDB_URL=pg://app:${DB_PASSWORD}@db/x\n"
-                                 "RAW=amqp://u:p4ss@mq/\nPLAIN=hello\n",
+                common__base_env="DB_URL=pg://app:${DB_PASSWORD}@db/x\nDB_PASSWORD=old-pass\n"
+                                 "RAW=amqp://u:p4ss@mq/\nPLAIN=hello\nPREFIX=pre\nAPI_KEY=${PREFIX}-k3y\n",
                 common__secrets_env="ODD=odd-value\nEMPTY_ONE=\n")
     masked = comp(root).secret_values()
     # a rotated-away password is still masked wherever it turns up (old logs, old files)
-    assert {"new-pass", "old-pass", "pg://app:new-pass@db/x", "amqp://u:p4ss@mq/", "odd-value"} <= set(masked)
+    assert {"new-pass", "old-pass", "pg://app:new-pass@db/x", "amqp://u:p4ss@mq/", "odd-value", "pre-k3y",
+            "-k3y"} <= set(masked)
     # the text around a secret in a value built from it is no secret: masking it would blank out every "@db/x"
     assert not {"pg://app:", "@db/x", "hello", ""} & set(masked)
 
