@@ -140,8 +140,38 @@ def all_mutant_names(work: Path) -> list[str]:
     return [n.replace("__init__.", "") for n in json.loads(out.stdout)]
 
 
+# mutmut runs each mutant's tests by node id with pytest.main() in a process that has already
+# run them once; an id pytest had to escape (a backslash, control or non-ASCII character in an
+# explicit id) is then not found, pytest exits 4, and the mutant counts as killed. Refuse those.
+_IDS_CHECK = """
+import subprocess, sys
+import pytest
+files = sys.argv[1:]
+listed = subprocess.run([sys.executable, "-m", "pytest", "-q", "--co", "-p", "no:cacheprovider", *files],
+                        capture_output=True, text=True).stdout.splitlines()
+ids = [line for line in listed if "::" in line]
+pytest.main(["-q", "--co", "-p", "no:cacheprovider", *files])
+if pytest.main(["-q", "--co", "-p", "no:cacheprovider", *ids]) != 0:
+    bad = [i for i in ids if pytest.main(["-q", "--co", "-p", "no:cacheprovider", i]) != 0]
+    print("UNFINDABLE " + repr(bad))
+"""
+
+
+def unfindable_test_ids(work: Path, tests: list[str]) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", _IDS_CHECK, *tests], cwd=work, capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        if line.startswith("UNFINDABLE "):
+            return eval(line[len("UNFINDABLE "):])  # noqa: S307 (our own repr of a list of str)
+    return []
+
+
 def run_group(group: str, jobs: int, names: list[str] | None) -> tuple[Path, dict[str, int | None]]:
     work = prepare(group)
+    bad = unfindable_test_ids(work, NARROW.get("tests") or group_tests(group))
+    if bad:
+        sys.exit(f"{group}: these test ids cannot be run by id a second time in one process (mutmut does), "
+                 f"so every mutant they cover would count as killed; give them plain ASCII ids:\n  "
+                 + "\n  ".join(bad))
     log = work / "mutmut.log"
     args = [mutmut(), "run", "--max-children", str(jobs)] + (names or [])
     with log.open("w") as out:

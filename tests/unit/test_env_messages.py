@@ -8,6 +8,7 @@ import pytest
 from symphony.core.envcompiler import compile_env, render_env_file
 from symphony.core.envcompiler.model import EnvError
 from symphony.core.envcompiler.writer import quote_value
+from tests.unit.test_env_bash_oracle import readable_id
 
 DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}
 
@@ -64,7 +65,7 @@ SECRET_REFUSALS = [
 
 
 @pytest.mark.parametrize("line, message, hint", REFUSALS + SECRET_REFUSALS,
-                         ids=[r[0] for r in REFUSALS + SECRET_REFUSALS])
+                         ids=[readable_id(r[0]) for r in REFUSALS + SECRET_REFUSALS])
 def test_a_refusal_names_the_place_the_construct_and_the_fix(tmp_path, line, message, hint):
     assert refusal(tmp_path, line + "\n") == (message, hint)
 

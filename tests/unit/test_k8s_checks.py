@@ -189,7 +189,8 @@ BROKEN = [
 ]
 
 
-@pytest.mark.parametrize("breaks, problem", BROKEN, ids=[b[1][:60] for b in BROKEN])
+@pytest.mark.parametrize("breaks, problem", BROKEN,
+                         ids=[b[1][:60].encode("ascii", "replace").decode() for b in BROKEN])
 def test_each_broken_rule_is_reported_once(breaks, problem):
     objs = valid_set()
     breaks(objs)
