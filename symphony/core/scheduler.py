@@ -70,7 +70,8 @@ class StartScheduler:
             if health == "unhealthy":
                 return self.observe(service, "health_status: unhealthy")
             return self.observe(service, "start")
-        if state in ("exited", "dead") and service in self.started and self.status[service] in ("created", "running"):
+        if state in ("exited", "dead") and service in self.started \
+                and self.status[service] in ("created", "running", "healthy"):
             return self.observe(service, "die", exit_code)
         return None
 

@@ -169,7 +169,7 @@ def test_refused_values_have_no_form_all_readers_read_the_same(tmp_path, value):
 
 
 @pytest.mark.parametrize("value", ["it's $HOME", "it's ${X}", "it's `id`", "a\rb", "$HOME\\", "x\\\\y`z",
-                                   "o'k$1", "o'k$$"])
+                                   "o'k$1", "o'k$$", "$HOME's", "it's $ and $HOME $"])
 def test_each_kind_of_refusal_is_true(tmp_path, value):
     with pytest.raises(EnvError):
         quote_value("K", value)

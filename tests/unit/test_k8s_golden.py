@@ -3,6 +3,7 @@ regenerate with UPDATE_GOLDEN=1 and review the diff; refused under CI, where gol
 compared). The assertions below each golden state what Kubernetes and Compose semantics require."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -20,10 +21,16 @@ EXPECTED = CASES / "expected"
 
 
 def model_of(case: str) -> dict:
+    return json.loads(_resolved(case))    # a fresh copy each time
+
+
+@functools.lru_cache(maxsize=None)
+def _resolved(case: str) -> str:
+    """Compose's resolution of a case, once per process (the files do not change during a run)."""
     res = subprocess.run([*Runner(echo=False).compose_base, "-f", str(CASES / f"{case}.yml"), "-p", "golden",
                           "config", "--format", "json"], capture_output=True, text=True,
                          env=dict(os.environ, CONFIG=str(CASES / "config")), check=True)
-    return json.loads(res.stdout)
+    return res.stdout
 
 
 def export_case(case: str, **options):

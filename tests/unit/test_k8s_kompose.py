@@ -4,6 +4,8 @@ path as `inv k8s.export --file` and the result passes `k8s.validate` (schemas, A
 Security restricted). Files kompose merges (`-f a -f b`, COMPOSE_FILE) are merged here too."""
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 
 import pytest
@@ -40,12 +42,16 @@ def test_the_fixture_set_is_complete():
     assert len(dirs) == 44 and len(fixtures()) == 51  # 53 files, two pairs merged
 
 
+@functools.lru_cache(maxsize=None)
+def _loaded(case: str, files: tuple[Path, ...]):
+    """Compose's resolution of a fixture, once per process (the files do not change during a run)."""
+    profiles = PROFILES.get(case.split("/")[0], [])
+    return load_compose_model(None, Runner(echo=False), "kompose", [str(f) for f in files], [], None, profiles)
+
+
 @pytest.mark.parametrize("case,files", fixtures(), ids=[c for c, _ in fixtures()])
 def test_kompose_fixture_exports_and_validates(case, files, tmp_path):
-    runner = Runner(echo=False)
-    profiles = PROFILES.get(case.split("/")[0], [])
-    model, profile, roots, env, warnings = load_compose_model(None, runner, "kompose", [str(f) for f in files], [],
-                                                              None, profiles)
+    model, profile, roots, env, warnings = copy.deepcopy(_loaded(case, tuple(files)))
     result = convert(model, profile=profile, options=Options(),
                      host_paths=read_host_paths(model, roots), env=env)
     out = tmp_path / "out"

@@ -5,6 +5,7 @@ Security `restricted` (or the level a service was relaxed to)."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import subprocess
@@ -24,11 +25,17 @@ ENV = {"API_TOKEN": "env-token-value"}
 
 
 def model_of(case: str, *profiles: str) -> dict:
+    return json.loads(_resolved(case, profiles))    # a fresh copy each time
+
+
+@functools.lru_cache(maxsize=None)
+def _resolved(case: str, profiles: tuple[str, ...]) -> str:
+    """Compose's resolution of a case, once per process (the files do not change during a run)."""
     args = [a for p in profiles for a in ("--profile", p)]
     res = subprocess.run([*Runner(echo=False).compose_base, "-f", str(MEANINGS / f"{case}.yml"), "-p", "meaning",
                           *args, "config", "--format", "json"], capture_output=True, text=True,
                          env=dict(os.environ, **ENV), check=True)
-    return json.loads(res.stdout)
+    return res.stdout
 
 
 class Result:

@@ -6,7 +6,15 @@ import time
 
 import pytest
 
-from symphony.core.secrets import MASK, Masker, is_secret_name, is_secrets_fragment, url_has_password
+from symphony.core.secrets import (
+    MASK,
+    Masker,
+    is_secret,
+    is_secret_name,
+    is_secrets_fragment,
+    secret_values,
+    url_has_password,
+)
 
 
 @pytest.mark.parametrize("key", [
@@ -82,3 +90,65 @@ def test_masking_20000_secrets_is_linear():
     elapsed = time.perf_counter() - start
     assert all(line == f"K{i}={MASK} and more text" for i, line in enumerate(out))
     assert elapsed < 5, f"{elapsed:.1f}s"
+
+
+# README "Secrets": a key with a secret word among its parts, or a value that is a URL with a password
+@pytest.mark.parametrize("key, value, secret", [
+    ("PASSWORD", "x", True), ("SECRET", "x", True), ("TOKEN", "x", True), ("KEY", "x", True), ("PASS", "x", True),
+    ("DATABASE_URL", "postgres://app:pw@db:5432/app", True), ("BROKER", "amqp://guest:guest@mq/", True),
+    ("DATABASE_URL", "postgres://db:5432/app", False), ("LOG_LEVEL", "info", False), ("LOG_LEVEL", None, False),
+    ("LOG_LEVEL", "", False), ("TLS_KEY_PATH", "/run/secrets/tls.key", False),
+])
+def test_a_name_or_a_url_with_a_password_makes_a_value_secret(key, value, secret):
+    assert is_secret(key, value) is secret
+
+
+def test_the_values_to_mask_are_the_secret_ones_that_are_set():
+    env = {"DB_PASSWORD": "hunter2", "DB_URL": "postgres://u:pw@db/x", "LOG_LEVEL": "info", "API_TOKEN": "",
+           "PUBLIC_URL": "https://example.org/"}
+    assert secret_values(env) == ["hunter2", "postgres://u:pw@db/x"]
+
+
+@pytest.mark.parametrize("value", ["://user:pw@host", "://user:pw@hosta", "-://u:p@x", "+.://u:p@x1",
+                                   "x://user:pw@host", "1x://u:p@h", "see ://u:p@h or y://u:p@h"])
+def test_a_url_needs_a_scheme_that_starts_with_a_letter(value):
+    assert url_has_password(value) == bool(REFERENCE.search(value))
+
+
+def test_a_secrets_fragment_is_known_by_its_file_name_at_any_depth():
+    assert is_secrets_fragment("env/profiles/prod/secrets.env")
+    assert is_secrets_fragment("env/profiles/prod/db_secrets.env")
+    assert not is_secrets_fragment("env/secrets/base.env")
+
+
+def test_a_short_secret_that_begins_a_longer_one_is_masked_too():
+    m = masker("pw", "pwd9")
+    assert m.mask("a pw b pwd9 c") == f"a {MASK} b {MASK} c"
+
+
+def test_a_secret_of_six_characters_is_masked_anywhere():
+    assert masker("abc123").mask("xabc123y") == f"x{MASK}y"
+
+
+def test_a_secret_that_extends_another_is_masked_whole():
+    m = masker("abcdefgh", "abcdefghij")
+    assert m.mask("abcdefghij!") == f"{MASK}!" and m.mask("abcdefgh!") == f"{MASK}!"
+
+
+def test_secrets_next_to_each_other_are_one_mask():
+    assert masker("abcdefgh", "ijklmnop").mask("=abcdefghijklmnop=") == f"={MASK}="
+
+
+def test_secrets_registered_later_are_masked_too():
+    m = masker("first-secret")
+    assert m.mask("first-secret") == MASK
+    m.add(["second-secret"])
+    assert m.mask("first-secret second-secret") == f"{MASK} {MASK}"
+
+
+def test_whitespace_is_no_secret_and_text_without_secrets_is_left_alone():
+    only_blank = masker("   ", "\t")
+    assert only_blank.mask("a \t b :   : c") == "a \t b :   : c" and len(only_blank) == 0
+    text = "postgres://u:p@db -- ok, (x) [y]"
+    assert masker("hunter2-long").mask(text) == text      # only long secrets registered
+    assert masker("q7").mask(text) == text                # only short ones

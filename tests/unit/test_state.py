@@ -127,3 +127,58 @@ def test_a_symlinked_lock_file_is_refused(tmp_path):
         with lock.stack_lock("inv start", lock_file=tmp_path / "lock", timeout=1):
             pass
     assert target.read_text() == "keep"
+
+
+def test_only_valid_profile_names_are_profiles(compose_dir):
+    # compose/<profile>.yml; `_*.yml` are shared parts, and a name Symphony could not use is no profile
+    for name in ("compose.override", "Prod", "my profile", "9lives"):
+        (compose_dir / f"{name}.yml").write_text("services: {}\n")
+    assert state.known_profiles(compose_dir) == ["core", "demo"]
+    assert all(state.compose_file(p, compose_dir).is_file() for p in state.known_profiles(compose_dir))
+    assert state.compose_file("core", compose_dir) == compose_dir / "core.yml"
+
+
+def test_the_profile_written_is_checked_against_the_given_compose_files(tmp_path, compose_dir):
+    (compose_dir / "edge.yml").write_text("services: {}\n")
+    f = tmp_path / ".profile.state"
+    state.write_active_profile("edge", f, compose_dir)
+    assert state.read_active_profile(f, compose_dir) == "edge"
+    assert f.stat().st_mode & 0o777 == 0o644       # data, readable, not executable
+
+
+def test_an_unknown_profile_is_named_and_so_is_the_file_that_holds_it(tmp_path, compose_dir):
+    with pytest.raises(UsageError) as err:
+        state.validate_profile("nosuch", compose_dir)
+    assert err.value.message == "unknown profile 'nosuch'" and err.value.hint == "valid profiles: core, demo"
+    f = tmp_path / ".profile.state"
+    f.write_text("gateway\n")
+    with pytest.raises(UsageError) as err:
+        state.read_active_profile(f, compose_dir)
+    assert err.value.message == f"unknown profile 'gateway' in {f}"
+
+
+def test_without_any_profile_the_hint_says_where_none_was_found(tmp_path):
+    empty = tmp_path / "compose"
+    empty.mkdir()
+    with pytest.raises(UsageError) as err:
+        state.validate_profile("demo", empty)
+    assert err.value.hint == f"valid profiles: (none found in {empty})"
+
+
+@pytest.mark.parametrize("content, shown", [(b"", "(empty)"), (b"  \n", "(empty)"),
+                                            (b"dev; rm -rf /\n", "dev; rm -rf /"), (b"Core Profile\n", "Core Profile")])
+def test_a_garbled_state_file_is_shown_as_it_is(tmp_path, compose_dir, content, shown):
+    f = tmp_path / ".profile.state"
+    f.write_bytes(content)
+    with pytest.raises(UsageError) as err:
+        state.read_active_profile(f, compose_dir)
+    assert err.value.message == f"{f}: garbled profile state {shown!r}"
+
+
+def test_clearing_the_profile_twice_is_fine(tmp_path, compose_dir):
+    f = tmp_path / ".profile.state"
+    state.write_active_profile("core", f, compose_dir)
+    state.clear_active_profile(f)
+    state.clear_active_profile(f)
+    assert not f.exists()
+    assert state.read_active_profile(f, compose_dir, default="demo") == "demo"

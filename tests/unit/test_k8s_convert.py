@@ -1,0 +1,122 @@
+"""The converter on models shaped as `docker compose config --format json` prints them, for what
+the meanings and goldens do not reach: names at their length limits, bind mounts the export
+cannot carry, files that are secrets, tmpfs sizes. Expectations: Compose's meaning of each key,
+and the Kubernetes API rules (every object made passes the API checks and Pod Security)."""
+from __future__ import annotations
+
+import pytest
+
+from symphony.core.kube import pss
+from symphony.core.kube.checks import check_manifests
+from symphony.core.kube.convert import convert
+from symphony.core.kube.mounts import HostPath
+from symphony.core.kube.names import is_dns1035_label, is_label_value
+
+
+def export(services: dict, host_paths: dict | None = None, **top) -> tuple[dict, list[str]]:
+    model = {"name": "t", "services": services, **top}
+    result = convert(model, profile="t", host_paths=host_paths or {}, env={})
+    assert check_manifests(result.manifests, "restricted") == []
+    for obj in result.manifests:
+        pod = (obj.get("spec") or {}).get("template", {}).get("spec")
+        if pod:
+            assert pss.check("restricted", pod) == []
+    return {(o["kind"], o["metadata"]["name"]): o for o in result.manifests}, result.warnings
+
+
+def pod_of(objs, kind, name):
+    return objs[(kind, name)]["spec"]["template"]["spec"]
+
+
+LONG = "a-very-long-service-name-that-is-right-at-the-edge-of-the-limits"   # 64 characters
+
+
+def test_a_long_stateful_service_gets_a_valid_governing_service():
+    objs, _ = export({LONG: {"image": "db:1", "expose": ["5432"], "user": "999",
+                             "volumes": [{"type": "volume", "source": "data", "target": "/data"}]}},
+                     volumes={"data": {}})
+    statefulset = next(o for (k, _), o in objs.items() if k == "StatefulSet")
+    governing = statefulset["spec"]["serviceName"]
+    assert ("Service", governing) in objs and objs[("Service", governing)]["spec"]["clusterIP"] == "None"
+    assert is_dns1035_label(governing) and governing.endswith("-headless")
+
+
+def test_long_and_colliding_secret_names_stay_valid_names_and_label_values():
+    first, second = "s" * 60 + "_pw", "s" * 60 + "-pw"          # both become the same DNS label
+    objs, _ = export({"app": {"image": "app:1", "user": "1000",
+                              "secrets": [{"source": first}, {"source": second}]}},
+                     secrets={first: {"content": "one"}, second: {"content": "two"}})
+    secrets = sorted(name for kind, name in objs if kind == "Secret")
+    assert len(secrets) == 2 and len(set(secrets)) == 2
+    for name in secrets:
+        labels = objs[("Secret", name)]["metadata"]["labels"]
+        assert len(name) <= 63 and is_label_value(labels["app.kubernetes.io/name"])
+
+
+def bind(source, target="/etc/app", **extra):
+    return {"type": "bind", "source": source, "target": target, **extra}
+
+
+def test_binds_the_export_cannot_carry_are_reported_and_left_out():
+    objs, warnings = export({"app": {"image": "app:1", "user": "1000", "volumes": [
+        bind("/srv/unreadable", "/a"), bind("/var/run/docker.sock", "/b"), bind("/proj/huge", "/c"),
+        bind("/proj/big", "/d")]}},
+        {"/srv/unreadable": HostPath("unreadable"), "/var/run/docker.sock": HostPath("special"),
+         "/proj/huge": HostPath("large", skipped=("2 GB",)),
+         "/proj/big": HostPath("dir", {"a.bin": b"x" * (1024 * 1024)})})
+    hint = "(hostPath volumes are refused by Pod Security; bake the files into the image or put them under the " \
+           "project directory)"
+    assert f"app: volume /srv/unreadable -> /a: bind mount not exported: it could not be read {hint}" in warnings
+    assert f"app: volume /var/run/docker.sock -> /b: bind mount not exported: it is a socket or device, which has " \
+           f"no Kubernetes equivalent {hint}" in warnings
+    assert f"app: volume /proj/huge -> /c: bind mount not exported: it holds 2 GB, more than a ConfigMap/Secret " \
+           f"holds (1 MiB) {hint}" in warnings
+    assert "app: volume /proj/big -> /d: bind mount not exported: its 1048576 bytes exceed what a ConfigMap/Secret " \
+           "holds (1 MiB); bake the files into the image or use a volume" in warnings
+    assert "volumes" not in pod_of(objs, "Deployment", "app")
+
+
+def test_a_bind_of_a_missing_or_empty_directory_is_data_that_starts_empty():
+    objs, warnings = export({"app": {"image": "app:1", "user": "1000", "volumes": [
+        bind("/proj/missing", "/data"), bind("/proj/empty", "/cache", read_only=True)]}},
+        {"/proj/missing": HostPath("missing"), "/proj/empty": HostPath("dir", {})})
+    assert "app: volume /proj/missing -> /data: the host directory does not exist; it becomes the claim " \
+           "app-missing (1Gi, starts empty)" in warnings
+    assert "app: volume /proj/empty -> /cache: the host directory is empty; mounted as an empty read-only " \
+           "emptyDir" in warnings
+    assert ("PersistentVolumeClaim", "app-missing") in objs
+
+
+def test_bind_options_concern_the_host_and_are_reported():
+    _, warnings = export({"app": {"image": "app:1", "user": "1000", "volumes": [
+        bind("/proj/conf", read_only=True, bind={"propagation": "rshared", "create_host_path": True})]}},
+        {"/proj/conf": HostPath("dir", {"a.conf": b"a"})})
+    for key in ("create_host_path", "propagation"):
+        assert f"app: volume /proj/conf -> /etc/app: bind.{key} is not mapped (it concerns the host's mount, which " \
+               "a pod does not have)" in warnings
+
+
+@pytest.mark.parametrize("source, files", [
+    ("/proj/tls", {"ca.crt": b"-----BEGIN CERTIFICATE-----"}),            # a certificates directory
+    ("/proj/run/secrets", {"token": b"t"}),
+    ("/proj/conf", {"db_password.txt": b"pw"}),                           # a file named like a secret
+    ("/proj/conf", {"server.key": b"k"}), ("/proj/conf", {"keystore.JKS": b"k"}),
+])
+def test_files_that_are_secrets_go_to_a_secret(source, files):
+    objs, _ = export({"app": {"image": "app:1", "user": "1000", "volumes": [bind(source, read_only=True)]}},
+                     {source: HostPath("dir", files)})
+    assert {k for k, n in objs if k in ("Secret", "ConfigMap") and n != "app-env"} == {"Secret"}
+
+
+def test_plain_configuration_files_go_to_a_config_map():
+    objs, _ = export({"app": {"image": "app:1", "user": "1000", "volumes": [bind("/proj/conf", read_only=True)]}},
+                     {"/proj/conf": HostPath("dir", {"nginx.conf": b"x", "mime.types": b"y"})})
+    assert {k for k, n in objs if k in ("Secret", "ConfigMap") and n != "app-env"} == {"ConfigMap"}
+
+
+@pytest.mark.parametrize("size, limit", [("0", None), (0, None), ("", None), ("1k", "1Ki"), ("64m", "64Mi")])
+def test_a_tmpfs_size_0_means_no_limit(size, limit):
+    objs, _ = export({"app": {"image": "app:1", "user": "1000", "volumes": [
+        {"type": "tmpfs", "target": "/scratch", "tmpfs": {"size": size}}]}})
+    volume = pod_of(objs, "Deployment", "app")["volumes"][0]
+    assert volume["emptyDir"] == {"medium": "Memory", **({"sizeLimit": limit} if limit else {})}
