@@ -78,10 +78,7 @@ def test_a_kubernetes_quantity(text, number):
     assert parse_quantity(text) == pytest.approx(number)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="bug: the exa suffixes E and Ei are taken for an exponent (int('') / int('i') raises), "
-                          "so `k8s.export --default-requests memory=1Ei` crashes; reported, not fixed here")
-@pytest.mark.parametrize("text, number", [("1E", 1e18), ("1Ei", 2 ** 60)])
+@pytest.mark.parametrize("text, number", [("1E", 1e18), ("1Ei", 2 ** 60), ("1E3", 1e3), ("2e-3", 2e-3)])
 def test_the_exa_suffixes(text, number):
     assert parse_quantity(text) == pytest.approx(number)
 
