@@ -52,7 +52,8 @@ def timed_compose(env_file):
 
 
 EVENTS = ["docker", "events", "--format", "{{json .}}", "--filter", "type=container", "--filter", "event=start",
-          "--filter", "event=health_status", "--filter", "event=die", "--filter", f"label=com.docker.compose.project={PROJECT}"]
+          "--filter", "event=health_status", "--filter", "event=die",
+          "--filter", f"label=com.docker.compose.project={PROJECT}"]
 
 
 def timed_inv(state_dir, delay):
@@ -179,8 +180,10 @@ def main():
         base, ours, ratios, engine_ratios = [], [], [], []
         try:
             for _ in range(runs):
-                base.append(timed_compose(env_file)); down()
-                took, events = timed_inv(state_dir, delay); down()
+                base.append(timed_compose(env_file))
+                down()
+                took, events = timed_inv(state_dir, delay)
+                down()
                 ours.append(took)
                 path, healthy = critical_path(events, model)
                 ratios.append(healthy / path)
@@ -196,7 +199,8 @@ def main():
     print(f"overhead {o - b:+.2f} s = {o / b:.2f}x  (target <= 1.10x or <= 0.3 s)")
     print("time-to-all-healthy / critical path of the health chain (target <= 1.2x):")
     print(f"  vs the services' own start -> ready times:                  median {statistics.median(ratios):.2f}x")
-    print(f"  vs the fastest chain this engine allows (+ start latency):  median {statistics.median(engine_ratios):.2f}x")
+    print("  vs the fastest chain this engine allows (+ start latency):  "
+          f"median {statistics.median(engine_ratios):.2f}x")
     print("  the engine's start latency per dependent, measured alone: "
           + ", ".join(f"{s} {latency[s]:.2f}s" for s in chained))
     print(f"  for reference: the engine needs {start_cost:.2f} s to start one container (docker start, median of 5);"

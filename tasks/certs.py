@@ -13,7 +13,8 @@ from symphony.cli import DRY_HELP, settings, task
 })
 def generate(c, profile=None, dir=None, days=365, config=None, dry_run=False):
     """Create a development CA and a certificate per service (never overwrites)."""
-    from symphony.app.certificates import generate as make, profile_certificates
+    from symphony.app.certificates import generate as make
+    from symphony.app.certificates import profile_certificates
     from symphony.errors import UsageError
     from symphony.infra import console as ui
 

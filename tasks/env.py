@@ -4,7 +4,8 @@ from __future__ import annotations
 from symphony.cli import settings, task
 
 PROFILE_HELP = "profile to compile (default: the active profile in .profile.state)"
-CONFIG_HELP = "config repo path (default: $SENTIRIC_CONFIG_PATH, symphony.config_path, ../sentiric-config, embedded env/)"
+CONFIG_HELP = ("config repo path (default: $SENTIRIC_CONFIG_PATH, symphony.config_path, ../sentiric-config, "
+               "embedded env/)")
 SET_HELP = "override KEY=VALUE after everything else (repeatable)"
 
 
@@ -82,7 +83,8 @@ def diff(c, profile=None, config=None, set=None, output=None):
         else:
             continue
         changes += 1
-    ui.say(f"{changes} change(s) against {path}" if path.exists() else f"{path} does not exist yet: all {len(new)} variables are new")
+    ui.say(f"{changes} change(s) against {path}" if path.exists()
+           else f"{path} does not exist yet: all {len(new)} variables are new")
 
 
 @task(help={"key": "variable to explain", "profile": PROFILE_HELP, "config": CONFIG_HELP})
@@ -113,7 +115,8 @@ def explain(c, key, profile=None, config=None):
     users = sorted(k for k, names in compiled.references.items() if key in names)
     if users:
         ui.say(f"used by     {', '.join(users)}")
-    ui.say(f"value       {ui.MASK if secret else display_value(value)}" + (f"   (secret: {secret}; masked)" if secret else ""))
+    ui.say(f"value       {ui.MASK if secret else display_value(value)}"
+           + (f"   (secret: {secret}; masked)" if secret else ""))
 
 
 @task(help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "all": "check every profile of the config repo",

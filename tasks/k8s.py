@@ -1,8 +1,8 @@
 """`k8s.*`: export a profile to Kubernetes manifests, kustomize or a Helm chart; validate, diff, apply."""
 from __future__ import annotations
 
-from symphony.core.kube import KUBERNETES_VERSION as DEFAULT_VERSION
 from symphony.cli import settings, task
+from symphony.core.kube import KUBERNETES_VERSION as DEFAULT_VERSION
 
 DRY_HELP = "print the kubectl command, run nothing"
 CONTEXT_HELP = "kubectl context (default: the current one)"

@@ -5,8 +5,10 @@ from symphony.cli import CONTEXT_HELP, DRY_HELP, settings, task
 
 
 @task(iterable=["service"], help={
-    "service": "only this observability service (repeatable): prometheus, grafana, loki, alloy, promtail, tempo, jaeger",
-    "collector": "log collector: alloy (default), promtail (end of life), none (with --log-driver loki on the platform)",
+    "service": "only this observability service (repeatable): prometheus, grafana, loki, alloy, promtail, tempo, "
+               "jaeger",
+    "collector": "log collector: alloy (default), promtail (end of life), none (with --log-driver loki on the "
+                 "platform)",
     "tracing": "trace backend: tempo (default), jaeger, none",
     "profile": "profile whose env supplies GRAFANA_ADMIN_PASSWORD and ports (default: the active one)",
     "config": "config repo path (default: the usual config source)",
@@ -16,7 +18,7 @@ from symphony.cli import CONTEXT_HELP, DRY_HELP, settings, task
 def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config=None, standalone=False, dry_run=False,
        context=None):
     """Start the observability stack on sentiric-net (UIs on 127.0.0.1)."""
-    from symphony.app.observability import bring_up, print_urls
+    from symphony.app.observability import bring_up, print_urls, report_untailed
     from symphony.infra.runner import engine_runner
 
     runner = engine_runner(c, context, dry_run)
@@ -24,6 +26,7 @@ def up(c, service=None, collector="alloy", tracing="tempo", profile=None, config
                    config=config, standalone=standalone)
     if not runner.dry_run:
         print_urls(env)
+        report_untailed(runner, collector, service or ())
 
 
 @task(help={"volumes": "also delete the stack's volumes (metrics, logs, traces, Grafana state)",
@@ -53,7 +56,7 @@ def status(c, json=False, context=None):
         ui.status("warn", "the observability stack is not running", "inv obs.up")
         return
     for name, health in sorted(report["backends"].items()):
-        ui.status("ok" if health in ("healthy", "running") else "warn",
+        ui.status("ok" if health in ("healthy", "running", "completed") else "warn",
                   f"{name:<12} {health:<10} {' '.join(report['urls'].get(name, []))}")
     if report["prometheus_running"] and not report["targets"]:
         ui.status("warn", "Prometheus answered no targets yet (discovery refreshes every 5s)")

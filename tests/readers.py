@@ -7,8 +7,9 @@ from pathlib import Path
 
 def read_with_bash(path: Path, keys) -> dict:
     script = 'set -a; source "$1"; shift; for k in "$@"; do printf "%s\\0" "${!k}"; done'
-    out = subprocess.run(["bash", "-c", script, "bash", str(path), *keys], capture_output=True, check=True, env={"PATH": os.environ["PATH"]}).stdout
-    return dict(zip(keys, out.decode().split("\0")[:-1]))
+    out = subprocess.run(["bash", "-c", script, "bash", str(path), *keys], capture_output=True, check=True,
+                         env={"PATH": os.environ["PATH"]}).stdout
+    return dict(zip(keys, out.decode().split("\0")[:-1], strict=False))
 
 
 def read_with_dotenv(path: Path) -> dict:

@@ -90,8 +90,8 @@ def _check_tool(svc: Service) -> str | None:
 
 def run_script(svc: Service, delay: int) -> str:
     """The stand-in's process: the checks the real code makes at start, then the listeners."""
-    lines = ["#!/bin/busybox sh", f"# stand-in for {svc.name} ({svc.image}), from compose/catalog/{svc.name}.yaml", "set -u",
-             "bb=/bin/busybox", 'log() { echo "standin ' + svc.name + ': $*"; }']
+    lines = ["#!/bin/busybox sh", f"# stand-in for {svc.name} ({svc.image}), from compose/catalog/{svc.name}.yaml",
+             "set -u", "bb=/bin/busybox", 'log() { echo "standin ' + svc.name + ': $*"; }']
     for e in svc.env:
         if e.required:
             lines.append(f'[ -n "${{{e.name}+x}}" ] || {{ log "required variable {e.name} is not set"; exit 1; }}')
@@ -172,7 +172,8 @@ def build_standin(svc: Service, delay: int | None = None) -> str:
     assert image.startswith(STANDIN_REGISTRY + "/"), f"{image}: a stand-in must never take a real image's name"
     with tempfile.TemporaryDirectory(prefix=f"standin-{svc.name}-") as tmp:
         build_context(svc, Path(tmp), delay if delay is not None else (DATA_DELAY if svc.tier == "data" else APP_DELAY))
-        subprocess.run(["docker", "build", "-q", "-t", image, tmp], check=True, capture_output=True, text=True, timeout=300)
+        subprocess.run(["docker", "build", "-q", "-t", image, tmp], check=True, capture_output=True, text=True,
+                       timeout=300)
     return image
 
 
@@ -187,18 +188,24 @@ def build_standins(catalog: Catalog, profile: str) -> list[str]:
     return list(built)
 
 
-# the observability backends that cannot be pulled here, with the ports their healthchecks
-# and the services' OTLP exporters use (Prometheus itself runs for real)
+# the observability backends that cannot be pulled here, with the ports their healthchecks,
+# the services' OTLP exporters and Prometheus' `observability` job use (Prometheus itself runs
+# for real); the stand-in answers /metrics on each
 OBS_STANDINS = {f"{STANDIN_REGISTRY}/grafana/grafana:11.6.0": "3000", f"{STANDIN_REGISTRY}/grafana/loki:3.5.0": "3100",
-                f"{STANDIN_REGISTRY}/grafana/alloy:v1.8.3": "12345", f"{STANDIN_REGISTRY}/grafana/tempo:2.7.2": "3200 4318"}
+                f"{STANDIN_REGISTRY}/grafana/alloy:v1.8.3": "12345",
+                f"{STANDIN_REGISTRY}/grafana/tempo:2.7.2": "3200 4318",
+                f"{STANDIN_REGISTRY}/grafana/promtail:3.5.0": "9080",
+                f"{STANDIN_REGISTRY}/jaegertracing/jaeger:2.5.0": "16686 4318 8888"}
 PROMETHEUS_IMAGE = f"{STANDIN_REGISTRY}/prom/prometheus:v2.53.3"
 
 
 def build_image(image: str, ports: str, delay: int) -> None:
     assert image.startswith(STANDIN_REGISTRY + "/"), f"{image}: a stand-in must never take a real image's name"
+    grafana = "/grafana/grafana:" in image  # the real image has the `grafana` CLI obs.up calls
     subprocess.run(
         ["docker", "build", "-q", "-t", image, "--build-arg", f"STANDIN_PORTS={ports}",
-         "--build-arg", f"STANDIN_DELAY={delay}", str(LEGACY_CONTEXT)],
+         "--build-arg", f"STANDIN_DELAY={delay}", "--build-arg", f"STANDIN_GRAFANA_CLI={'1' if grafana else ''}",
+         str(LEGACY_CONTEXT)],
         check=True, capture_output=True, text=True, timeout=300,
     )
 

@@ -37,7 +37,8 @@ def audit(path: Path, services=None) -> tuple[int, int, list[str]]:
     if unknown:
         raise UsageError(f"no catalog service {', '.join(unknown)}", hint=f"services: {', '.join(catalog.services)}")
     if not path.is_dir():
-        raise UsageError(f"--path {path} is not a directory", hint="give the directory holding the sentiric-* checkouts")
+        raise UsageError(f"--path {path} is not a directory",
+                         hint="give the directory holding the sentiric-* checkouts")
     audited, total, missing = 0, 0, []
     for name in names:
         svc = catalog.services[name]

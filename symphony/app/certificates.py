@@ -65,9 +65,9 @@ def _new_ca(days: int):
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
     return cert, key
@@ -80,16 +80,17 @@ def _leaf(spec: CertSpec, ca_cert, ca_key, days: int):
 
     key = _key()
     now = _now()
-    sans = [x509.DNSName(n) for n in spec.dns_names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in spec.ip_addresses]
+    sans = ([x509.DNSName(n) for n in spec.dns_names]
+            + [x509.IPAddress(ipaddress.ip_address(i)) for i in spec.ip_addresses])
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec.service)]))
             .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=days))
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False, key_cert_sign=False, crl_sign=False,
-                                         content_commitment=False, data_encipherment=False, key_agreement=False,
-                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=False, key_cert_sign=False,
+                                         crl_sign=False, content_commitment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
                            critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
@@ -129,7 +130,8 @@ def _load_ca(certs_dir: Path):
         raise SymphonyError(f"cannot read the CA in {certs_dir}: {exc}") from None
 
 
-def generate(certs_dir: Path, plan: list[CertSpec], *, days: int = 365, dry_run: bool = False) -> tuple[list[str], list[str]]:
+def generate(certs_dir: Path, plan: list[CertSpec], *, days: int = 365,
+             dry_run: bool = False) -> tuple[list[str], list[str]]:
     """Create what is missing; returns (created, kept) file names. Never overwrites."""
     if days <= 0:
         raise UsageError(f"--days {days} must be positive")
@@ -180,15 +182,17 @@ def inspect(certs_dir: Path, plan: list[CertSpec], now: datetime.datetime | None
     files = [(CA_CERT, None)] + [(f, spec) for spec in plan for f in spec.files]
     missing = [f for f, _ in files if not (certs_dir / CERTS_SUBDIR / f).is_file()]
     if missing:
-        findings.append(CertFinding("fail", f"{len(missing)} certificate file(s) missing in {certs_dir / CERTS_SUBDIR}: "
+        findings.append(CertFinding("fail", f"{len(missing)} certificate file(s) missing in "
+                                            f"{certs_dir / CERTS_SUBDIR}: "
                                             + ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")))
-    for name, spec in files:
+    for name, _spec in files:
         path = certs_dir / CERTS_SUBDIR / name
         if not path.is_file():
             continue
         if name.endswith(".key"):
             if path.stat().st_mode & 0o077:
-                findings.append(CertFinding("warn", f"{path} is readable by others (mode {path.stat().st_mode & 0o777:04o})"))
+                findings.append(CertFinding("warn", f"{path} is readable by others "
+                                                    f"(mode {path.stat().st_mode & 0o777:04o})"))
             continue
         try:
             cert = x509.load_pem_x509_certificate(path.read_bytes())
@@ -199,7 +203,8 @@ def inspect(certs_dir: Path, plan: list[CertSpec], now: datetime.datetime | None
         if left.total_seconds() <= 0:
             findings.append(CertFinding("fail", f"{path} expired on {cert.not_valid_after_utc:%Y-%m-%d}"))
         elif left.days < EXPIRY_WARNING_DAYS:
-            findings.append(CertFinding("warn", f"{path} expires in {left.days} day(s) ({cert.not_valid_after_utc:%Y-%m-%d})"))
+            findings.append(CertFinding("warn", f"{path} expires in {left.days} day(s) "
+                                                f"({cert.not_valid_after_utc:%Y-%m-%d})"))
     return findings
 
 
@@ -219,6 +224,7 @@ def profile_certificates(settings, profile: str | None, config=None, directory=N
         compiled, _ = compile_profile(settings, profile, config, allow_undefined=True)
         value = compiled.values.get("SENTIRIC_CERTS_DIR", "")
         if not value:
-            raise UsageError(f"profile {profile!r} defines no SENTIRIC_CERTS_DIR", hint="pass --dir, or define it in the config repo")
+            raise UsageError(f"profile {profile!r} defines no SENTIRIC_CERTS_DIR",
+                             hint="pass --dir, or define it in the config repo")
         certs_dir = Path(value).expanduser().resolve()
     return certs_dir, certificate_plan(catalog.services[n] for n in members)

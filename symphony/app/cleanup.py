@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from symphony.core.containers import PROJECT_LABEL
 from symphony.infra import state
 from symphony.infra.engine import MANAGED_LABEL, symphony_projects
-from symphony.core.containers import PROJECT_LABEL
 
 BUILT_BY_LABEL = "com.sentiric.built-by=symphony"
 

@@ -9,7 +9,8 @@ from symphony.errors import UsageError
 
 def load_model(runner, files: list[Path], env_files: list[Path], project: str) -> dict:
     """Ask Compose for the fully resolved model; a file Compose rejects is a usage error."""
-    res = runner.compose(project, files, env_files, "config", "--format", "json", mutating=False, capture=True, check=False)
+    res = runner.compose(project, files, env_files, "config", "--format", "json", mutating=False, capture=True,
+                         check=False)
     if res.code != 0:
         raise UsageError(
             f"Compose rejects {', '.join(str(f) for f in files)}:\n{res.stderr.strip()}",

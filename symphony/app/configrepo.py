@@ -165,7 +165,8 @@ def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=F
     if not _q(runner, repo, "remote", "get-url", "origin"):
         if ref:
             raise SymphonyError(f"cannot pin {repo} at {ref}: it has no remote `origin` to fetch {ref} from",
-                                hint=f"`git -C {repo} remote add origin URL`, or check out {ref} yourself and use --offline")
+                                hint=f"`git -C {repo} remote add origin URL`, or check out {ref} yourself "
+                                     "and use --offline")
         if strict:
             raise SymphonyError(f"{repo} has no remote `origin` to fetch from (strict mode)",
                                 hint=f"`git -C {repo} remote add origin URL`, or drop --strict")
@@ -218,7 +219,8 @@ def _pin(runner, repo: Path, ref: str) -> None:
     names = [ref] if ref.startswith("refs/") else [f"refs/tags/{ref}", f"refs/heads/{ref}"]
     found = [n for n in names if n in remote]
     if len(found) > 1:
-        raise UsageError(f"{ref!r} is both a tag and a branch on origin", hint=f"pass refs/tags/{ref} or refs/heads/{ref}")
+        raise UsageError(f"{ref!r} is both a tag and a branch on origin",
+                         hint=f"pass refs/tags/{ref} or refs/heads/{ref}")
     fetched = _git(runner, repo, "fetch", "--prune", "origin", check=False, capture=True)
     if fetched.code != 0:
         raise SymphonyError(f"cannot pin {repo} at {ref}: fetching from origin failed; nothing was changed",
@@ -233,12 +235,15 @@ def _pin(runner, repo: Path, ref: str) -> None:
         if got.code != 0 or _commit(runner, repo, "FETCH_HEAD") != want:
             raise SymphonyError(f"cannot pin {repo} at {ref}: fetching {name} from origin failed; nothing was changed",
                                 hint="sync again; if it persists, check the remote")
-        label = f"{ref} ({'tag' if name.startswith('refs/tags/') else 'branch' if name.startswith('refs/heads/') else name} on origin)"
+        kind = "tag" if name.startswith("refs/tags/") else "branch" if name.startswith("refs/heads/") else name
+        label = f"{ref} ({kind} on origin)"
     else:
         want = _commit(runner, repo, ref) if all(c in "0123456789abcdefABCDEF" for c in ref) and len(ref) >= 4 else ""
-        on_remote = want and _q(runner, repo, "for-each-ref", "--contains", want, "--count=1", "refs/remotes/origin", "refs/tags")
+        on_remote = want and _q(runner, repo, "for-each-ref", "--contains", want, "--count=1", "refs/remotes/origin",
+                                "refs/tags")
         if not on_remote:
-            raise ConfigBlocked(f"{ref!r} is not a tag, branch or commit of origin (as of this fetch); nothing was changed",
+            raise ConfigBlocked(f"{ref!r} is not a tag, branch or commit of origin (as of this fetch); "
+                                "nothing was changed",
                                 hint=f"`git -C {repo} ls-remote origin` lists what origin has")
         label = f"commit {want[:12]}"
         if runner.dry_run:
@@ -286,7 +291,8 @@ def _fast_forward(runner, repo: Path, strict: bool = False) -> Path:
         else:
             what = f"branch {branch} of {repo} has no upstream; nothing to fast-forward"
         if strict:
-            raise SymphonyError(f"{what} (strict mode)", hint=f"`git -C {repo} branch --set-upstream-to origin/{branch}`")
+            raise SymphonyError(f"{what} (strict mode)",
+                                hint=f"`git -C {repo} branch --set-upstream-to origin/{branch}`")
         ui.status("warn", what)
         return repo
     if head is None:  # an unborn branch (e.g. a clone of a then-empty remote) whose upstream now has commits

@@ -33,11 +33,12 @@ def dev_build_override(compose_file: Path, dry_run: bool = False) -> list[Path]:
     """The override file that builds each service whose checkout exists ([] when none does)."""
     import yaml
 
+    # from the file itself: `compose config` drops service-level x- extensions
+    from symphony.core.yamlio import load_yaml
     from symphony.infra import console as ui
     from symphony.infra.files import write_file
 
-    # from the file itself: `compose config` drops service-level x- extensions
-    raw = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
+    raw = load_yaml(compose_file.read_text(encoding="utf-8")) or {}
     override, built, images = build_override(raw, state.SOURCES_DIR)
     if built:
         ui.status("info", "dev: building from source: " + ", ".join(f"{n} ({p})" for n, p in built))

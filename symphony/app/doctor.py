@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from symphony.errors import SymphonyError
 from symphony.infra import state
 
+
 @dataclass
 class Check:
     name: str
@@ -53,7 +54,8 @@ def _check_config(settings) -> Check:
         return Check("config", "fail", exc.message, exc.hint)
     if source.embedded:
         return Check("config", "warn", f"no config repo found; using the embedded example config {source.path}",
-                     "run `inv config.sync` to clone sentiric-config next to this repo (example values are not for production)")
+                     "run `inv config.sync` to clone sentiric-config next to this repo "
+                     "(example values are not for production)")
     return Check("config", "ok", f"config repo {source.describe()}")
 
 
@@ -84,8 +86,10 @@ def _check_ports(settings, runner, profile: str) -> list[Check]:
         if r.ours:
             checks.append(Check("ports", "ok", f"{label} in use by this profile's running {r.port.service}"))
         elif not r.free:
-            checks.append(Check("ports", "fail", f"host port {label} (for {r.port.service}) is taken by another program",
-                                f"free it (`ss -lntup | grep {r.port.port}`) or change the published port in the profile's env"))
+            checks.append(Check("ports", "fail",
+                                f"host port {label} (for {r.port.service}) is taken by another program",
+                                f"free it (`ss -lntup | grep {r.port.port}`) "
+                                "or change the published port in the profile's env"))
     if not checks:
         checks.append(Check("ports", "ok", f"all {len(results)} published host ports of {profile!r} are free"))
     return checks
@@ -99,9 +103,11 @@ def _check_disk(runner) -> Check:
         free = shutil.disk_usage("/").free
     gib = free / 2**30
     if gib < 1:
-        return Check("disk", "fail", f"{gib:.1f} GiB free under {root}", "free space: `docker system df`, then `inv clean`")
+        return Check("disk", "fail", f"{gib:.1f} GiB free under {root}",
+                     "free space: `docker system df`, then `inv clean`")
     if gib < 5:
-        return Check("disk", "warn", f"{gib:.1f} GiB free under {root}", "images and volumes need room: `docker system df`")
+        return Check("disk", "warn", f"{gib:.1f} GiB free under {root}",
+                     "images and volumes need room: `docker system df`")
     return Check("disk", "ok", f"{gib:.0f} GiB free under {root}")
 
 

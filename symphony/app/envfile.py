@@ -101,7 +101,8 @@ def write_env_file(text: str, output: Path | None = None, *, dry_run: bool = Fal
     from symphony.infra.files import write_file
 
     out = Path(output) if output else state.ENV_OUTPUT
-    return write_file(out, text, mode=0o600, dry_run=dry_run, what=what, say=lambda line: ui.say(ui.paint(line, "info")))
+    return write_file(out, text, mode=0o600, dry_run=dry_run, what=what,
+                      say=lambda line: ui.say(ui.paint(line, "info")))
 
 
 def generate_env_file(settings: Settings, profile=None, *, config=None, output=None, sets=(), quiet=False,
@@ -162,7 +163,8 @@ def check_profiles(settings: Settings, profile=None, config=None, every=False) -
         except SymphonyError as exc:
             findings = [Finding("error", "", exc.message)]
         for f in findings:
-            ui.status("fail" if f.level == "error" else "warn", f"[{name}] {f.where + ': ' if f.where else ''}{f.message}")
+            ui.status("fail" if f.level == "error" else "warn",
+                      f"[{name}] {f.where + ': ' if f.where else ''}{f.message}")
         errors += sum(f.level == "error" for f in findings)
         warns += sum(f.level == "warn" for f in findings)
     ui.say(f"{len(profiles)} profile(s) checked from {source.describe()}: {errors} error(s), {warns} warning(s)")

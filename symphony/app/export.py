@@ -12,7 +12,6 @@ FORMATS = ("manifests", "kustomize", "helm")
 MARKER = ".symphony-export"
 from symphony.core.kube import KUBERNETES_VERSION as DEFAULT_VERSION  # noqa: E402
 
-
 LEVEL_ORDER = ("restricted", "baseline", "privileged")
 READ_LIMIT = 1024 * 1024  # a ConfigMap/Secret holds 1 MiB: stop reading a directory past that
 
@@ -118,11 +117,11 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
     warnings = []
     if files:
         paths = [Path(f).resolve() for f in files]
-        for given, path in zip(files, paths):
+        for given, path in zip(files, paths, strict=True):
             if not path.is_file():
                 raise UsageError(f"--file {given}: no such compose file")
         env_paths = [Path(e).resolve() for e in env_files]
-        for given, path in zip(env_files, env_paths):
+        for given, path in zip(env_files, env_paths, strict=True):
             if not path.is_file():
                 raise UsageError(f"--env-file {given}: no such file", hint="generate one with `inv env.generate`")
         project = _project_name(paths[0])
@@ -273,7 +272,8 @@ def run_export(settings, *, profile=None, files=(), env_files=(), output=None, f
     else:
         objs, warnings, levels = convert_profile(settings, runner, profile, files, env_files, config, options,
                                                   compose_profiles)
-        label = objs[0]["metadata"]["labels"]["app.kubernetes.io/instance"].removeprefix("sentiric-") if objs else "export"
+        label = (objs[0]["metadata"]["labels"]["app.kubernetes.io/instance"].removeprefix("sentiric-") if objs
+                 else "export")
         files_out = render_layout(format, objs, profile=label, namespace=namespace, level=_widest(set(levels.values())))
         count = len(objs)
         default_out = state.REPO_ROOT / "dist" / "k8s" / label
@@ -306,7 +306,8 @@ def convert_profile(settings, runner, profile, files, env_files, config, options
     model, profile, roots, env, load_warnings = load_compose_model(settings, runner, profile, files, env_files, config,
                                                                     compose_profiles)
     for svc in model.get("services", {}).values():
-        ui.register_secrets(secret_values({k: str(v) for k, v in (svc.get("environment") or {}).items() if v is not None}))
+        environment = svc.get("environment") or {}
+        ui.register_secrets(secret_values({k: str(v) for k, v in environment.items() if v is not None}))
     for top in (model.get("secrets") or {}).values():
         if (top or {}).get("environment") and env.get(top["environment"]):
             ui.register_secrets([env[top["environment"]]])
@@ -327,9 +328,9 @@ def convert_profile(settings, runner, profile, files, env_files, config, options
 
 def run_validate(directory, kubernetes_version=DEFAULT_VERSION, pod_security=None):
     """Strict schemas (kubernetes-validate), the API server's checks, Pod Security admission, the secret rule."""
+    from symphony.app.kubevalidate import validate_directory
     from symphony.core.kube.schema import check_version
     from symphony.core.kube.security import LEVELS
-    from symphony.app.kubevalidate import validate_directory
 
     kubernetes_version = check_version(kubernetes_version)
     if pod_security is not None and pod_security not in LEVELS:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from symphony.errors import SymphonyError
 from symphony.infra import console as ui
 from symphony.infra import state
-from symphony.errors import SymphonyError
 
 
 def sync_generated(outputs: dict[Path, str], *, check: bool, source: str, fix: str) -> None:

@@ -23,7 +23,8 @@ def stop_profile(runner, profile: str, volumes: bool, yes: bool) -> None:
         raise SymphonyError(f"compose could not stop profile {profile}:\n" + ui.mask(res.stderr.strip()),
                             exit_code=res.code)
     if not runner.dry_run:
-        ui.status("ok", f"profile {profile} stopped" + ("" if volumes else "; volumes kept (`inv stop --volumes` deletes them)"))
+        ui.status("ok", f"profile {profile} stopped"
+                  + ("" if volumes else "; volumes kept (`inv stop --volumes` deletes them)"))
 
 
 def clean_all(runner, yes: bool) -> None:

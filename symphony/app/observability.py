@@ -19,16 +19,35 @@ def obs_file():
     return state.OBSERVABILITY_DIR / "compose.yml"
 
 
-def _socket_gid() -> str:
-    """Group of the local Docker socket, so Prometheus and the collector need not run as root."""
+def socket_env(runner, values: dict[str, str]) -> dict[str, str]:
+    """DOCKER_SOCKET_PATH/GID for the compose file: read from the socket only when the engine is
+    reached through a unix socket on this machine (symphony/core/observability/socket.py)."""
+    import json
     import os
 
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    path = host[len("unix://"):] if host.startswith("unix://") else "/var/run/docker.sock"
-    try:
-        return str(os.stat(path).st_gid)
-    except OSError:
-        return "0"
+    from symphony.core.observability.socket import local_socket, socket_access
+
+    def setting(key):
+        return (os.environ.get(key) or values.get(key) or "").strip() or None
+
+    res = runner.query(["docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"], check=False)
+    endpoint = res.stdout.strip() if res.code == 0 else ""
+    gid, path = setting("DOCKER_SOCKET_GID"), setting("DOCKER_SOCKET_PATH")
+    socket_gid, rootless = None, False
+    local = local_socket(endpoint)
+    if not gid and local:
+        try:
+            socket_gid = os.stat(path or local).st_gid
+        except OSError:
+            socket_gid = None
+        info = runner.query(["docker", "info", "--format", "{{json .SecurityOptions}}"], check=False)
+        try:
+            rootless = info.code == 0 and any("name=rootless" in o for o in json.loads(info.stdout or "[]") or [])
+        except ValueError:
+            rootless = False
+    access = socket_access(endpoint, gid_setting=gid, path_setting=path, socket_gid=socket_gid, rootless=rootless,
+                           own_gid=os.getgid())
+    return {"DOCKER_SOCKET_GID": access.gid, "DOCKER_SOCKET_PATH": access.path}
 
 
 def compose_env(settings, profile: str | None, config=None) -> dict[str, str]:
@@ -42,9 +61,9 @@ def compose_env(settings, profile: str | None, config=None) -> dict[str, str]:
     if password.strip().lower() in PLACEHOLDER_PASSWORDS and profile != "demo":
         raise UsageError(f"GRAFANA_ADMIN_PASSWORD for profile {profile!r} is empty or a default like admin",
                          hint="set a real one in the config repo's environments/common/secrets.env")
-    env = {"GRAFANA_ADMIN_PASSWORD": password or "admin", "DOCKER_SOCKET_GID": _socket_gid()}
+    env = {"GRAFANA_ADMIN_PASSWORD": password or "admin"}
     for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "TEMPO_PORT", "JAEGER_UI_PORT", "PROMETHEUS_IMAGE",
-                "DOCKERHUB_MIRROR"):
+                "DOCKERHUB_MIRROR", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH"):
         if compiled.values.get(key):
             env[key] = compiled.values[key]
     return env
@@ -90,7 +109,8 @@ def check_host_ports(runner, services, env) -> None:
         port = int(env.get(var) or os.environ.get(var) or default)
         if f":{port}->" not in ours and not port_is_free(port, "tcp", "127.0.0.1"):
             raise UsageError(f"127.0.0.1:{port} (for {service}) is already in use by another program",
-                             hint=f"free it, or choose another port: {var}=<port> in the config repo or the environment")
+                             hint=f"free it, or choose another port: {var}=<port> in the config repo or the "
+                                  "environment")
 
 
 def require_loki_plugin(runner):
@@ -109,7 +129,8 @@ def write_stack_override(model, log_driver, dry_run=False, loki_port=None):
 
     path = state.STATE_DIR / ".compose.observability.yml"
     text = ("# written by `inv start --observability`; regenerated on every start\n"
-            + yaml.safe_dump(stack_override(model, log_driver=log_driver, loki_port=int(loki_port or 3100)), sort_keys=True))
+            + yaml.safe_dump(stack_override(model, log_driver=log_driver, loki_port=int(loki_port or 3100)),
+                             sort_keys=True))
     write_file(path, text, dry_run=dry_run, what="OTEL_* env" + (", loki logging driver" if log_driver else ""),
                say=lambda line: ui.say(ui.paint(line, "info")))
     return path
@@ -124,6 +145,9 @@ def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo
     selection = profiles_args(collector, tracing)  # bad choices fail before anything else
     env = compose_env(settings, profile, config)
     ui.register_secrets([env["GRAFANA_ADMIN_PASSWORD"]])
+    env.update(socket_env(runner, env))
+    if tracing == "tempo":  # its metrics generator writes the service graph to Prometheus
+        env["PROMETHEUS_REMOTE_WRITE_RECEIVER"] = "--web.enable-remote-write-receiver"
     check_host_ports(runner, _selected(services, collector, tracing), env)
     if not standalone and not running_projects(runner):
         where = f"context {runner.context}" if runner.context else "this engine"
@@ -131,10 +155,61 @@ def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo
                             hint="start one with observability (`inv start --observability`), start a profile first, "
                                  "check --context, or pass --standalone to run the stack on its own")
     ensure_network(runner)
-    env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run))
+    env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run, tracing=tracing))
     args = [*selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
     runner.compose(obs_project(), [obs_file()], [], *args, *services, env=env)
+    if "grafana" in _selected(services, collector, tracing):
+        apply_grafana_password(runner, env["GRAFANA_ADMIN_PASSWORD"])
     return env
+
+
+# Grafana's own CLI, in its container: the flag reads the new password from the first line of
+# stdin (grafana/grafana pkg/cmd/grafana-cli/commands/commands.go: reset-admin-password's
+# --password-from-stdin; reset_password_command.go), so it is never in an argv.
+GRAFANA_RESET = ["grafana", "cli", "admin", "reset-admin-password", "--password-from-stdin"]
+
+
+def apply_grafana_password(runner, password: str) -> None:
+    """GF_SECURITY_ADMIN_PASSWORD is applied only when Grafana creates its database: on every up,
+    set the configured password through Grafana's CLI, so it is the one in force (a password
+    changed in the config repo takes effect; a stack first started by `demo` with `admin` does
+    not keep it)."""
+    if runner.dry_run:
+        runner.run(["docker", "exec", "-i", "<grafana container>", *GRAFANA_RESET])
+        ui.say(ui.paint("  (GRAFANA_ADMIN_PASSWORD on its stdin)", "info"))
+        return
+    found = runner.query(["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={obs_project()}",
+                          "--filter", "label=com.docker.compose.service=grafana"], check=False).stdout.split()
+    if not found:
+        raise SymphonyError("Grafana is not running, so its admin password could not be set",
+                            hint=f"see `docker compose -p {obs_project()} logs grafana`")
+    res = runner.run(["docker", "exec", "-i", found[0], *GRAFANA_RESET], capture=True, check=False,
+                     stdin=password + "\n")
+    if res.code != 0:
+        reason = ((res.stderr or res.stdout).strip().splitlines() or ["no output"])[-1]
+        raise SymphonyError(f"Grafana refused the admin password from GRAFANA_ADMIN_PASSWORD: {ui.mask(reason)}",
+                            hint="check GRAFANA_ADMIN_PASSWORD in the config repo (Grafana wants at least 4 "
+                                 "characters)")
+    ui.status("ok", "Grafana's admin password is GRAFANA_ADMIN_PASSWORD (set through Grafana's CLI, on stdin)")
+
+
+def report_untailed(runner, collector: str, services=()) -> None:
+    """Name the running containers on the platform network that no log source reads: the
+    collector lists only those labelled com.sentiric.logs.collector=tail (every service of
+    Symphony's profiles is), and `driver` ones log through the loki driver."""
+    from symphony.core.observability.override import COLLECTOR_LABEL
+
+    if collector == "none" or runner.dry_run or (services and collector not in services):
+        return
+    res = runner.query(["docker", "ps", "--filter", f"network={state.NETWORK_NAME}",
+                        "--format", f'{{{{.Names}}}}\t{{{{.Label "{COLLECTOR_LABEL}"}}}}'], check=False)
+    unread = sorted(name for name, _, label in (line.partition("\t") for line in res.stdout.splitlines())
+                    if name and not label.strip())
+    if unread:
+        shown = ", ".join(unread[:6]) + (f" and {len(unread) - 6} more" if len(unread) > 6 else "")
+        ui.status("warn", f"{len(unread)} container(s) on {state.NETWORK_NAME} carry no {COLLECTOR_LABEL} label, so "
+                          f"their logs are not collected: {shown}",
+                  f"give them the label `{COLLECTOR_LABEL}: tail` in their compose file, as Symphony's profiles do")
 
 
 def print_urls(env):
@@ -149,7 +224,8 @@ def print_urls(env):
 def loki_plugin_problem(runner) -> str | None:
     from symphony.core.observability.logdriver import plugin_problem
 
-    return plugin_problem(runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False).stdout)
+    listing = runner.query(["docker", "plugin", "ls", "--format", "{{.Name}} {{.Enabled}}"], check=False)
+    return plugin_problem(listing.stdout)
 
 
 def loki_install_hint(runner) -> str:
@@ -194,18 +270,26 @@ def stack_status(runner) -> dict:
             "prometheus_running": prom is not None}
 
 
-def generated_files() -> dict:
-    """The Overview dashboard and the Grafana datasources, from their builders."""
+DATASOURCES = "grafana/provisioning/datasources/datasources.yml"
+
+
+def datasources_text(tracing: str = "tempo") -> str:
     import yaml
 
-    from symphony.core.observability.dashboard import build_overview, render_json
     from symphony.core.observability.datasources import build_datasources
+
+    note = "" if tracing == "tempo" else f" (for --tracing {tracing})"
+    return (f"# Generated by `inv obs.render` from symphony/core/observability/datasources.py{note}; obs.up writes\n"
+            "# the one for the trace backend it starts\n" + yaml.safe_dump(build_datasources(tracing), sort_keys=False))
+
+
+def generated_files() -> dict:
+    """The Overview dashboard and the Grafana datasources (for the default Tempo), from their builders."""
+    from symphony.core.observability.dashboard import build_overview, render_json
 
     return {
         state.OBSERVABILITY_DIR / "grafana/dashboards/overview.json": render_json(build_overview()),
-        state.OBSERVABILITY_DIR / "grafana/provisioning/datasources/datasources.yml":
-            "# Generated by `inv obs.render` from symphony/core/observability/datasources.py\n"
-            + yaml.safe_dump(build_datasources(), sort_keys=False),
+        state.OBSERVABILITY_DIR / DATASOURCES: datasources_text("tempo"),
     }
 
 
@@ -216,9 +300,10 @@ def print_scrape_plan(settings, runner, profile=None, config=None) -> None:
 
     model, _ = profile_model(settings, runner, resolve_profile(settings, profile), config=config)
     entries = scrape_plan(model)
+    width = max((len(name) for name in entries), default=0)
     for name, entry in entries.items():
         where = ", ".join(f":{p}{entry['path']}" for p in entry["ports"]) or "-"
-        ui.status("ok" if entry["ports"] else "info", f"{name:<22} {where:<24} {entry['reason']}")
+        ui.status("ok" if entry["ports"] else "info", f"{name:<{width}}  {where:<24} {entry['reason']}")
 
 
 # Config files the backends read, copied at `obs.up` into the state directory with the modes the
@@ -229,8 +314,10 @@ CONFIG_FILES = ("prometheus/prometheus.yml", "alloy/config.alloy", "promtail/pro
 NETWORK_SCOPED = ("prometheus/prometheus.yml", "alloy/config.alloy", "promtail/promtail.yml")
 
 
-def runtime_config_text(rel: str, text: str, network: str) -> str:
-    """`text` of config file `rel` for a platform network named `network` (pure)."""
+def runtime_config_text(rel: str, text: str, network: str, tracing: str = "tempo") -> str:
+    """`text` of config file `rel` for a platform network named `network` and a trace backend."""
+    if rel == DATASOURCES:
+        return datasources_text(tracing)
     if rel not in NETWORK_SCOPED or network == state.DEFAULT_NETWORK:
         return text
     import re
@@ -243,11 +330,12 @@ def runtime_config_text(rel: str, text: str, network: str) -> str:
     return "".join(lines)
 
 
-def render_runtime_configs(network: str, dry_run: bool = False):
-    """Write the backends' config files under the state directory; returns that directory."""
+def render_runtime_configs(network: str, dry_run: bool = False, tracing: str = "tempo", target=None):
+    """Write the backends' config files under `target` (default: the state directory's
+    .observability); returns that directory."""
     from symphony.infra.files import write_file
 
-    target = state.STATE_DIR / ".observability"
+    target = target or state.STATE_DIR / ".observability"
     if dry_run:
         ui.say(ui.paint(f"+ (write the observability config files under {target}, mode 0644)", "info"))
         return target
@@ -258,7 +346,7 @@ def render_runtime_configs(network: str, dry_run: bool = False):
             sub = path.relative_to(state.OBSERVABILITY_DIR)
             out = target / sub
             _readable_dirs(target, out.parent)
-            text = runtime_config_text(str(sub), path.read_text(encoding="utf-8"), network)
+            text = runtime_config_text(str(sub), path.read_text(encoding="utf-8"), network, tracing)
             write_file(out, text, mode=0o644)
     return target
 

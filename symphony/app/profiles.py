@@ -16,8 +16,10 @@ def declared_services(profile: str) -> list[str]:
     """Service names straight from the profile's YAML (no env needed, so status works anytime)."""
     import yaml
 
+    from symphony.core.yamlio import load_yaml
+
     try:
-        doc = yaml.safe_load(state.compose_file(profile).read_text(encoding="utf-8")) or {}
+        doc = load_yaml(state.compose_file(profile).read_text(encoding="utf-8")) or {}
         return sorted((doc.get("services") or {}).keys())
     except (OSError, yaml.YAMLError):
         return []

@@ -181,8 +181,8 @@ def _require_certificates(profile: str, env: dict, expected) -> None:
     if failures:
         raise SymphonyError("the services' mTLS certificates are not usable: " + "; ".join(failures)
                             + "; nothing was started",
-                            hint="create them with `inv certs.generate` (a development CA), or point SENTIRIC_CERTS_DIR "
-                                 "at your sentiric-certificates checkout")
+                            hint="create them with `inv certs.generate` (a development CA), "
+                                 "or point SENTIRIC_CERTS_DIR at your sentiric-certificates checkout")
 
 
 def _require_free_ports(runner, model, project, others) -> None:
@@ -193,11 +193,14 @@ def _require_free_ports(runner, model, project, others) -> None:
     if not engine_is_local(runner):
         ui.status("info", "remote engine: its host ports cannot be checked from here before the start")
         return
-    held_by_replaced = runner.query(["docker", "ps", *[a for p in others for a in ("--filter", f"label=com.docker.compose.project={p}")],
-                                     "--format", "{{.Ports}}"], check=False).stdout if others else ""
+    held_by_replaced = ""
+    if others:
+        filters = [a for p in others for a in ("--filter", f"label=com.docker.compose.project={p}")]
+        held_by_replaced = runner.query(["docker", "ps", *filters, "--format", "{{.Ports}}"], check=False).stdout
     taken = [p for p in taken_ports(runner, model, project) if f":{p.port}->" not in held_by_replaced]
     if taken:
-        raise SymphonyError(f"host port(s) already in use by another program: {describe_taken(taken)}; nothing was started",
+        raise SymphonyError(f"host port(s) already in use by another program: {describe_taken(taken)}; "
+                            "nothing was started",
                             hint="free them (`ss -lntup | grep PORT` shows who holds one), or move the profile's "
                                  "published port in the config repo or with `--set VAR=PORT`")
 

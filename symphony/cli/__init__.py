@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TYPE_CHECKING
 
 import invoke
 
 from symphony.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, SymphonyError
 
+if TYPE_CHECKING:
+    from symphony.infra.settings import Settings
 
 DRY_HELP = "print the exact commands that would change anything, run none"
 CONTEXT_HELP = "Docker context to run against (e.g. the gateway VM); DOCKER_HOST is honoured too"
@@ -84,11 +87,18 @@ def task(*args, **kwargs):
 
 
 def os_error_message(exc: OSError) -> str:
+    import os
+
     reason = exc.strerror or str(exc)
     if exc.filename is None:
         return f"error: {reason}"
     where = str(exc.filename) + (f" -> {exc.filename2}" if exc.filename2 is not None else "")
-    return f"error: {where}: {reason}\n  hint: check that the path exists and that you may write there"
+    hint = "check that the path exists and that you may write there"
+    state_dir = os.environ.get("SYMPHONY_STATE_DIR")
+    if state_dir and os.path.abspath(str(exc.filename)).startswith(os.path.abspath(state_dir)):
+        hint = (f"it is in SYMPHONY_STATE_DIR ({state_dir}), where Symphony keeps .env.generated, .profile.state "
+                "and its lock: make that directory writable, or point SYMPHONY_STATE_DIR elsewhere")
+    return f"error: {where}: {reason}\n  hint: {hint}"
 
 
 def setting(c, name: str):

@@ -5,13 +5,15 @@ import re
 
 from symphony.errors import UsageError
 
-_SINCE = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|\d+(\.\d+)?|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?")
+_SINCE = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|\d+(\.\d+)?"
+                    r"|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?")
 
 
 def since_flag(value: str) -> str:
     """What `docker logs --since` accepts: a duration (42m, 1h30m), a Unix time, or a date/time."""
     if not _SINCE.fullmatch(value):
-        raise UsageError(f"--since {value!r} is not a duration (10m, 1h30m), a Unix time or a date (2026-11-25T10:00:00Z)")
+        raise UsageError(f"--since {value!r} is not a duration (10m, 1h30m), a Unix time "
+                         "or a date (2026-11-25T10:00:00Z)")
     return value
 
 

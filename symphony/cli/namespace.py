@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import asdict
 
 from invoke import Collection
-
-from dataclasses import asdict
 
 from symphony.infra.settings import DEFAULTS
 

@@ -11,6 +11,7 @@ import re
 from symphony.core.envcompiler.lint import compose_variables
 from symphony.core.findings import Finding
 from symphony.core.services import healthcheck_active, parse_port_range
+from symphony.core.yamlio import key_lines, load_yaml
 
 READINESS_LABEL = "com.sentiric.readiness"  # "running": nothing to probe (documented in the catalog)
 
@@ -21,25 +22,7 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A
 
 
 def _lines(text: str) -> dict[tuple[str, ...], int]:
-    """1-based line of every mapping key path, e.g. ('services', 'api', 'depends_on', 'db')."""
-    import yaml
-
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    sub = (*path, key.value)
-                    lines.setdefault(sub, key.start_mark.line + 1)
-                    walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                if isinstance(item, yaml.ScalarNode):
-                    lines.setdefault((*path, item.value), item.start_mark.line + 1)
-
-    walk(yaml.compose(text, Loader=yaml.SafeLoader), ())
-    return lines
+    return key_lines(text)
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
@@ -105,7 +88,7 @@ def check_compose(text: str, filename: str, env: dict[str, str]) -> list[Finding
     import yaml
 
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = load_yaml(text) or {}
         lines = _lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -145,12 +128,14 @@ def check_compose(text: str, filename: str, env: dict[str, str]) -> list[Finding
                     f"{name} only waits for {dep} to start although {dep} has a healthcheck; use service_healthy"))
         if "container_name" in svc:
             findings.append(Finding("error", at("services", name, "container_name"),
-                f"{name} pins container_name, so two profiles or checkouts collide; remove it (the project name isolates)"))
+                f"{name} pins container_name, so two profiles or checkouts collide; "
+                "remove it (the project name isolates)"))
     for name in completed_targets:
         restart = (services[name] or {}).get("restart", "no")
         if restart in LONG_RUNNING_RESTARTS:
             findings.append(Finding("error", at("services", name, "restart"),
-                f"{name} is awaited with service_completed_successfully but restarts ({restart}); one-shot jobs need restart: \"no\""))
+                f"{name} is awaited with service_completed_successfully but restarts ({restart}); "
+                "one-shot jobs need restart: \"no\""))
     for name, svc in services.items():
         svc = svc or {}
         labels = svc.get("labels") or {}
@@ -165,7 +150,8 @@ def check_compose(text: str, filename: str, env: dict[str, str]) -> list[Finding
     for var, (line, has_default) in sorted(compose_variables(text).items()):
         if var not in env and not has_default:
             findings.append(Finding("error", f"{filename}:{line}",
-                f"${{{var}}} is used but the profile's env does not define it; add it to the config repo or `--set {var}=...`"))
+                f"${{{var}}} is used but the profile's env does not define it; "
+                f"add it to the config repo or `--set {var}=...`"))
     seen: dict[tuple[int, str], str] = {}
     for name, svc in services.items():
         for spec in (svc or {}).get("ports") or []:

@@ -145,5 +145,5 @@ def status_rows(states: list[ContainerState], expected: list[str], now: datetime
 def table(rows: list[dict], columns: list[str]) -> list[str]:
     cells = [[", ".join(r[c]) if isinstance(r[c], list) else str(r[c]) for c in columns] for r in rows]
     widths = [max([len(c.upper())] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    fmt = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    fmt = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
     return [fmt([c.upper() for c in columns])] + [fmt(row) for row in cells]

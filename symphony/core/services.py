@@ -54,7 +54,8 @@ def healthcheck_active(healthcheck) -> bool:
     if isinstance(test, str):
         return bool(test.strip()) and test.strip().upper() != "NONE"
     if isinstance(test, (list, tuple)):
-        return bool(test) and str(test[0]).upper() != "NONE" and not (len(test) == 1 and test[0] in ("CMD", "CMD-SHELL"))
+        return (bool(test) and str(test[0]).upper() != "NONE"
+                and not (len(test) == 1 and test[0] in ("CMD", "CMD-SHELL")))
     return False
 
 
@@ -73,7 +74,8 @@ def dependencies(service: dict) -> tuple[Dependency, ...]:
 
 def one_shot_services(services: dict[str, dict]) -> set[str]:
     """Jobs: labelled one-shot, or awaited with service_completed_successfully by anyone."""
-    jobs = {name for name, svc in services.items() if str(((svc or {}).get("labels") or {}).get(ONE_SHOT_LABEL)) == "true"}
+    jobs = {name for name, svc in services.items()
+            if str(((svc or {}).get("labels") or {}).get(ONE_SHOT_LABEL)) == "true"}
     for svc in services.values():
         for dep in dependencies(svc or {}):
             if dep.condition == COMPLETED:

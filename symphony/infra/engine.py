@@ -3,17 +3,28 @@ from __future__ import annotations
 
 import json
 
-from symphony.infra import state
 from symphony.core.containers import PROJECT_LABEL, ContainerState, parse_inspect
+from symphony.infra import state
 
 MANAGED_LABEL = "com.sentiric.managed-by=symphony"
 
 
 def project_container_ids(runner, project: str) -> list[str]:
-    return runner.query(["docker", "ps", "-aq", "--no-trunc", "--filter", f"label={PROJECT_LABEL}={project}"]).stdout.split()
+    return runner.query(["docker", "ps", "-aq", "--no-trunc", "--filter",
+                         f"label={PROJECT_LABEL}={project}"]).stdout.split()
 
 
 def project_states(runner, project: str) -> list[ContainerState]:
+    """Every container of a project as the engine describes it: over the local engine's socket
+    when there is one (one connection, no CLI processes), else through the CLI."""
+    api = runner.engine_api()
+    if api is not None:
+        from symphony.infra.dockerapi import EngineUnavailable
+
+        try:
+            return parse_inspect(api.project_containers(project))
+        except EngineUnavailable:
+            pass  # the CLI below reports the engine's state in its own words (exit 127)
     ids = project_container_ids(runner, project)
     if not ids:
         return []

@@ -49,12 +49,6 @@ def engine_lock_file(engine_id: str, lock_dir: Path | None = None) -> Path:
     return base / f"engine-{digest}.lock"
 
 
-@dataclass
-class LockInfo:
-    pid: str
-    command: str
-
-
 @contextlib.contextmanager
 def stack_lock(
     what: str,

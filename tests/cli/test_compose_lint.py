@@ -3,13 +3,9 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-
 from symphony.app.platform import platform_catalog
-from symphony.core.platform.composegen import render
-
-from symphony.infra import state
 from symphony.core.composelint import check_compose, host_ports, interpolate
+from symphony.core.platform.composegen import render
 from tests.invoke_helpers import inv
 
 
@@ -103,7 +99,8 @@ def test_long_running_service_without_healthcheck_is_a_warning():
         services:
           a: {image: a}
         """)
-    assert found == [("warn", "x.yml:3", "a is long-running but has no healthcheck, so nothing can wait for it to be ready")]
+    assert found == [("warn", "x.yml:3",
+                      "a is long-running but has no healthcheck, so nothing can wait for it to be ready")]
 
 
 def test_broken_yaml_names_the_line():
@@ -123,7 +120,7 @@ def test_catalog_profiles_are_closed_and_gateway_has_no_dependencies():
     for profile, members in catalog.profiles.items():
         model = render(catalog, profile)
         assert set(model["services"]) == set(members)
-        for name, svc in model["services"].items():
+        for _name, svc in model["services"].items():
             assert "container_name" not in svc
             assert set(svc.get("depends_on", {})) <= set(members)
             if "healthcheck" in svc:

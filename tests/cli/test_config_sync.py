@@ -58,7 +58,8 @@ def test_dirty_tree_stops_and_loses_nothing(tmp_path, remote):
     (checkout / "new.env").write_text("B=1\n")
     res = sync(tmp_path, checkout)
     assert res.returncode == 1
-    assert "uncommitted changes" in res.stderr and "environments/profiles/demo.env" in res.stderr and "new.env" in res.stderr
+    assert ("uncommitted changes" in res.stderr and "environments/profiles/demo.env" in res.stderr
+            and "new.env" in res.stderr)
     assert "git stash" in res.stderr and "Traceback" not in res.stderr
     assert (checkout / "environments" / "profiles" / "demo.env").read_text() == "A=local edit\n"
     assert (checkout / "new.env").exists()

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from symphony.core.envcompiler import compile_env, render_env_file
 from symphony.core.envcompiler import compile as compile_mod
+from symphony.core.envcompiler import compile_env, render_env_file
 from symphony.core.envcompiler.model import EnvError
 
 DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}
@@ -85,8 +85,10 @@ def test_show_and_check_with_20000_secret_keys_take_seconds(tmp_path):
     env = tmp_path / "cfg" / "environments"
     (env / "profiles").mkdir(parents=True)
     (env / "common").mkdir()
-    (env / "common" / "secrets.env").write_text("".join(f"SVC{i}_PASSWORD=canary-{i:05d}-x{i * 7919}\n" for i in range(20000)))
-    (env / "profiles" / "big.env").write_text("".join(f"SVC{i}_URL=pg://u:${{SVC{i}_PASSWORD}}@h/x\n" for i in range(0, 20000, 10)))
+    (env / "common" / "secrets.env").write_text(
+        "".join(f"SVC{i}_PASSWORD=canary-{i:05d}-x{i * 7919}\n" for i in range(20000)))
+    (env / "profiles" / "big.env").write_text(
+        "".join(f"SVC{i}_URL=pg://u:${{SVC{i}_PASSWORD}}@h/x\n" for i in range(0, 20000, 10)))
     for task in ("env.show", "env.check"):
         start = time.perf_counter()
         res = inv(task, "--profile", "big", "--config", str(tmp_path / "cfg"), state_dir=tmp_path)
@@ -115,5 +117,8 @@ def test_a_million_lines_compile_linearly(tmp_path):
         start = time.perf_counter()
         assert len(comp(root).values) == n + 3
         return time.perf_counter() - start
-    small, big = timed(20_000), timed(200_000)
-    assert big < 30 and big / small < 20, (small, big)  # 10x the lines: about 10x the time
+    # The small size's best of three: one slow run on a loaded machine must not pass for a
+    # quadratic cost (which would be ~100x here, not ~10x).
+    small = min(timed(20_000) for _ in range(3))
+    big = timed(200_000)
+    assert big < 30 and big / small < 25, (small, big)  # 10x the lines: about 10x the time

@@ -49,7 +49,8 @@ def test_explain_and_diff_mask_secrets(config, tmp_path):
     assert res.returncode == 0 and "common/base.env:1" in res.stdout and "DB_PASSWORD" in res.stdout
     no_secret_in(res)
     inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
-    (config / "environments" / "common" / "secrets.env").write_text("DB_PASSWORD=changed-pg-value\nMQ_PASS=x\nAPI_TOKEN=y\n")
+    (config / "environments" / "common" / "secrets.env").write_text(
+        "DB_PASSWORD=changed-pg-value\nMQ_PASS=x\nAPI_TOKEN=y\n")
     res = inv("env.diff", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
     assert "~ DB_URL: ****** -> ******" in res.stdout and "changed-pg-value" not in res.stdout
     no_secret_in(res)
@@ -79,8 +80,8 @@ def test_bad_input_exits_2_and_keeps_previous_output(config, tmp_path, breakage,
 def test_missing_profile_and_unwritable_output(config, tmp_path):
     res = inv("env.generate", "--profile", "nope", "--config", str(config), state_dir=tmp_path)
     assert res.returncode == 2 and "profiles in this config repo: demo" in res.stderr
-    res = inv("env.generate", "--profile", "demo", "--config", str(config), "--output", str(tmp_path / "no" / "dir" / "f"),
-              state_dir=tmp_path)
+    res = inv("env.generate", "--profile", "demo", "--config", str(config),
+              "--output", str(tmp_path / "no" / "dir" / "f"), state_dir=tmp_path)
     assert res.returncode == 2 and "cannot write" in res.stderr and "Traceback" not in res.stderr
 
 

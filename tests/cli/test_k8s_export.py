@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
-import re
-
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symphony.infra import state
 from symphony.core.kube.convert import convert
+from symphony.infra import state
 from tests.invoke_helpers import ROOT, inv
 
 
@@ -133,7 +132,8 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert res.returncode == 2 and "not a directory" in res.stderr
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "x.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\ndata: {A_PASSWORD: x}\n")
+    (broken / "x.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n"
+                                   "data: {A_PASSWORD: x}\n")
     res = inv("k8s.validate", str(broken), state_dir=tmp_path)
     assert res.returncode == 1
     assert "ConfigMap/Bad_Name: name is not a DNS-1123 subdomain" in res.stdout
@@ -165,7 +165,8 @@ def test_kustomize_is_one_base_and_an_overlay_per_profile_that_rebuild_the_manif
     if not shutil.which("kubectl"):
         pytest.skip("kubectl not installed: overlays written, not built")
     for profile in ("prod", "gateway", "demo"):
-        built = subprocess.run(["kubectl", "kustomize", str(out / "overlays" / profile)], capture_output=True, text=True)
+        built = subprocess.run(["kubectl", "kustomize", str(out / "overlays" / profile)],
+                               capture_output=True, text=True)
         assert built.returncode == 0, built.stderr
         plain_dir = tmp_path / f"plain-{profile}"
         assert inv("k8s.export", "--profile", profile, "--output", str(plain_dir), state_dir=tmp_path).returncode == 0
@@ -190,7 +191,8 @@ def test_export_of_a_plain_compose_file_with_its_env_file(tmp_path):
     env_file = tmp_path / "app.env"
     env_file.write_text("WEB_TAG=2.0\nTOKEN=t0k3n-value\n")
     out = tmp_path / "out"
-    res = inv("k8s.export", "--file", str(compose), "--env-file", str(env_file), "--output", str(out), state_dir=tmp_path)
+    res = inv("k8s.export", "--file", str(compose), "--env-file", str(env_file), "--output", str(out),
+              state_dir=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "t0k3n-value" not in res.stdout + res.stderr
     objs = {(o["kind"], o["metadata"]["name"]): o for o in load_dir(out)}

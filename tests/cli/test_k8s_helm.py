@@ -6,16 +6,14 @@ import glob
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
-from pathlib import Path
-
 from tests.helm_subset import render
 from tests.invoke_helpers import inv
-
 
 MEANINGS = Path(__file__).parent.parent / "k8s_cases" / "meanings"
 
@@ -91,7 +89,7 @@ def test_values_drive_the_render_and_the_schema_guards_them(tmp_path):
     objs = {key(o): o for o in rendered_objects(chart, values)}
     deployment = objs["Deployment", "api-gateway"]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "sentiric-demo/api-gateway:1.2.3" and deployment["spec"]["replicas"] == 3
+    assert container["image"] == "sentiric-demo-api-gateway:1.2.3" and deployment["spec"]["replicas"] == 3
     assert container["resources"]["limits"]["memory"] == "256Mi"
     assert objs["Ingress", "api-gateway"]["spec"]["rules"][0]["host"] == "api.example.org"
     storage = objs["StatefulSet", "datastore"]["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]
@@ -116,7 +114,8 @@ print(json.dumps(asyncio.run(helm_sdkpy.Lint(helm_sdkpy.Configuration()).run(sys
 """
 
 
-@pytest.mark.skipif(python312_with_helm() is None, reason="helm-sdkpy (Python 3.12) not installed: chart not linted by Helm")
+@pytest.mark.skipif(python312_with_helm() is None,
+                    reason="helm-sdkpy (Python 3.12) not installed: chart not linted by Helm")
 def test_helm_lints_the_chart(tmp_path):
     chart = export(tmp_path, "prod", "helm")
     res = subprocess.run([python312_with_helm(), "-c", LINT, str(chart)], capture_output=True, text=True)

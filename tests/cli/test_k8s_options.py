@@ -61,7 +61,8 @@ def test_secret_values_from_compose_secrets_never_reach_the_console(tmp_path):
     unset = inv("k8s.export", "--file", str(MEANINGS / "secrets_configs.yml"), "--output", str(tmp_path / "u"),
                 state_dir=tmp_path)
     assert unset.returncode == 0  # Compose itself refuses to start the service then: reported, not mounted
-    assert "secret api_token: variable API_TOKEN is not set; not mounted" in (tmp_path / "u" / "WARNINGS.txt").read_text()
+    assert ("secret api_token: variable API_TOKEN is not set; not mounted"
+            in (tmp_path / "u" / "WARNINGS.txt").read_text())
 
 
 def test_services_of_disabled_profiles_are_reported(tmp_path):

@@ -134,7 +134,8 @@ def mutate(path_value):
 RESTRICTED_RULES = [
     ((("securityContext", "runAsNonRoot"), None), "runAsNonRoot must be true"),
     ((("securityContext", "seccompProfile"), None), "seccompProfile must be RuntimeDefault or Localhost"),
-    ((("containers", 0, "securityContext", "allowPrivilegeEscalation"), None), "allowPrivilegeEscalation must be false"),
+    ((("containers", 0, "securityContext", "allowPrivilegeEscalation"), None),
+     "allowPrivilegeEscalation must be false"),
     ((("containers", 0, "securityContext", "capabilities"), {"drop": ["NET_RAW"]}), "drop must include ALL"),
     ((("containers", 0, "securityContext", "capabilities"), {"drop": ["ALL"], "add": ["CHOWN"]}),
      "may only hold NET_BIND_SERVICE"),

@@ -18,7 +18,8 @@ def test_only_a_declared_metrics_endpoint_is_scraped_once():
         "agent": {"labels": {"com.sentiric.metrics.port": "12032"}, "expose": ["12031", "12032"]},
         "db": {"labels": {"com.sentiric.metrics.enabled": "false", "com.sentiric.metrics.port": "9187"}},
         "media": {"ports": [{"target": 50052, "protocol": "tcp"}], "expose": ["13031", "50000-50100/udp"]},
-        "web": {"expose": ["80"], "labels": {"com.sentiric.metrics.port": "8080", "com.sentiric.metrics.path": "/stats"}},
+        "web": {"expose": ["80"],
+                "labels": {"com.sentiric.metrics.port": "8080", "com.sentiric.metrics.path": "/stats"}},
         "shouty": {"labels": {"com.sentiric.metrics.enabled": "FALSE", "com.sentiric.metrics.port": "9100"}},
     }}
     plan = scrape_plan(model)
@@ -43,7 +44,8 @@ def test_every_platform_target_is_a_metrics_endpoint_the_catalog_names(profile, 
     assert res.returncode == 0, res.stderr
     model = json.loads(res.stdout)
     plan = scrape_plan(model)
-    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines()
+               if "=" in line and not line.startswith("#"))
     catalog = platform_catalog()
     for name, entry in plan.items():
         svc = catalog.services[name]

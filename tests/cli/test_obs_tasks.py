@@ -14,8 +14,11 @@ def test_start_with_observability_prints_both_stacks_and_the_override(tmp_path):
               state_dir=tmp_path, env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsdry-"})
     assert res.returncode == 0, res.stdout + res.stderr
     out = res.stdout
-    assert "-p symtest-obsdry-obs -f" in out and "--profile promtail --profile jaeger up -d --remove-orphans --wait" in out
+    assert "-p symtest-obsdry-obs -f" in out
+    assert "--profile promtail --profile jaeger up -d --remove-orphans --wait" in out
     assert "GRAFANA_ADMIN_PASSWORD=******" in out and "example-only" not in out
+    # the configured password is set in Grafana's database on every up, through its CLI and stdin
+    assert "docker exec -i '<grafana container>' grafana cli admin reset-admin-password --password-from-stdin" in out
     assert ".compose.observability.yml" in out and "-f " + str(tmp_path / ".compose.observability.yml") in out
     assert not (tmp_path / ".compose.observability.yml").exists()  # a dry run writes nothing
 

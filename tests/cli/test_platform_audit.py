@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from symphony.core.platform.audit import catalog_lines, compare, dockerfile_facts, read_checkout
 from symphony.app.platform import CATALOG_DIR, platform_catalog
+from symphony.core.platform.audit import catalog_lines, compare, dockerfile_facts, read_checkout
 from tests.invoke_helpers import inv
 
 DOCKERFILE = textwrap.dedent("""\
@@ -93,7 +93,8 @@ def test_no_checkout_at_all_is_an_error_not_a_pass(tmp_path):
 
 def test_readers_of_each_language_and_the_final_stage():
     files = {
-        "Dockerfile": "FROM python:3.11-slim AS base\nFROM node:20-alpine\nEXPOSE 17010\nCMD [\"node\", \"--port\", \"17010\"]\n",
+        "Dockerfile": "FROM python:3.11-slim AS base\nFROM node:20-alpine\nEXPOSE 17010\n"
+                      "CMD [\"node\", \"--port\", \"17010\"]\n",
         "src/config.rs": 'let p = env::var("MEDIA_SERVICE_GRPC_PORT")?;\nlet q = std::env::var("TENANT_ID");\n',
         "app/settings.py": "import os\nA = os.environ['REDIS_URL']\nB = os.getenv('RABBITMQ_URL', '')\n"
                            "class Settings(BaseSettings):\n    model_config = SettingsConfigDict(env_prefix='STT_')\n"
@@ -102,7 +103,8 @@ def test_readers_of_each_language_and_the_final_stage():
     }
     facts = read_checkout(files, "repo")
     assert facts.base == "node:20-alpine" and {"wget", "nc", "node", "sh"} <= facts.tools and "bash" not in facts.tools
-    assert set(facts.env) >= {"MEDIA_SERVICE_GRPC_PORT", "TENANT_ID", "REDIS_URL", "RABBITMQ_URL", "STT_MODEL_SIZE", "PORT"}
+    assert set(facts.env) >= {"MEDIA_SERVICE_GRPC_PORT", "TENANT_ID", "REDIS_URL", "RABBITMQ_URL", "STT_MODEL_SIZE",
+                              "PORT"}
     assert facts.env["REDIS_URL"] == "repo/app/settings.py:2" and facts.routes["/health"] == "repo/src/index.js:2"
     assert facts.expose == {17010: "repo/Dockerfile:3"} and 17010 in facts.cmd_ports
 
@@ -142,7 +144,8 @@ def test_readers_of_config_libraries_and_hand_made_routing():
 
 def test_a_wrong_health_path_in_the_catalog_is_drift_unless_every_path_answers():
     svc = platform_catalog().services["user-service"]
-    facts = read_checkout({"Dockerfile": DOCKERFILE, "config.go": CONFIG_GO, "app.go": APP_GO.replace("/health", "/up")}, "c")
+    facts = read_checkout({"Dockerfile": DOCKERFILE, "config.go": CONFIG_GO,
+                           "app.go": APP_GO.replace("/health", "/up")}, "c")
     assert any("health path /health" in f.what for f in compare(svc, facts, {}, "u.yaml"))
     anything = dataclasses.replace(svc, health=dataclasses.replace(svc.health, any_path=True))
     assert not any("health path" in f.what for f in compare(anything, facts, {}, "u.yaml"))

@@ -22,7 +22,8 @@ def container(service, state="running", health="healthy", depends=""):
 def test_stop_keeps_volumes_and_stop_volumes_yes_removes_them(monkeypatch, tmp_path):
     out = run_tasks(monkeypatch, tmp_path, "stop")
     assert out.code == 0, out.stderr
-    assert out.runner.commands(r"compose -p sentiric-demo down") == ["docker compose -p sentiric-demo down --remove-orphans"]
+    assert out.runner.commands(r"compose -p sentiric-demo down") == [
+        "docker compose -p sentiric-demo down --remove-orphans"]
     assert "volumes kept" in out.stdout
     out = run_tasks(monkeypatch, tmp_path, "stop", "--volumes", "--yes",
                     answers=[(r"docker volume ls", (0, "sentiric-demo_datastore-data\n", ""))])
@@ -61,7 +62,8 @@ def test_clean_removes_only_what_the_plan_found_and_says_what_it_kept(monkeypatc
                (r"docker network ls", (0, "", "")), (r"docker images", (0, "", ""))]
     out = run_tasks(monkeypatch, tmp_path, "clean", "--yes", answers=answers)
     assert out.code == 0, out.stderr
-    assert out.runner.commands(r"docker (rm|volume rm)") == ["docker rm -f -v c1", "docker volume rm sentiric-demo_data"]
+    assert out.runner.commands(r"docker (rm|volume rm)") == ["docker rm -f -v c1",
+                                                             "docker volume rm sentiric-demo_data"]
 
 
 def test_k8s_apply_dry_run_prints_the_kubectl_command(monkeypatch, tmp_path):
@@ -69,4 +71,5 @@ def test_k8s_apply_dry_run_prints_the_kubectl_command(monkeypatch, tmp_path):
     (tmp_path / "export" / "a.yaml").write_text("kind: ConfigMap\n")
     out = run_tasks(monkeypatch, tmp_path, "k8s.apply", str(tmp_path / "export"), "--context", "prod", "--dry-run")
     assert out.code == 0, out.stderr
-    assert f"+ kubectl --context prod apply --server-side --field-manager=symphony -R -f {tmp_path / 'export'}" in out.stdout
+    assert (f"+ kubectl --context prod apply --server-side --field-manager=symphony -R -f {tmp_path / 'export'}"
+            in out.stdout)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -13,7 +13,6 @@ from symphony.core.observability.dashboard import build_overview, prometheus_que
 from tests.invoke_helpers import ROOT
 from tests.stack_helpers import Stack, docker, free_port, remove_project
 from tests.standins import build_prometheus
-
 
 DEMO_SERVICES = {"datastore", "broker", "user-service", "agent-service", "api-gateway"}
 
@@ -64,8 +63,8 @@ def observed_demo(tmp_path_factory):
         assert res.returncode == 0, res.stdout + res.stderr
         yield stack, port, env
     finally:
+        remove_project(stack.prefix + "obs")  # first: its containers hold the network that cleanup removes
         stack.cleanup()
-        remove_project(stack.prefix + "obs")
 
 
 def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_demo):
@@ -75,7 +74,8 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
     found = eventually(lambda: (lambda t: t if DEMO_SERVICES <= set(t) and all(
         t[s]["health"] == "up" for s in DEMO_SERVICES) else None)(targets(port, project)), 30, "all demo targets up")
     assert time.monotonic() - started <= 30
-    up = {r["metric"]["service"]: r["value"][1] for r in api(port, "query", query=f'up{{project="{project}"}}')["result"]}
+    answer = api(port, "query", query=f'up{{project="{project}"}}')["result"]
+    up = {r["metric"]["service"]: r["value"][1] for r in answer}
     assert {s: up.get(s) for s in DEMO_SERVICES} == {s: "1" for s in DEMO_SERVICES}
     for service in DEMO_SERVICES:
         labels = found[service]["labels"]
@@ -96,7 +96,7 @@ def test_prometheus_discovers_every_demo_service_and_runtime_changes(observed_de
         for svc, name in names.items():
             docker("run", "-d", "--name", name, "--network", stack.network,
                    "--label", f"com.docker.compose.project={project}", "--label", f"com.docker.compose.service={svc}",
-                   *extra_args[svc], "-e", f"SERVICE_NAME={svc}", "sentiric-demo/broker:latest")
+                   *extra_args[svc], "-e", f"SERVICE_NAME={svc}", f"{project}-broker:latest")
         docker("network", "connect", side_net, names["extra"])
         eventually(lambda: targets(port, project).get("extra", {}).get("health") == "up", 30, "extra scraped")
         eventually(lambda: {names["plain"], names["quiet"]} <= dropped(port), 30, "plain and quiet discovered")
@@ -127,3 +127,45 @@ def test_every_overview_query_returns_data(observed_demo):
         return not empty or None
 
     eventually(all_have_data, 60, "every dashboard query answered")
+
+    # the demo serves 200s and some 500s: the 5xx ratio is per service, a fraction, never NaN
+    (ratio,) = [runnable(t["expr"]) for p in build_overview()["panels"] if p["title"] == "Error ratio (5xx)"
+                for t in p["targets"]]
+
+    def ratios():
+        found = {r["metric"].get("service"): float(r["value"][1]) for r in api(port, "query", query=ratio)["result"]}
+        return found if set(found) == DEMO_SERVICES and all(0 < v < 1 for v in found.values()) else None
+
+    eventually(ratios, 60, "a 5xx ratio per demo service")
+
+
+def test_lifecycle_and_admin_apis_refuse_the_network(observed_demo):
+    """Any container on sentiric-net reaches Prometheus: the real binary must refuse to quit,
+    reload or delete series for it."""
+    _, port, _ = observed_demo
+    answers = {}
+    for path in ("/-/quit", "/-/reload", "/api/v1/admin/tsdb/delete_series?match[]=up"):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=5)
+            answers[path] = "accepted"
+        except urllib.error.HTTPError as exc:
+            answers[path] = exc.read().decode()
+    assert "Lifecycle API is not enabled" in answers["/-/quit"], answers
+    assert "Lifecycle API is not enabled" in answers["/-/reload"], answers
+    assert "admin APIs disabled" in answers["/api/v1/admin/tsdb/delete_series?match[]=up"], answers
+    assert api(port, "status/buildinfo")["version"]  # and it is still running
+
+
+def remote_write_status(port) -> int:
+    """The real Prometheus' answer to an (empty, hence undecodable) remote write."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/write", data=b"", method="POST")
+    try:
+        return urllib.request.urlopen(request, timeout=5).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_remote_write_is_received_with_tempo_the_default_trace_backend(observed_demo):
+    _, port, _ = observed_demo
+    assert remote_write_status(port) == 400  # the receiver is there (and refuses a body that is not snappy)

@@ -6,10 +6,7 @@ import uuid
 
 import pytest
 
-from tests.stack_helpers import stack_fixture, docker, project_containers, project_volumes
-
-
-
+from tests.stack_helpers import docker, project_containers, project_volumes, stack_fixture
 
 stack = stack_fixture("clean")
 

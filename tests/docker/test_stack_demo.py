@@ -4,20 +4,17 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from dotenv import dotenv_values
 
-from tests.stack_helpers import stack_fixture, docker, project_containers, project_volumes
-
-
-
+from tests.stack_helpers import docker, project_containers, project_volumes, stack_fixture
 
 stack = stack_fixture("demo")
 
 
 def boots(project: str) -> str:
     """The datastore's boot counter, read from its named volume by a throwaway container."""
-    return docker("run", "--rm", "-v", f"{project}_datastore-data:/data", "busybox:1.35", "cat", "/data/boots").stdout.strip()
+    return docker("run", "--rm", "-v", f"{project}_datastore-data:/data", "busybox:1.35",
+                  "cat", "/data/boots").stdout.strip()
 
 
 def test_demo_lifecycle_keeps_data(stack):
@@ -52,10 +49,12 @@ def test_demo_lifecycle_keeps_data(stack):
     assert "connecting to the broker at" in agent_logs.stdout and password not in agent_logs.stdout + agent_logs.stderr
     assert password in docker("logs", f"{project}-agent-service-1").stdout  # the container really printed it
 
-    before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"]
+              for c in project_containers(project)}
     res = stack("restart", "-s", "user-service")
     assert res.returncode == 0, res.stdout + res.stderr
-    after = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    after = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"]
+             for c in project_containers(project)}
     assert after["user-service"] != before["user-service"]
     assert after["datastore"] == before["datastore"]
 

@@ -2,14 +2,10 @@
 temp dir) and uses published images for the others, saying which is which."""
 from __future__ import annotations
 
-import pytest
-
 from symphony.app.platform import platform_catalog
+from tests.docker.test_stack_platform import certificates, settings_args  # noqa: F401  (a fixture)
 from tests.stack_helpers import Stack, project_containers
 from tests.standins import build_standins, image_name
-from tests.docker.test_stack_platform import certificates, settings_args  # noqa: F401  (a fixture)
-
-
 
 
 def test_dev_builds_existing_checkouts_and_pulls_the_rest(tmp_path, certificates):  # noqa: F811
@@ -29,7 +25,8 @@ def test_dev_builds_existing_checkouts_and_pulls_the_rest(tmp_path, certificates
         assert res.returncode == 0, res.stdout + res.stderr
         assert f"dev: building from source: sip-registrar-service ({checkout})" in res.stdout
         assert "dev: no checkout, using published images:" in res.stdout and "user-service" in res.stdout
-        containers = {c["Config"]["Labels"]["com.docker.compose.service"]: c for c in project_containers(stack.project("dev"))}
+        containers = {c["Config"]["Labels"]["com.docker.compose.service"]: c
+                      for c in project_containers(stack.project("dev"))}
         # -s brings what it depends on (redis, user-service, and user-service's postgres)
         assert set(containers) == {"sip-registrar-service", "redis", "user-service", "postgres"}
         built = containers["sip-registrar-service"]["Config"]["Labels"]

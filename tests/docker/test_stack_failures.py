@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.invoke_helpers import ROOT
 from symphony.app.platform import platform_catalog
+from tests.invoke_helpers import ROOT
 from tests.stack_helpers import free_port, project_containers, stack_fixture
-
 
 FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
 

@@ -20,8 +20,6 @@ from tests.stack_helpers import Stack, docker, free_port, project_containers, st
 from tests.standins import build_standin, build_standins
 
 
-
-
 class EngineEvents:
     """`docker events` streamed live (the daemon only keeps a short backlog for --since), read by a
     thread as they come."""
@@ -83,7 +81,8 @@ def free_range(n: int) -> tuple[int, int]:
 def certificates(tmp_path_factory):
     """The development CA and service certificates, made by the task a user runs."""
     directory = tmp_path_factory.mktemp("certs")
-    res = inv("certs.generate", "--profile", "prod", "--dir", str(directory), state_dir=tmp_path_factory.mktemp("state"))
+    res = inv("certs.generate", "--profile", "prod", "--dir", str(directory),
+              state_dir=tmp_path_factory.mktemp("state"))
     assert res.returncode == 0, res.stdout + res.stderr
     return directory
 

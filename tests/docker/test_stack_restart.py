@@ -1,11 +1,8 @@
 """`restart` goes through the same dependency-ordered start as `start` (engine events say so)."""
 from __future__ import annotations
 
-import pytest
-
-from tests.stack_helpers import project_containers, stack_fixture
 from tests.docker.test_stack_platform import EngineEvents
-
+from tests.stack_helpers import project_containers, stack_fixture
 
 FREE_PORT = ("--set", "API_GATEWAY_HOST_PORT=0")
 
@@ -44,9 +41,11 @@ def test_restart_is_refused_when_a_dependency_it_would_not_restart_is_not_ready(
     from tests.stack_helpers import docker
 
     docker("stop", f"{project}-agent-service-1")
-    before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"]
+              for c in project_containers(project)}
     res = stack("restart", "-s", "api-gateway")
     assert res.returncode == 1
     assert "api-gateway needs agent-service" in res.stderr and "nothing was stopped" in res.stderr
-    after = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"] for c in project_containers(project)}
+    after = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"]
+             for c in project_containers(project)}
     assert after == before

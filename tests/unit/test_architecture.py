@@ -40,7 +40,8 @@ def test_task_modules_stay_thin():
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
                 length = node.end_lineno - node.lineno + 1
-                assert length <= 45, f"{path.name}:{node.lineno} {node.name} is {length} lines: move logic to symphony.app"
+                assert length <= 45, (f"{path.name}:{node.lineno} {node.name} is {length} lines: "
+                                      "move logic to symphony.app")
 
 
 @pytest.mark.skipif(not shutil.which("lint-imports"), reason="import-linter is not installed (requirements-dev.txt)")

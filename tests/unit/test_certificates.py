@@ -16,7 +16,8 @@ from symphony.core.platform.certs import CertSpec
 from symphony.errors import SymphonyError, UsageError
 
 PLAN = [CertSpec("user-service", ("user-service", "localhost"), ("127.0.0.1",), 1001),
-        CertSpec("b2bua-service", ("b2bua-service", "sip-b2bua-service", "sentiric.cloud", "localhost"), ("127.0.0.1",), 1001)]
+        CertSpec("b2bua-service", ("b2bua-service", "sip-b2bua-service", "sentiric.cloud", "localhost"),
+                 ("127.0.0.1",), 1001)]
 
 
 def load(path):
@@ -29,7 +30,8 @@ def test_layout_names_and_modes(tmp_path):
     assert sorted(p.name for p in certs.iterdir()) == sorted(
         ["ca.crt", "user-service.crt", "user-service-chain.crt", "user-service.key",
          "b2bua-service.crt", "b2bua-service-chain.crt", "b2bua-service.key"])
-    assert not (certs / "ca.key").exists() and (tmp_path / "ca-private" / "ca.key").exists()  # the CA key is never mounted
+    # the CA key is never mounted
+    assert not (certs / "ca.key").exists() and (tmp_path / "ca-private" / "ca.key").exists()
     for key in (certs / "user-service.key", tmp_path / "ca-private" / "ca.key"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
     if os.geteuid() == 0:
@@ -43,7 +45,8 @@ def test_certificates_verify_for_every_name_as_server_and_client(tmp_path):
     ca = load(tmp_path / "certs" / "ca.crt")
     leaf = load(tmp_path / "certs" / "b2bua-service.crt")
     sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert set(sans.get_values_for_type(x509.DNSName)) == {"b2bua-service", "sip-b2bua-service", "sentiric.cloud", "localhost"}
+    assert set(sans.get_values_for_type(x509.DNSName)) == {"b2bua-service", "sip-b2bua-service",
+                                                          "sentiric.cloud", "localhost"}
     usages = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert ExtendedKeyUsageOID.SERVER_AUTH in usages and ExtendedKeyUsageOID.CLIENT_AUTH in usages  # mTLS both ways
     leaf.verify_directly_issued_by(ca)
@@ -95,7 +98,8 @@ def test_inspect_reports_missing_expiring_and_expired(tmp_path):
     assert any("missing" in f.message for f in inspect(tmp_path, PLAN))
     generate(tmp_path, PLAN, days=20)
     now = datetime.datetime.now(datetime.timezone.utc)
-    assert [f.level for f in inspect(tmp_path, PLAN, now)] == ["warn"] * (2 * len(PLAN))  # crt + chain expire in 20 days
+    # crt + chain expire in 20 days
+    assert [f.level for f in inspect(tmp_path, PLAN, now)] == ["warn"] * (2 * len(PLAN))
     later = [f for f in inspect(tmp_path, PLAN, now + datetime.timedelta(days=21))]
     assert {f.level for f in later} == {"fail"} and all("expired" in f.message for f in later)
 

@@ -9,7 +9,8 @@ import os
 import subprocess
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from symphony.core.envcompiler import compile_env
 from symphony.core.envcompiler.model import EnvError
@@ -27,7 +28,7 @@ def bash_reads(env_dir, keys) -> dict:
                          env={"PATH": os.environ["PATH"], "HOME": HOME, "LC_ALL": "C.UTF-8"})
     assert not res.stderr, res.stderr.decode(errors="replace")
     fields = res.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
-    return {k: (f[1:] if f[0] == "1" else None) for k, f in zip(keys, fields)}
+    return {k: (f[1:] if f[0] == "1" else None) for k, f in zip(keys, fields, strict=True)}
 
 
 def compile_text(root, text: str):
@@ -186,7 +187,8 @@ def test_set_refuses_names_bash_sets(tmp_path):
 
 
 # Fragments made of the pieces that matter to bash's reader, at random.
-PIECES = ["a", "b", "1", " ", "\t", "\n", ";", "&", "|", "<", ">", "(", ")", "'", '"', "\\", "$", "{", "}", ":", "-", "+", "?", "=", "#", "~", "/",
+PIECES = ["a", "b", "1", " ", "\t", "\n", ";", "&", "|", "<", ">", "(", ")", "'", '"', "\\", "$", "{", "}", ":",
+          "-", "+", "?", "=", "#", "~", "/",
           "%", "@", "*", "[", "]", ",", ".", "^", "\u00a0", "\x0c", "é", "S", "E", "U", "_",
           "${S", "${U", "${E", ":-", ":+", "$S", "$U", "\\\n", "'x y'", '"x y"', "${U:-", "}"]
 

@@ -207,7 +207,8 @@ def test_tag_from_the_environment_is_a_default_the_config_can_set(tmp_path):
     compiled = compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN)
     assert compiled.values["IMAGE"] == "app:2.0"
     assert any("TAG from your environment is ignored" in w and "profiles/p.env:1" in w for w in compiled.warnings)
-    assert compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN, overrides={"TAG": "3"}).values["IMAGE"] == "app:3"
+    compiled = compile_env(root, "p", environ={"TAG": "1.2"}, dynamic=DYN, overrides={"TAG": "3"})
+    assert compiled.values["IMAGE"] == "app:3"
 
 
 def test_required_message_never_expands_references(tmp_path):
@@ -296,3 +297,18 @@ def test_the_generated_file_says_what_it_is_and_bash_reads_only_values(tmp_path)
     res = subprocess.run(["bash", "-c", 'set -a; source "$1"; printf "%s" "$A$B"', "bash", str(path)],
                          capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
     assert res.stderr == "" and res.stdout == "12"
+
+
+def test_the_one_step_line_readers_give_what_the_full_parser_gives(monkeypatch):
+    """The fast paths for the two commonest line shapes are an optimisation only: every line they
+    take parses to the same definition through the general parser."""
+    import re
+
+    import symphony.core.envcompiler.parse as parse_module
+
+    text = ('A="${H}:${P}"\nB=http://${H}:${P}/api # c\nC="a b ; ${X} ~ #"\nD=${Y}\nE="${Z}" # x\nF=""\n'
+            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\n')
+    fast = parse_module.parse_fragment(text, "t.env")
+    monkeypatch.setattr(parse_module, "_REF_LINE", re.compile(r"(?!)"))
+    monkeypatch.setattr(parse_module, "_SIMPLE_LINE", re.compile(r"(?!)"))
+    assert parse_module.parse_fragment(text, "t.env") == fast

@@ -81,7 +81,8 @@ def test_a_fifo_or_a_directory_is_not_read(repo):
     for target in ("common/pipe.env", "common/dir.env"):
         (env / "profiles" / "p.env").write_text(f"source {target}\n")
         result = {}
-        worker = threading.Thread(target=lambda: result.update(text=refused(root, "is not a regular file")))
+        worker = threading.Thread(
+            target=lambda result=result: result.update(text=refused(root, "is not a regular file")))
         worker.start()
         worker.join(10)
         assert not worker.is_alive(), f"reading {target} blocked"

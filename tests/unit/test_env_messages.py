@@ -105,8 +105,8 @@ WHY_DOUBLE = " (bash expands it inside double quotes; an escaped form is read di
 @pytest.mark.parametrize("value, reason", [
     ("a\x00b", "it contains a NUL byte, which no environment variable can hold"),
     ("a\rb", "it contains a carriage return, which python-dotenv reads as a newline"),
-    ("C:\\dir\\", "it ends with a backslash, and python-dotenv then takes the closing quote for an escaped one "
-                  "and reads on into the next lines"),
+    ("$HOME\\", "it has a trailing backslash (python-dotenv reads single quotes differently) and a $ followed by "
+                "a name character or one of ! # $ ( * - ? @ [ {" + WHY_DOUBLE),
     ("it's $HOME", "it has a single quote (python-dotenv reads single quotes differently) and a $ followed by a name "
                    "character or one of ! # $ ( * - ? @ [ {" + WHY_DOUBLE),
     ("it's `id`", "it has a single quote (python-dotenv reads single quotes differently) and a backtick" + WHY_DOUBLE),

@@ -88,7 +88,8 @@ def test_cmd_is_exec_argv_and_cmd_shell_runs_through_sh():
 def test_udp_tcp_and_ranges():
     objs = objects("ports")
     media = objs["Service", "media"]["spec"]["ports"]
-    assert [(p["port"], p["protocol"]) for p in media] == [(8080, "TCP"), (40000, "UDP"), (40001, "UDP"), (40002, "UDP"), (50052, "TCP")]
+    assert [(p["port"], p["protocol"]) for p in media] == [(8080, "TCP"), (40000, "UDP"), (40001, "UDP"),
+                                                           (40002, "UDP"), (50052, "TCP")]
     sip = objs["Service", "sip"]["spec"]["ports"]
     assert {(p["name"], p["protocol"]) for p in sip} == {("tcp-5060", "TCP"), ("udp-5060", "UDP")}
     # every compose service is reachable by its name: without ports, through a headless Service
@@ -141,7 +142,8 @@ def test_volumes_resources_and_command():
     assert c["command"] == ["/bin/app", "--config", "/etc/app.yml"]
     assert c["args"] == ["serve", "--port", "$$(PORT)"]  # a compose literal, not a Kubernetes reference
     # a request above its limit is refused by the API server: the reservation is clamped (and reported)
-    assert c["resources"] == {"limits": {"memory": "10000Mi", "cpu": "500m"}, "requests": {"memory": "256Mi", "cpu": "500m"}}
+    assert c["resources"] == {"limits": {"memory": "10000Mi", "cpu": "500m"},
+                              "requests": {"memory": "256Mi", "cpu": "500m"}}
     assert app["spec"]["replicas"] == 3
     assert c["securityContext"]["runAsUser"] == 1000 and c["securityContext"]["runAsGroup"] == 1000
     assert app["spec"]["template"]["spec"]["securityContext"]["fsGroup"] == 1000  # the tmpfs is writable for gid 1000

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from symphony.errors import UsageError
 from symphony.app.export import load_compose_model, read_host_paths, write_export
+from symphony.app.kubevalidate import validate_directory
 from symphony.core.kube.convert import Options, convert
 from symphony.core.kube.layouts import render_layout
-from symphony.app.kubevalidate import validate_directory
+from symphony.errors import UsageError
 from symphony.infra.runner import Runner
 
 KOMPOSE = Path(__file__).parent.parent / "k8s_cases" / "kompose"

@@ -120,7 +120,8 @@ def test_file_binds_travel_as_configmaps_and_secrets():
     r = export("binds")
     web = r["StatefulSet" if ("StatefulSet", "web") in r.objs else "Deployment", "web"]
     mount, volume = mount_at(web, "/etc/app/app.conf")  # a single file: one key, mounted by subPath
-    assert mount["readOnly"] and r["ConfigMap", volume["configMap"]["name"]]["data"][mount["subPath"]] == "listen 8080\n"
+    assert mount["readOnly"]
+    assert r["ConfigMap", volume["configMap"]["name"]]["data"][mount["subPath"]] == "listen 8080\n"
     mount, volume = mount_at(web, "/etc/app/conf.d")  # a directory with a subdirectory
     cm = r["ConfigMap", volume["configMap"]["name"]]
     paths = {i["path"]: cm["data"][i["key"]] for i in volume["configMap"]["items"]}

@@ -22,7 +22,8 @@ PATHS = st.from_regex(r"/[a-z]{1,8}(/[a-z0-9._-]{1,8}){0,2}", fullmatch=True)
 def port():
     return st.fixed_dictionaries({"target": PORTS, "protocol": st.sampled_from(["tcp", "udp"])}, optional={
         "published": PORTS.map(str), "host_ip": st.sampled_from(["127.0.0.1", "0.0.0.0", "10.1.2.3"]),
-        "name": st.sampled_from(["web", "Bad Name", "grpc-api", "80"]), "app_protocol": st.sampled_from(["http", "h2c"]),
+        "name": st.sampled_from(["web", "Bad Name", "grpc-api", "80"]),
+        "app_protocol": st.sampled_from(["http", "h2c"]),
         "mode": st.sampled_from(["ingress", "host"])})
 
 
@@ -35,7 +36,8 @@ def volume(volume_names):
                                                              "/proj/missing", "/var/run/docker.sock"])},
                                  optional={"read_only": st.booleans(), "bind": st.just({"propagation": "rshared"})})
     tmpfs = st.fixed_dictionaries({"type": st.just("tmpfs"), "target": PATHS},
-                                  optional={"tmpfs": st.fixed_dictionaries({}, optional={"size": SIZES, "mode": st.just(448)})})
+                                  optional={"tmpfs": st.fixed_dictionaries(
+                                      {}, optional={"size": SIZES, "mode": st.just(448)})})
     anon = st.fixed_dictionaries({"type": st.just("volume"), "target": PATHS})
     return st.one_of(named, bind, tmpfs, anon)
 
@@ -67,14 +69,16 @@ def models(draw):
                 "replicas": st.integers(0, 3), "mode": st.sampled_from(["replicated", "global"]),
                 "endpoint_mode": st.sampled_from(["vip", "dnsrr"]),
                 "resources": st.fixed_dictionaries({}, optional={
-                    "limits": st.fixed_dictionaries({}, optional={"memory": SIZES, "cpus": st.sampled_from(["0.5", "2"])}),
+                    "limits": st.fixed_dictionaries(
+                        {}, optional={"memory": SIZES, "cpus": st.sampled_from(["0.5", "2"])}),
                     "reservations": st.fixed_dictionaries({}, optional={"memory": SIZES, "cpus": st.just("1")})}),
                 "restart_policy": st.fixed_dictionaries({"condition": st.sampled_from(["none", "on-failure", "any"])},
                                                         optional={"max_attempts": st.integers(0, 5)})}),
-            "healthcheck": st.fixed_dictionaries({"test": st.sampled_from([["CMD", "true"], ["CMD-SHELL", "x"], ["NONE"]])},
-                                                 optional={"interval": DURATIONS, "timeout": DURATIONS,
-                                                           "start_period": DURATIONS, "start_interval": DURATIONS,
-                                                           "retries": st.integers(0, 5)}),
+            "healthcheck": st.fixed_dictionaries(
+                {"test": st.sampled_from([["CMD", "true"], ["CMD-SHELL", "x"], ["NONE"]])},
+                optional={"interval": DURATIONS, "timeout": DURATIONS,
+                          "start_period": DURATIONS, "start_interval": DURATIONS,
+                          "retries": st.integers(0, 5)}),
             "volumes": st.lists(volume(volume_names), max_size=4, unique_by=lambda v: v["target"]),
             "tmpfs": st.lists(st.sampled_from(["/run", "/tmp:size=1m", "/x/cache"]), max_size=2, unique=True),
             "user": st.sampled_from(["1000", "1000:1000", "0", "app", "1000:staff"]),
@@ -82,7 +86,8 @@ def models(draw):
             "cap_drop": st.lists(st.sampled_from(["ALL", "NET_RAW"]), max_size=1),
             "privileged": st.booleans(), "read_only": st.booleans(), "init": st.booleans(),
             "shm_size": SIZES, "mem_limit": SIZES, "cpus": st.sampled_from([0.25, 1.5]),
-            "sysctls": st.dictionaries(st.sampled_from(["net.core.somaxconn", "net.ipv4.tcp_syncookies"]), st.just("1")),
+            "sysctls": st.dictionaries(st.sampled_from(["net.core.somaxconn", "net.ipv4.tcp_syncookies"]),
+                                       st.just("1")),
             "labels": st.dictionaries(st.sampled_from(["com.sentiric.k8s.pod-security", "a/b/c", "ok.key", "bad key"]),
                                       st.sampled_from(["baseline", "privileged", "restricted", "$$v"])),
             "entrypoint": st.sampled_from([[], ["/bin/app"]]), "command": st.sampled_from([[], ["run", "$(X)"]]),
@@ -110,13 +115,15 @@ def models(draw):
 @given(models(), st.sampled_from(["cluster", "nodeport", "loadbalancer", "ingress"]), st.sampled_from([None, "team-a"]),
        st.lists(st.just("regcred"), max_size=1))
 def test_any_model_exports_to_objects_kubernetes_accepts(model, expose, namespace, pull_secrets):
-    options = Options(namespace=namespace, expose=expose, ingress_domain="apps.example.org" if expose == "ingress" else "",
+    options = Options(namespace=namespace, expose=expose,
+                      ingress_domain="apps.example.org" if expose == "ingress" else "",
                       image_pull_secrets=tuple(pull_secrets))
     try:
         result = convert(model, profile="prop", options=options,
                          host_paths=HOST_PATHS, env={"TOKEN": "t0k#env"})
     except ConvertError as exc:
-        assert "both become" in str(exc) or "is not one of restricted" in str(exc), str(exc)  # the refusals these can earn
+        # the refusals these can earn
+        assert "both become" in str(exc) or "is not one of restricted" in str(exc), str(exc)
         return
     assert not check_manifests(result.manifests, "privileged"), check_manifests(result.manifests, "privileged")
     for obj in result.manifests:

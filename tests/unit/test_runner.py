@@ -3,8 +3,8 @@ import stat
 
 import pytest
 
-from symphony.infra import console as ui
 from symphony.errors import CommandFailed, ToolMissing
+from symphony.infra import console as ui
 from symphony.infra.runner import Runner, _major
 
 
@@ -74,7 +74,7 @@ def test_v1_compose_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + "/usr/bin:/bin")
     monkeypatch.setattr("shutil.which", lambda name: str(fake) if name == "docker-compose" else None)
     with pytest.raises(ToolMissing) as err:
-        Runner().compose_base
+        _ = Runner().compose_base
     assert "v1" in err.value.message
 
 

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from symphony.infra import lock, state
 from symphony.errors import LockTimeout, UsageError
+from symphony.infra import lock, state
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 from symphony.core.envcompiler.compile import SECRETS_FRAGMENT
-from symphony.core.findings import Finding
 from symphony.core.envcompiler.model import CompiledEnv
+from symphony.core.findings import Finding
 from symphony.core.secrets import is_secrets_fragment
 
 PLACEHOLDERS = {"", "changeme", "change_me", "change-me", "todo", "xxx", "secret", "password", "example"}
@@ -15,8 +15,12 @@ _COMPOSE_VAR = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|([A
 
 
 
+# Set by Compose itself for interpolation (from `-p`), never by the env
+COMPOSE_PROVIDED = frozenset({"COMPOSE_PROJECT_NAME"})
+
+
 def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
-    """Variables a compose file uses: name -> (first line, has a default)."""
+    """Variables a compose file takes from the env: name -> (first line, has a default)."""
     found: dict[str, tuple[int, bool]] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if line.lstrip().startswith("#"):
@@ -26,7 +30,7 @@ def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
             has_default = m.group(2) in (":-", "-", ":+", "+")
             prev = found.get(name)
             found[name] = (prev[0] if prev else number, (prev[1] if prev else True) and has_default)
-    return found
+    return {name: v for name, v in found.items() if name not in COMPOSE_PROVIDED}
 
 
 def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: str = "") -> list[Finding]:
@@ -39,15 +43,18 @@ def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: s
         files = {d.file for d in real}
         if len(files) > 1 and len(raws) > 1:
             places = ", ".join(d.where if secret else f"{d.where} ({d.raw!r})" for d in real)
-            findings.append(Finding("warn", real[-1].where, f"{key} is defined with different values: {places}; the last wins"))
+            findings.append(Finding("warn", real[-1].where,
+                                    f"{key} is defined with different values: {places}; the last wins"))
         if secret not in ("name marks a secret", "defined in a secrets fragment"):
             continue  # a URL built from a secret is masked, but it is neither a placeholder nor misplaced
         final = defs[-1]
         value = compiled.values.get(key, "")
         if value.strip().lower() in PLACEHOLDERS:
-            findings.append(Finding("warn", final.where, f"{key} holds a placeholder secret; set a real value in {SECRETS_FRAGMENT}"))
+            findings.append(Finding("warn", final.where,
+                                    f"{key} holds a placeholder secret; set a real value in {SECRETS_FRAGMENT}"))
         if not is_secrets_fragment(final.file) and not final.file.startswith("("):
-            findings.append(Finding("warn", final.where, f"{key} looks secret but is defined outside {SECRETS_FRAGMENT}; move it there"))
+            findings.append(Finding("warn", final.where,
+                                    f"{key} looks secret but is defined outside {SECRETS_FRAGMENT}; move it there"))
     if compose_text is not None:
         for name, (line, has_default) in sorted(compose_variables(compose_text).items()):
             if name not in compiled.values and not has_default:

@@ -29,7 +29,18 @@ from symphony.core.secrets import is_secret_name, is_secrets_fragment
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_REST = re.compile(r"[A-Za-z0-9_]+")
 # The common line, KEY=plain-value [# comment], taken in one step (the general path gives the same).
-_SIMPLE_LINE = re.compile(r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
+_SIMPLE_LINE = re.compile(r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)"
+                          r"(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
+# The next most common line: a value of plain text and ${NAME} references, unquoted or wholly in
+# double quotes (`URL="${HOST}:${PORT}"`), taken in one step too. What it accepts reads the same
+# through the general path (tests/unit/test_env_compiler.py checks both against bash).
+_REF = r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"
+_REF_LINE = re.compile(
+    r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)="
+    r"(\"(?:[^\"\\$`\n\x00]|" + _REF + r")*\"|(?:[^ \t\n'\"\\$`~;&|<>()\x00#]|" + _REF + r")*)"
+    r"(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
+_REF_PART = re.compile(_REF)
+_BLANK_OR_COMMENT = re.compile(r"[ \t]*(?:#[^\n]*)?(?=\n|\Z)")
 BLANKS = " \t"
 METACHARS = ";&|<>()"
 SPECIAL_PARAMS = "@*#?!-$0123456789"
@@ -44,6 +55,7 @@ BASH_SPECIAL_NAMES = frozenset({
     "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "FUNCNAME", "GROUPS", "HISTCMD", "LINENO", "OPTIND",
     "POSIXLY_CORRECT", "PPID", "RANDOM", "SECONDS", "SHELLOPTS", "SRANDOM", "UID",
 })
+_SPECIAL_REF = re.compile(r"\$\{(?:" + "|".join(sorted(BASH_SPECIAL_NAMES)) + r")\}")
 # Runs of characters that mean only themselves in each context: consumed in one step, so a
 # multi-megabyte value costs one regex match instead of a Python loop per character.
 _PLAIN_WORD = re.compile(r"[^ \t\n'\"\\$`~:;&|<>()\x00}]+")
@@ -116,7 +128,17 @@ class _Parser:
     def parse(self, problems: list | None) -> list:
         entries: list = []
         i = 0
-        while i < self.n:
+        t, n = self.t, self.n
+        while i < n:
+            # the commonest lines in one regex step each (a blank line, a comment, KEY=plain,
+            # KEY="${A}:${B}"); anything else goes through the full parser below
+            blank = _BLANK_OR_COMMENT.match(t, i)
+            if blank:
+                i = blank.end() + 1
+                continue
+            if self.fast_line(i, entries):
+                i = self._fast_end
+                continue
             try:
                 i = self.statement(i, entries)
             except EnvError as exc:
@@ -129,6 +151,31 @@ class _Parser:
                 i = self.n if nl < 0 else nl + 1
         return entries
 
+    def fast_line(self, i: int, entries: list) -> bool:
+        simple = _SIMPLE_LINE.match(self.t, i)
+        if simple and simple.group(1) not in BASH_SPECIAL_NAMES:
+            value = simple.group(2)
+            entries.append(Definition(simple.group(1), (Lit(value),) if value else (), self.rel,
+                                      self.place(i)[0], value))
+            self._fast_end = simple.end() + 1
+            return True
+        refs = _REF_LINE.match(self.t, i)
+        if refs and refs.group(1) not in BASH_SPECIAL_NAMES and not _SPECIAL_REF.search(refs.group(2)):
+            raw = refs.group(2)
+            value = raw[1:-1] if raw.startswith('"') else raw
+            parts, last = [], 0
+            for m in _REF_PART.finditer(value):
+                if m.start() > last:
+                    parts.append(Lit(value[last:m.start()]))
+                parts.append(Ref(m.group()[2:-1]))
+                last = m.end()
+            if last < len(value) or (not parts and raw):
+                parts.append(Lit(value[last:]))  # (an explicit "" is one empty literal, as parsed in full)
+            entries.append(Definition(refs.group(1), tuple(parts), self.rel, self.place(i)[0], raw))
+            self._fast_end = refs.end() + 1
+            return True
+        return False
+
     def statement(self, i: int, entries: list) -> int:
         i = self.skip_blanks(i)
         ch = self.at(i)
@@ -139,12 +186,6 @@ class _Parser:
         if ch == "#":
             nl = self.t.find("\n", i)
             return self.n if nl < 0 else nl + 1
-        simple = _SIMPLE_LINE.match(self.t, i)
-        if simple and simple.group(1) not in BASH_SPECIAL_NAMES:
-            value = simple.group(2)
-            entries.append(Definition(simple.group(1), (Lit(value),) if value else (), self.rel,
-                                      self.place(i)[0], value))
-            return simple.end() + 1
         start = i
         name, j = self.name_at(i)
         after = self.cont(j)
@@ -212,7 +253,8 @@ class _Parser:
             raise self.err(start, "`source` without a path", "write `source common/base.env`")
         parts, end = self.word(i)
         if any(not isinstance(p, Lit) for p in parts):
-            raise self.err(i, "a sourced path must be written literally (no $)", "write the path relative to environments/")
+            raise self.err(i, "a sourced path must be written literally (no $)",
+                           "write the path relative to environments/")
         path = "".join(p.text for p in parts)
         k = self.skip_blanks(end)
         if self.at(k) not in ("", "\n", "#"):
@@ -413,7 +455,8 @@ class _Parser:
         name, end = self.name_at(j)
         if name:
             if name in BASH_SPECIAL_NAMES:
-                raise self.err(i, f"${self.nm(name)} is set by bash itself", "reference a variable of the config instead")
+                raise self.err(i, f"${self.nm(name)} is set by bash itself",
+                               "reference a variable of the config instead")
             flush()
             parts.append(Ref(name))
             return end
@@ -437,10 +480,12 @@ class _Parser:
                 raise self.err(dollar, "unterminated ${", "close the reference with }", fatal=True)
             what = {"#": "${#…} (length)", "!": "${!…} (indirection)"}.get(ch)
             if what is None:
-                what = f"${{{ch}…}} (a bash special parameter)" if ch in SPECIAL_PARAMS else "${ without a variable name"
+                what = (f"${{{ch}…}} (a bash special parameter)" if ch in SPECIAL_PARAMS
+                        else "${ without a variable name")
             raise self.err(dollar, f"{what} is not supported", "use ${NAME} with a valid variable name")
         if name in BASH_SPECIAL_NAMES:
-            raise self.err(dollar, f"${{{self.nm(name)}}} is set by bash itself", "reference a variable of the config instead")
+            raise self.err(dollar, f"${{{self.nm(name)}}} is set by bash itself",
+                           "reference a variable of the config instead")
         j = self.cont(j)
         ch = self.at(j)
         if ch == "":
@@ -451,7 +496,8 @@ class _Parser:
             raise self.err(dollar, f"unterminated ${{{self.nm(name)}", "close the reference with } on the same line")
         op = next((o for o in _OPS if self.t.startswith(o, j)), None)
         if op in (":=", "="):
-            raise self.err(dollar, f"${{{self.nm(name)}{op}…}} assigns in bash; not supported", f"write ${{{self.nm(name)}:-…}} instead")
+            raise self.err(dollar, f"${{{self.nm(name)}{op}…}} assigns in bash; not supported",
+                           f"write ${{{self.nm(name)}:-…}} instead")
         if op is None:
             raise self.err(dollar, f"unsupported expansion ${{{self.nm(name)}…}}",
                            "supported: ${V} ${V:-d} ${V-d} ${V:+a} ${V+a} ${V:?msg} ${V?msg}")

@@ -4,7 +4,8 @@ interpolate=False)`) and `docker compose --env-file` all read back exactly the s
 The writer picks, for every value, the first representation all three readers agree on:
 
 1. 'single quotes': literal in all three, except that python-dotenv turns `\\\\` and `\\'` into
-   `\\` and `'`. So: no `'` and no `\\\\`.
+   `\\` and `'` (and takes a final `\\'` for an escaped quote). So: no `'`, no `\\\\`, no trailing
+   backslash.
 2. "double quotes", escaping only `\\` (as `\\\\`) and `"` (as `\\"`): all three undo exactly
    those two escapes. Bash still expands `$` and backticks inside, so: no backtick, and no `$`
    followed by a letter, digit, `_` or one of `! # $ ( * - ? @ [ {` (a `$` before anything else,
@@ -13,12 +14,13 @@ The writer picks, for every value, the first representation all three readers ag
 Both forms carry newlines. Refused, with the reason, is only what neither form carries:
 - a NUL byte (no environment variable can hold one);
 - a carriage return (python-dotenv reads it as a newline);
-- a trailing backslash: python-dotenv's quoted-value patterns take the `\\"` / `\\'` it leaves
-  before the closing quote for an escaped quote and read on into the following lines;
 - a value that needs double quotes (it has a `'` or a `\\\\`) and holds a backtick or an
   expanding `$`: bash reads `\\$` and `\\`` inside double quotes as `$` and a backtick while
   python-dotenv keeps the backslash, and unquoted text cannot carry the `'` for python-dotenv.
-The property tests in tests/test_env_readers.py check both halves against the real readers.
+The property tests in tests/unit/test_env_readers.py check both halves against the real readers.
+python-dotenv is required at >= 1.2.4: before it, its quoted-value patterns took the `\\"` that
+ends `"C:\\\\dir\\\\"` for an escaped quote and read on into the following lines (1.2.4 reads
+a backslash as escaping the next character, as bash does), so a trailing backslash had no form.
 """
 from __future__ import annotations
 
@@ -43,16 +45,14 @@ def unwritable_reason(value: str) -> str | None:
         return "it contains a NUL byte, which no environment variable can hold"
     if "\r" in value:
         return "it contains a carriage return, which python-dotenv reads as a newline"
-    if value.endswith("\\"):
-        return ("it ends with a backslash, and python-dotenv then takes the closing quote for an escaped one "
-                "and reads on into the next lines")
-    if "'" not in value and "\\\\" not in value:
+    if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
         return None
     backtick = "`" in value
     dollar = _expanding_dollar(value)
     if not backtick and not dollar:
         return None
-    why_single = "a single quote" if "'" in value else "two backslashes in a row"
+    why_single = ("a single quote" if "'" in value else
+                  "two backslashes in a row" if "\\\\" in value else "a trailing backslash")
     why_double = "a backtick" if backtick else "a $ followed by a name character or one of ! # $ ( * - ? @ [ {"
     return (f"it has {why_single} (python-dotenv reads single quotes differently) and {why_double} "
             "(bash expands it inside double quotes; an escaped form is read differently by python-dotenv)")

@@ -7,14 +7,20 @@ object that is not in the set must exist in the cluster; a Service that selects 
 """
 from __future__ import annotations
 
-from symphony.core.kube.security import LEVELS, RELAX_LABEL
-
 from symphony.core.kube import pss
 from symphony.core.kube.names import (
-    JOB_NAME_MAX, STATEFULSET_NAME_MAX, is_config_key, is_dns1035_label, is_dns_label, is_dns_subdomain,
-    is_label_value, is_port_name, is_qualified_name,
+    JOB_NAME_MAX,
+    STATEFULSET_NAME_MAX,
+    is_config_key,
+    is_dns1035_label,
+    is_dns_label,
+    is_dns_subdomain,
+    is_label_value,
+    is_port_name,
+    is_qualified_name,
 )
 from symphony.core.kube.quantities import parse_quantity
+from symphony.core.kube.security import LEVELS, RELAX_LABEL
 from symphony.core.secrets import is_secret
 
 WORKLOADS = ("Deployment", "StatefulSet", "Job", "DaemonSet", "ReplicaSet", "ReplicationController")
@@ -230,7 +236,7 @@ def check_manifests(objs: list[dict], pod_security: str | dict = "restricted",
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         key = (group, kind, None if kind in CLUSTER_SCOPED else meta.get("namespace"), name)
         seen[key] = seen.get(key, 0) + 1
-    for (group, kind, namespace, name), count in sorted(seen.items(), key=str):
+    for (_group, kind, namespace, name), count in sorted(seen.items(), key=str):
         if count > 1:
             where = f"{kind}/{name}" + (f" in {namespace}" if namespace else "")
             problems.append(f"{where}: defined {count} times (the API server keeps one object per kind, "

@@ -15,8 +15,15 @@ from dataclasses import dataclass, field
 from symphony.core.kube import keys, quantities, security
 from symphony.core.kube.mounts import HostPath, service_storage, shared_file_objects
 from symphony.core.kube.names import (
-    JOB_NAME_MAX, STATEFULSET_NAME_MAX, dns1035_label, dns_label, is_dns_label, is_label_value, is_port_name,
-    is_qualified_name, port_name,
+    JOB_NAME_MAX,
+    STATEFULSET_NAME_MAX,
+    dns1035_label,
+    dns_label,
+    is_dns_label,
+    is_label_value,
+    is_port_name,
+    is_qualified_name,
+    port_name,
 )
 from symphony.core.secrets import is_secret
 
@@ -622,7 +629,8 @@ def _scheduling(ctx: _Ctx, name: str, svc: dict, pod: dict) -> None:
             if is_label_value(value):
                 selector[key] = value
             else:
-                ctx.warnings.append(f"{name}: platform {platform!r} is not mapped ({value!r} is not a node label value)")
+                ctx.warnings.append(f"{name}: platform {platform!r} is not mapped "
+                                    f"({value!r} is not a node label value)")
         if len(parts) > 2 and parts[2] not in ("v8",):
             ctx.warnings.append(f"{name}: platform variant {parts[2]} is not mapped (nodes are selected by os/arch)")
     placement = (svc.get("deploy") or {}).get("placement") or {}
@@ -750,7 +758,8 @@ def _exposure(ctx: _Ctx, name: str, svc: dict, labels: dict, selector: dict) -> 
 
     if local:
         ctx.warnings.append(f"{name}: host port(s) {show(local)} are bound to the loopback address in Compose: not "
-                            f"exposed outside the cluster (use `kubectl port-forward service/{ctx.service_name[name]}`)")
+                            "exposed outside the cluster "
+                            f"(use `kubectl port-forward service/{ctx.service_name[name]}`)")
     if not public:
         return []
     expose = ctx.opts.expose
@@ -934,8 +943,8 @@ def _convert_service(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
     annotations = _annotations(ctx, name, svc, level)
     template = {"metadata": {"labels": dict(labels), **({"annotations": annotations} if annotations else {})},
                 "spec": pod}
-    workload_annotations = {k: unescape(str(v)) for k, v in sorted(((svc.get("deploy") or {}).get("labels") or {}).items())
-                            if is_qualified_name(k)}
+    deploy_labels = (svc.get("deploy") or {}).get("labels") or {}
+    workload_annotations = {k: unescape(str(v)) for k, v in sorted(deploy_labels.items()) if is_qualified_name(k)}
     meta = ctx.meta(wname, labels, workload_annotations)
 
     services, governing = _service_objects(ctx, name, svc, labels, selector, aliases, port_info)

@@ -157,7 +157,8 @@ def _persistence_path(service: str, claim: str) -> str:
 
 
 def _ingress_template(service: str, group: list[dict], pinned: bool) -> str:
-    meta = next(o for o in group if o["kind"] == "Service" and o["metadata"]["name"] == dns1035_label(service))["metadata"]
+    meta = next(o for o in group
+                if o["kind"] == "Service" and o["metadata"]["name"] == dns1035_label(service))["metadata"]
     labels = "".join(f"\n    {k}: {v}" for k, v in sorted(meta["labels"].items()))
     ns = f"\n  namespace: {meta['namespace']}" if pinned else "\n  namespace: {{ .Release.Namespace }}"
     ing = _path(service, "ingress")
@@ -176,18 +177,21 @@ def values_schema(values: dict) -> dict:
         "type": "object", "additionalProperties": False,
         "properties": {
             "image": {"type": "object", "required": ["repository", "tag"], "additionalProperties": False,
-                      "properties": {"repository": {"type": "string", "minLength": 1}, "tag": {"type": "string", "minLength": 1}}},
+                      "properties": {"repository": {"type": "string", "minLength": 1},
+                                     "tag": {"type": "string", "minLength": 1}}},
             "replicas": {"type": "integer", "minimum": 0},
             "resources": {"type": "object", "additionalProperties": False, "properties": {
                 k: {"type": "object", "additionalProperties": False, "properties": {
                     "cpu": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?m?$"},
-                    "memory": {"type": "string", "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti)?$"}}} for k in ("limits", "requests")}},
+                    "memory": {"type": "string", "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti)?$"}}}
+                for k in ("limits", "requests")}},
             "env": {"type": "object", "additionalProperties": {"type": "string"}},
             "secretEnv": {"type": "object", "additionalProperties": {"type": "string"}},
             "probes": {"type": "object", "additionalProperties": False,
                        "properties": {k: probe for k in ("readiness", "liveness", "startup")}},
             "persistence": {"type": "object", "additionalProperties": {
-                "type": "object", "required": ["size"], "properties": {"size": {"type": "string", "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti)$"}}}},
+                "type": "object", "required": ["size"],
+                "properties": {"size": {"type": "string", "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti)$"}}}},
             "ingress": {"type": "object", "additionalProperties": False, "properties": {
                 "enabled": {"type": "boolean"}, "host": {"type": "string"}, "path": {"type": "string"},
                 "port": {"type": ["integer", "null"]}}},
@@ -209,8 +213,9 @@ def chart_files(objs: list[dict], *, profile: str, namespace: str | None) -> dic
         "apiVersion": "v2", "name": f"sentiric-{profile}", "version": "0.1.0", "appVersion": "latest",
         "description": f"The Sentiric platform, profile {profile} (exported by Symphony's k8s.export)",
         "type": "application"}, sort_keys=True)
-    files["values.yaml"] = ("# Defaults reproduce the plain manifests exactly. secretEnv holds secrets: keep this file\n"
-                            "# out of version control or pass secrets with --set / a private values file.\n"
-                            + yaml.safe_dump(values, sort_keys=True, width=1000))
+    files["values.yaml"] = (
+        "# Defaults reproduce the plain manifests exactly. secretEnv holds secrets: keep this file\n"
+        "# out of version control or pass secrets with --set / a private values file.\n"
+        + yaml.safe_dump(values, sort_keys=True, width=1000))
     files["values.schema.json"] = json.dumps(values_schema(values), indent=2, sort_keys=True) + "\n"
     return files

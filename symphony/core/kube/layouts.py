@@ -67,7 +67,8 @@ def _without_instance(obj: dict) -> dict:
     return obj
 
 
-def kustomize_tree(per_profile: dict[str, list[dict]], namespace: str | None, level: str = "restricted") -> dict[str, str]:
+def kustomize_tree(per_profile: dict[str, list[dict]], namespace: str | None,
+                   level: str = "restricted") -> dict[str, str]:
     """base/<service>/ holds the objects that are the same in every profile running the service
     (typically its workload and Service); overlays/<profile>/ sets the namespace and the instance
     label, pulls in those bases, and carries its own copies of what differs (env ConfigMaps, ...)."""
@@ -88,7 +89,8 @@ def kustomize_tree(per_profile: dict[str, list[dict]], namespace: str | None, le
             first = next(iter(per.values()))
             files[f"base/{name}/{name}.yaml"] = dump_all([first[k] for k in _ordered(shared[name])])
             files[f"base/{name}/kustomization.yaml"] = yaml.safe_dump(
-                {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": [f"{name}.yaml"]},
+                {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                 "resources": [f"{name}.yaml"]},
                 sort_keys=True)
     for profile in sorted(per_profile):
         resources = ["namespace.yaml"] if namespace else []

@@ -82,7 +82,8 @@ def files_object(kind: str, meta: dict, files: dict[str, bytes]) -> tuple[dict, 
             obj["data"] = text
         if binary:
             obj["binaryData"] = binary
-    items = [] if all(k == rel for k, rel in keys.items()) else [{"key": k, "path": rel} for k, rel in sorted(keys.items())]
+    items = ([] if all(k == rel for k, rel in keys.items())
+             else [{"key": k, "path": rel} for k, rel in sorted(keys.items())])
     return obj, items
 
 
@@ -116,19 +117,21 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
     declared_volumes = ctx.model.get("volumes") or {}
     base = ctx.base[name]
     copied = []
-    for index, vol in enumerate(svc.get("volumes") or []):
+    for _index, vol in enumerate(svc.get("volumes") or []):
         target = vol.get("target", "")
         kind = vol.get("type")
         label = vol.get("source") or ("tmpfs" if kind == "tmpfs" else "(anonymous)")
         where = f"{name}: volume {label} -> {target}"
         read_only = bool(vol.get("read_only"))
         if vol.get("consistency"):
-            warnings.append(f"{where}: consistency {vol['consistency']} is not mapped (a Docker Desktop file-sharing hint)")
+            warnings.append(f"{where}: consistency {vol['consistency']} is not mapped "
+                            "(a Docker Desktop file-sharing hint)")
         if kind == "volume" and vol.get("source"):
             source = vol["source"]
             declared = declared_volumes.get(source) or {}
             options = vol.get("volume") or {}
-            _report_sub(where, vol, "volume", {"nocopy", "subpath"}, warnings, "volume labels apply when Docker creates it")
+            _report_sub(where, vol, "volume", {"nocopy", "subpath"}, warnings,
+                        "volume labels apply when Docker creates it")
             if not options.get("nocopy"):
                 copied.append(target)
             mount = {"mountPath": target, **({"readOnly": True} if read_only else {})}
@@ -337,7 +340,8 @@ def shared_file_objects(ctx, meta_for) -> list[dict]:
         if top.get("external"):
             existing = str(top.get("name") or source)
             if not is_dns_subdomain(existing):
-                ctx.warnings.append(f"{where}: external {section[:-1]} {existing!r} is not a valid {kind} name; not mounted")
+                ctx.warnings.append(f"{where}: external {section[:-1]} {existing!r} is not a valid {kind} name; "
+                                    "not mounted")
                 continue
             ctx.shared_files[(section, source)] = {"name": existing, "key": key, "from_file": False}
             ctx.warnings.append(f"{where}: external -> the existing {kind} {existing!r}, key {key!r} (it must exist "

@@ -5,7 +5,12 @@ and the checks of k8s.io/pod-security-admission: each returns human-readable vio
 """
 from __future__ import annotations
 
-from symphony.core.kube.security import BASELINE_CAPABILITIES, RESTRICTED_CAPABILITIES, RESTRICTED_VOLUME_TYPES, safe_sysctls
+from symphony.core.kube.security import (
+    BASELINE_CAPABILITIES,
+    RESTRICTED_CAPABILITIES,
+    RESTRICTED_VOLUME_TYPES,
+    safe_sysctls,
+)
 
 SELINUX_TYPES = {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
 
@@ -100,7 +105,8 @@ def restricted(pod: dict, pod_meta: dict | None = None, version: tuple[int, int]
             problems.append(f"{where}: runAsUser 0 is forbidden")
         seccomp = (sc.get("seccompProfile") or {}).get("type")
         if seccomp not in ("RuntimeDefault", "Localhost") and not (seccomp is None and pod_seccomp):
-            problems.append(f"{where}: seccompProfile must be RuntimeDefault or Localhost (on the pod or the container)")
+            problems.append(f"{where}: seccompProfile must be RuntimeDefault or Localhost "
+                            "(on the pod or the container)")
         caps = sc.get("capabilities") or {}
         if "ALL" not in (caps.get("drop") or []):
             problems.append(f"{where}: capabilities.drop must include ALL")

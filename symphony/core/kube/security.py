@@ -107,7 +107,8 @@ def contexts(name: str, svc: dict, level: str, *, fs_group_needed: bool, low_por
     granted = [c for c in adds if allowed is None or c in allowed]
     refused = [c for c in adds if c not in granted]
     if refused:
-        need = "baseline" if level == "restricted" and all(c in BASELINE_CAPABILITIES for c in refused) else "privileged"
+        baseline_suffices = level == "restricted" and all(c in BASELINE_CAPABILITIES for c in refused)
+        need = "baseline" if baseline_suffices else "privileged"
         warnings.append(f"{name}: cap_add {', '.join(refused)} not granted at level {level} (needs {need}: "
                         f"label {RELAX_LABEL}: {need})")
 

@@ -28,33 +28,57 @@ def prom(expr, legend="{{service}}"):
     return (expr, legend, PROMETHEUS)
 
 
+# Prometheus sees only the services that declare a metrics endpoint (com.sentiric.metrics.port):
+# the up/down panels say so in their titles, and a service without one is in `inv status`.
+ENDPOINTS = "metrics endpoints (services declaring com.sentiric.metrics.port)"
+REQUESTS = f'http_requests_total{{{SEL}}}'
+
+
+def error_ratio() -> str:
+    """5xx / all requests per service: 0 (not "No data") when a service serves requests without
+    errors (its non-5xx series count as 0 errors), no series for a service with no requests
+    (a ratio of nothing), and a single 0 labelled "no requests" when no service has any."""
+    errors = f'rate(http_requests_total{{{SEL}, code=~"5.."}}[{RATE}])'
+    every = f"rate({REQUESTS}[{RATE}])"
+    return (f"sum by (service) ({errors} or {every} * 0)"
+            f" / (sum by (service) ({every}) > 0)"
+            ' or on () label_replace(vector(0), "service", "no requests", "", "")')
+
+
 def build_overview() -> dict:
     panels = [
-        _panel(1, "Services up", "stat", [prom(f"sum(up{{{SEL}}})", "up")], 0, 0, 6, 4,
-               description="Targets Prometheus scrapes successfully"),
-        _panel(2, "Services down", "stat", [prom(f"count(up{{{SEL}}} == 0) or vector(0)", "down")], 6, 0, 6, 4),
+        _panel(1, "Metrics endpoints up", "stat", [prom(f"sum(up{{{SEL}}}) or vector(0)", "up")], 0, 0, 6, 4,
+               description=f"Scrapes that succeed, of the {ENDPOINTS}. A service without a metrics endpoint is not "
+                           "counted: `inv status` shows every container's health."),
+        _panel(2, "Metrics endpoints down", "stat", [prom(f"count(up{{{SEL}}} == 0) or vector(0)", "down")], 6, 0, 6, 4,
+               description=f"Scrapes that fail, of the {ENDPOINTS}: the service is down or its endpoint does not "
+                           "answer."),
         _panel(3, "Restarts (1h)", "stat", [prom(
-            f"sum(changes(process_start_time_seconds{{{SEL}}}[1h]))", "restarts")], 12, 0, 6, 4),
-        _panel(4, "Scrape duration", "stat", [prom(f"max(scrape_duration_seconds{{{SEL}}})", "max")], 18, 0, 6, 4, unit="s"),
-        _panel(5, "Up / down per service", "state-timeline", [prom(f"max by (service) (up{{{SEL}}})")], 0, 4, 24, 6,
-               description="1 = the service's metrics endpoint answers"),
+            f"sum(changes(process_start_time_seconds{{{SEL}}}[1h])) or vector(0)", "restarts")], 12, 0, 6, 4,
+               description="Process restarts seen by the metrics endpoints (process_start_time_seconds)"),
+        _panel(4, "Scrape duration", "stat", [prom(f"max(scrape_duration_seconds{{{SEL}}})", "max")], 18, 0, 6, 4,
+               unit="s"),
+        _panel(5, "Metrics endpoint up / down per service", "state-timeline", [prom(f"max by (service) (up{{{SEL}}})")],
+               0, 4, 24, 6, description=f"1 = the service's metrics endpoint answers; only {ENDPOINTS}"),
         _panel(6, "Request rate", "timeseries", [prom(
-            f"sum by (service) (rate(http_requests_total{{{SEL}}}[{RATE}]))")], 0, 10, 8, 8, unit="reqps"),
-        _panel(7, "Error ratio (5xx)", "timeseries", [prom(
-            f'sum by (service) (rate(http_requests_total{{{SEL}, code=~"5.."}}[{RATE}]))'
-            f" / sum by (service) (rate(http_requests_total{{{SEL}}}[{RATE}]))")], 8, 10, 8, 8, unit="percentunit"),
+            f"sum by (service) (rate({REQUESTS}[{RATE}]))")], 0, 10, 8, 8, unit="reqps"),
+        _panel(7, "Error ratio (5xx)", "timeseries", [prom(error_ratio())], 8, 10, 8, 8, unit="percentunit",
+               description="5xx responses / all responses (http_requests_total); 0 when there are none"),
         _panel(8, "Latency p95", "timeseries", [prom(
-            f"histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket{{{SEL}}}[{RATE}])))")],
+            "histogram_quantile(0.95, sum by (service, le) "
+            f"(rate(http_request_duration_seconds_bucket{{{SEL}}}[{RATE}])))")],
             16, 10, 8, 8, unit="s"),
         _panel(9, "Scrape samples per service", "timeseries", [prom(
             f"sum by (service) (scrape_samples_scraped{{{SEL}}})")], 0, 18, 12, 7),
         _panel(10, "Restarts per service (1h)", "timeseries", [prom(
             f"sum by (service) (changes(process_start_time_seconds{{{SEL}}}[1h]))")], 12, 18, 12, 7),
         _panel(11, "Log volume per service", "timeseries", [(
-            'sum by (service) (count_over_time({service=~"$service", project=~".+"} [$__interval]))', "{{service}}", LOKI)],
+            'sum by (service) (count_over_time({service=~"$service", project=~".+"} [$__interval]))', "{{service}}",
+            LOKI)],
             0, 25, 24, 7),
         _panel(12, "Logs", "logs", [('{service=~"$service", project=~".+"}', "", LOKI)], 0, 32, 24, 10,
-               description="Lines with a trace_id link to the trace (Loki derived field)"),
+               description="Lines with a trace_id link to the trace in the trace backend that runs (Loki derived "
+                           "field)"),
     ]
     return {
         "uid": DASHBOARD_UID,

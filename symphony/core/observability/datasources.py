@@ -1,7 +1,15 @@
-"""Grafana datasources with fixed uids, so dashboards and links refer to them by uid (pure)."""
+"""Grafana datasources with fixed uids, so dashboards and links refer to them by uid (pure).
+
+One set per trace backend: the trace_id link in Loki's logs opens the backend that runs (Tempo
+or Jaeger), and with no trace backend there is no link and no trace datasource. A trace
+datasource provisioned by an earlier run with another backend is deleted (`deleteDatasources`),
+since Grafana keeps provisioned datasources in its database across restarts.
+"""
 from __future__ import annotations
 
-PROMETHEUS_UID, LOKI_UID, TEMPO_UID, JAEGER_UID = "sentiric-prometheus", "sentiric-loki", "sentiric-tempo", "sentiric-jaeger"
+PROMETHEUS_UID, LOKI_UID = "sentiric-prometheus", "sentiric-loki"
+TEMPO_UID, JAEGER_UID = "sentiric-tempo", "sentiric-jaeger"
+TRACE_BACKENDS = {"tempo": ("Tempo", TEMPO_UID), "jaeger": ("Jaeger", JAEGER_UID)}
 
 
 def _traces_to_logs():
@@ -9,21 +17,28 @@ def _traces_to_logs():
             "tags": [{"key": "service.name", "value": "service"}]}
 
 
-def build_datasources() -> dict:
-    return {
-        "apiVersion": 1,
-        "deleteDatasources": [],
-        "datasources": [
-            {"name": "Prometheus", "type": "prometheus", "uid": PROMETHEUS_UID, "access": "proxy",
-             "url": "http://prometheus:9090", "isDefault": True, "editable": False},
-            {"name": "Loki", "type": "loki", "uid": LOKI_UID, "access": "proxy", "url": "http://loki:3100",
-             "editable": False, "jsonData": {"derivedFields": [
-                 {"name": "trace_id", "matcherRegex": "trace_id=(\\w+)", "datasourceUid": TEMPO_UID,
-                  "url": "$${__value.raw}", "urlDisplayLabel": "Trace"}]}},
-            {"name": "Tempo", "type": "tempo", "uid": TEMPO_UID, "access": "proxy", "url": "http://tempo:3200",
-             "editable": False, "jsonData": {"tracesToLogsV2": _traces_to_logs(),
-                                             "serviceMap": {"datasourceUid": PROMETHEUS_UID}}},
-            {"name": "Jaeger", "type": "jaeger", "uid": JAEGER_UID, "access": "proxy", "url": "http://jaeger:16686",
-             "editable": False, "jsonData": {"tracesToLogsV2": _traces_to_logs()}},
-        ],
-    }
+def _trace_datasource(tracing: str) -> dict:
+    if tracing == "tempo":
+        return {"name": "Tempo", "type": "tempo", "uid": TEMPO_UID, "access": "proxy", "url": "http://tempo:3200",
+                "editable": False, "jsonData": {"tracesToLogsV2": _traces_to_logs(),
+                                                "serviceMap": {"datasourceUid": PROMETHEUS_UID}}}
+    return {"name": "Jaeger", "type": "jaeger", "uid": JAEGER_UID, "access": "proxy", "url": "http://jaeger:16686",
+            "editable": False, "jsonData": {"tracesToLogsV2": _traces_to_logs()}}
+
+
+def build_datasources(tracing: str = "tempo") -> dict:
+    """Datasources for a stack whose trace backend is `tracing` (tempo, jaeger or none)."""
+    if tracing not in (*TRACE_BACKENDS, "none"):
+        raise ValueError(f"trace backend {tracing!r}: one of tempo, jaeger, none")
+    loki = {"name": "Loki", "type": "loki", "uid": LOKI_UID, "access": "proxy", "url": "http://loki:3100",
+            "editable": False}
+    if tracing != "none":
+        loki["jsonData"] = {"derivedFields": [
+            {"name": "trace_id", "matcherRegex": "trace_id=(\\w+)", "datasourceUid": TRACE_BACKENDS[tracing][1],
+             "url": "$${__value.raw}", "urlDisplayLabel": "Trace"}]}
+    sources = [{"name": "Prometheus", "type": "prometheus", "uid": PROMETHEUS_UID, "access": "proxy",
+                "url": "http://prometheus:9090", "isDefault": True, "editable": False}, loki]
+    if tracing != "none":
+        sources.append(_trace_datasource(tracing))
+    stale = [{"name": name, "orgId": 1} for backend, (name, _) in TRACE_BACKENDS.items() if backend != tracing]
+    return {"apiVersion": 1, "deleteDatasources": stale, "datasources": sources}

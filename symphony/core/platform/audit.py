@@ -54,7 +54,8 @@ _RUST_FIELD = re.compile(r"^\s*pub\s+([a-z_][a-z0-9_]*)\s*:", re.M)
 _RUST_LOG = re.compile(r"EnvFilter::(?:try_)?from_default_env|env_logger::")
 # a Node config schema validated from process.env (@fastify/env, envalid, env-schema): its keys
 _NODE_SCHEMA_FILE = re.compile(r"@fastify/env|envalid|env-schema|cleanEnv\(")
-_NODE_SCHEMA_KEY = re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*:\s*(?:Type\.|str\(|num\(|port\(|bool\(|url\(|host\(|email\()", re.M)
+_NODE_SCHEMA_KEY = re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*:\s*"
+                              r"(?:Type\.|str\(|num\(|port\(|bool\(|url\(|host\(|email\()", re.M)
 _PYDANTIC_CLASS = re.compile(r"^class\s+\w+\((?:[\w.]*BaseSettings)\)\s*:", re.M)
 _PYDANTIC_FIELD = re.compile(r"^\s{4}([a-z_][a-z0-9_]*)\s*:\s*[^=\n]+", re.M)
 _ENV_PREFIX = re.compile(r"""env_prefix\s*=\s*['"]([A-Za-z0-9_]*)['"]""")
@@ -226,7 +227,8 @@ def compare(svc, checkout: Checkout, lines: dict[tuple, int], catalog_file: str)
                                  at("ports"), next(iter(checkout.cmd_ports.values()))))
     for port, where in sorted(checkout.cmd_ports.items()):
         if not any(p.port == port or (p.end and p.port <= port <= p.end) for p in svc.ports):
-            found.append(Drift(f"the image's command listens on {port}, which the catalog does not list", at("ports"), where))
+            found.append(Drift(f"the image's command listens on {port}, which the catalog does not list",
+                               at("ports"), where))
     for e in svc.env:
         if e.name not in checkout.env:
             found.append(Drift(f"env {e.name}: the catalog passes it, the code never reads it", at("env"), ""))
@@ -244,17 +246,6 @@ def _image_name(image: str) -> str:
 
 def catalog_lines(text: str) -> dict[tuple, int]:
     """1-based line of every mapping key path of a catalog YAML file."""
-    import yaml
+    from symphony.core.yamlio import key_lines
 
-    lines: dict[tuple, int] = {}
-
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    sub = (*path, key.value)
-                    lines.setdefault(sub, key.start_mark.line + 1)
-                    walk(value, sub)
-
-    walk(yaml.compose(text, Loader=yaml.SafeLoader), ())
-    return lines
+    return key_lines(text)

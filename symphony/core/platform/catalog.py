@@ -93,7 +93,7 @@ class Service:
     tier: str
     tools: tuple[str, ...]
     user: str = "0"
-    run_as: str = ""              # uid[:gid] to run as instead of the image's USER (e.g. a data image's own service user)
+    run_as: str = ""              # uid[:gid] to run as, not the image's USER (e.g. a data image's own service user)
     base: str = ""
     commit_date: str = ""
     image_cite: str = ""
@@ -146,7 +146,9 @@ class Service:
 
     def cite(self, where: str) -> str:
         """`repo@commit:path:line` for a cite written relative to this service's repo."""
-        return where if "@" in where.split(":")[0] or where.startswith("ASSUMED") else f"{self.repo}@{self.commit}:{where}"
+        if "@" in where.split(":")[0] or where.startswith("ASSUMED"):
+            return where
+        return f"{self.repo}@{self.commit}:{where}"
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,8 @@ def service_from_dict(doc: dict, where: str = "") -> Service:
         raise CatalogError(f"{where}: check.test must be a Compose test list starting with CMD or CMD-SHELL")
     if metrics is not None and not metrics.path:
         raise CatalogError(f"{where}: metrics needs an HTTP path")
-    if health is not None and health.path is None and ports and next(p for p in ports if p.name == health.port).protocol != "tcp":
+    if (health is not None and health.path is None and ports
+            and next(p for p in ports if p.name == health.port).protocol != "tcp"):
         raise CatalogError(f"{where}: health on {health.port}: a UDP port cannot be probed by a connect")
     env = []
     for i, e in enumerate(doc.get("env") or ()):
@@ -242,13 +245,15 @@ def service_from_dict(doc: dict, where: str = "") -> Service:
         depends.append(Dependency(d["service"], cond, d.get("why", ""), d.get("cite", "")))
     return Service(
         name=name, repo=str(need("repo")), commit=str(need("commit")), image=image, tier=tier, tools=tools,
-        user=str(runtime.get("user", "0")), run_as=str(runtime.get("run_as", "") or ""), base=str(runtime.get("base", "")), commit_date=str(doc.get("commit_date", "")),
+        user=str(runtime.get("user", "0")), run_as=str(runtime.get("run_as", "") or ""),
+        base=str(runtime.get("base", "")), commit_date=str(doc.get("commit_date", "")),
         image_cite=doc.get("image_cite", ""), runtime_cite=runtime.get("cite", ""),
         command=tuple(str(c) for c in _tuple(doc.get("command"))), ports=tuple(ports), health=health, metrics=metrics,
         check=tuple(str(c) for c in _tuple((doc.get("check") or {}).get("test"))),
         check_cite=str((doc.get("check") or {}).get("cite", "")),
         env=tuple(env), depends=tuple(depends), certificates=bool(doc.get("certificates", False)),
-        tls_names=tuple(str(n) for n in _tuple(doc.get("tls_names"))), published=tuple(str(p) for p in _tuple(doc.get("published"))),
+        tls_names=tuple(str(n) for n in _tuple(doc.get("tls_names"))),
+        published=tuple(str(p) for p in _tuple(doc.get("published"))),
         volumes=tuple(str(v) for v in _tuple(doc.get("volumes"))), start_period=str(doc.get("start_period", "30s")),
         source=str(doc.get("source", "")), assumed=tuple(str(a) for a in _tuple(doc.get("assumed"))),
         notes=tuple(str(n) for n in _tuple(doc.get("notes"))), labels=dict(doc.get("labels") or {}),
@@ -286,16 +291,18 @@ def load_catalog(directory) -> Catalog:
 
     import yaml
 
+    from symphony.core.yamlio import load_yaml
+
     directory = Path(directory)
     docs = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name == "profiles.yaml":
             continue
         try:
-            docs.append((str(path), yaml.safe_load(path.read_text(encoding="utf-8")) or {}))
+            docs.append((str(path), load_yaml(path.read_text(encoding="utf-8")) or {}))
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise CatalogError(f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML") from None
     profiles_path = directory / "profiles.yaml"
-    profiles_doc = yaml.safe_load(profiles_path.read_text(encoding="utf-8")) or {}
+    profiles_doc = load_yaml(profiles_path.read_text(encoding="utf-8")) or {}
     return catalog_from_docs(docs, profiles_doc, str(profiles_path))

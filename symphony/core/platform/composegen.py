@@ -8,9 +8,10 @@ for them, the healthcheck core/platform/readiness.py picks from its image's tool
 """
 from __future__ import annotations
 
-from symphony.core.platform.catalog import CERTS_MOUNT, Catalog, Service
 from symphony.core.composelint import READINESS_LABEL
 from symphony.core.kube.security import RELAX_LABEL as POD_SECURITY_LABEL
+from symphony.core.observability.override import COLLECTOR_LABEL, TAIL
+from symphony.core.platform.catalog import CERTS_MOUNT, Catalog, Service
 from symphony.core.platform.readiness import readiness_check
 
 NETWORK = {"default": {"name": "${SENTIRIC_NETWORK:-sentiric-net}", "external": True}}
@@ -63,7 +64,9 @@ def service_dict(svc: Service, profile: str, members: tuple[str, ...], catalog: 
         out["depends_on"] = {
             name: {"condition": _condition(d.condition, catalog.services[name]), "restart": True}
             for name, d in deps.items()}
-    labels = {"com.sentiric.tier": svc.tier, **svc.labels}
+    # Tailed by the log collector even when the stack started without --observability and
+    # `inv obs.up` came later (`--log-driver loki` overrides it with `driver`).
+    labels = {"com.sentiric.tier": svc.tier, COLLECTOR_LABEL: TAIL, **svc.labels}
     if svc.process_uid == "0":
         labels[POD_SECURITY_LABEL] = "baseline"  # the image runs as root: a Kubernetes export must say so
     if not test:
