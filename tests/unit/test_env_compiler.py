@@ -232,21 +232,6 @@ def test_secret_classification_of_the_compiled_env(tmp_path):
         assert key not in secrets
 
 
-def test_the_one_step_line_readers_give_what_the_full_parser_gives(monkeypatch):
-    """The fast paths for the two commonest line shapes are an optimisation only: every line they
-    take parses to the same definition through the general parser."""
-    import re
-
-    import symphony.core.envcompiler.parse as parse_module
-
-    text = ('A="${H}:${P}"\nB=http://${H}:${P}/api # c\nC="a b ; ${X} ~ #"\nD=${Y}\nE="${Z}" # x\nF=""\n'
-            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\n')
-    fast = parse_module.parse_fragment(text, "t.env")
-    monkeypatch.setattr(parse_module, "_REF_LINE", re.compile(r"(?!)"))
-    monkeypatch.setattr(parse_module, "_SIMPLE_LINE", re.compile(r"(?!)"))
-    assert parse_module.parse_fragment(text, "t.env") == fast
-
-
 def test_without_a_route_the_detected_ip_is_loopback():
     """In a network namespace of its own (no interface up, no route), as on a machine offline."""
     import shutil
@@ -312,3 +297,18 @@ def test_the_generated_file_says_what_it_is_and_bash_reads_only_values(tmp_path)
     res = subprocess.run(["bash", "-c", 'set -a; source "$1"; printf "%s" "$A$B"', "bash", str(path)],
                          capture_output=True, text=True, env={"PATH": os.environ["PATH"]})
     assert res.stderr == "" and res.stdout == "12"
+
+
+def test_the_one_step_line_readers_give_what_the_full_parser_gives(monkeypatch):
+    """The fast paths for the two commonest line shapes are an optimisation only: every line they
+    take parses to the same definition through the general parser."""
+    import re
+
+    import symphony.core.envcompiler.parse as parse_module
+
+    text = ('A="${H}:${P}"\nB=http://${H}:${P}/api # c\nC="a b ; ${X} ~ #"\nD=${Y}\nE="${Z}" # x\nF=""\n'
+            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\n')
+    fast = parse_module.parse_fragment(text, "t.env")
+    monkeypatch.setattr(parse_module, "_REF_LINE", re.compile(r"(?!)"))
+    monkeypatch.setattr(parse_module, "_SIMPLE_LINE", re.compile(r"(?!)"))
+    assert parse_module.parse_fragment(text, "t.env") == fast

@@ -7,7 +7,8 @@ from symphony.core.scheduler import StartScheduler
 def demo():
     return StartScheduler(
         deps={"db": {}, "broker": {}, "migrate": {"db": "service_healthy"},
-              "api": {"db": "service_healthy", "migrate": "service_completed_successfully", "broker": "service_started"}},
+              "api": {"db": "service_healthy", "migrate": "service_completed_successfully",
+                      "broker": "service_started"}},
         has_healthcheck={"db": True, "broker": True, "migrate": False, "api": True},
         one_shots={"migrate"},
     )
@@ -74,8 +75,8 @@ def test_a_job_still_running_holds_back_what_waits_for_its_completion():
 
 
 def test_a_service_without_healthcheck_is_ready_once_running():
-    s = StartScheduler(deps={"web": {}, "proxy": {"web": "service_started"}}, has_healthcheck={"web": False, "proxy": False},
-                       one_shots=set())
+    s = StartScheduler(deps={"web": {}, "proxy": {"web": "service_started"}},
+                       has_healthcheck={"web": False, "proxy": False}, one_shots=set())
     s.mark_started(["web"])
     s.observe("web", "start")
     assert s.ready("web") and s.startable() == ["proxy"]
@@ -101,7 +102,8 @@ def test_an_unhealthy_snapshot_is_a_failure_at_once():
 def test_settled_services_count_as_they_are():
     from symphony.core.services import Dependency, ServiceSpec
 
-    specs = {"db": ServiceSpec("db", True, False), "migrate": ServiceSpec("migrate", False, True, (Dependency("db", "service_healthy"),)),
+    specs = {"db": ServiceSpec("db", True, False),
+             "migrate": ServiceSpec("migrate", False, True, (Dependency("db", "service_healthy"),)),
              "api": ServiceSpec("api", True, False, (Dependency("db", "service_healthy"),
                                                     Dependency("migrate", "service_completed_successfully")))}
     s = StartScheduler.for_services(specs, ["db", "migrate", "api"], settled=["db", "migrate"])
