@@ -57,7 +57,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
                                  "checks.py", "pss.py")],
              ["tests/unit/test_k8s_names.py", "tests/unit/test_k8s_quantities.py", "tests/unit/test_k8s_pss.py",
               "tests/unit/test_k8s_checks.py", "tests/unit/test_k8s_security.py",
-              "tests/unit/test_k8s_convert.py", "tests/unit/test_k8s_mapping.py",
+              "tests/unit/test_k8s_convert.py", "tests/unit/test_k8s_convert_keys.py", "tests/unit/test_k8s_mapping.py",
               "tests/unit/test_k8s_golden.py", "tests/unit/test_k8s_kompose.py", "tests/unit/test_k8s_property.py",
               "tests/unit/test_k8s_keys.py"]),
     "state": (["symphony/infra/state.py"],

@@ -105,6 +105,37 @@ CASES = [
     ("K=\n", ""),
     ("K=''\n", ""),
     ("K=x\\", "x\\"),                               # a backslash at the very end of the file
+    # the word of ${V op word} inside double quotes: expansions, escapes, quotes bash keeps
+    ('K="${UNSET:-$S}"\n', "yes"),
+    ('K="${UNSET:-${S}x}"\n', "yesx"),
+    ('K="${UNSET:-${UNSET2:-$S}}"\n', "yes"),
+    ('K="${UNSET:-a\\"b}"\n', 'a"b'),
+    ('K="${UNSET:-a\\$b}"\n', "a$b"),
+    ('K="${UNSET:-a\\\\b}"\n', "a\\b"),
+    ('K="${UNSET:-a\\\nb}"\n', "ab"),
+    ('K="${UNSET:-$}"\n', "$"),
+    ('K="${S:+"$S-x"}"\n', "yes-x"),
+    ("K=\"${S:+'q'}\"\n", "'q'"),
+    ('K="${UNSET-x y}"\n', "x y"),
+    ('K="a${S}b$S"\n', "ayesbyes"),
+    ('K="$S$"\n', "yes$"),
+    ('K="a\\`b"\n', "a`b"),
+    ('K="a\\\\"\n', "a\\"),
+    # the word of ${V op word} unquoted
+    ('K=${UNSET:-"a b"c}\n', "a bc"),
+    ("K=${UNSET:-a\\ b}\n", "a b"),
+    ("K=${UNSET:-$S}\n", "yes"),
+    ("K=${UNSET:-${UNSET2-z}}\n", "z"),
+    ("K=${UNSET:-'$S'}\n", "$S"),
+    ("K=${S:+a:b}\n", "a:b"),
+    # several assignments and their separators
+    ("export K=1 L=2\n", "1"),
+    ("K=1\tL=2\n", "1"),
+    ("K=1 # c\n", "1"),
+    ("K=a\\\nb\n", "ab"),
+    ("export\tK=1\n", "1"),
+    ("K=${S}${S}\n", "yesyes"),
+    ('K="x"\'y\'z\n', "xyz"),
 ]
 
 
@@ -216,3 +247,8 @@ def test_a_source_line_is_read_as_bash_reads_it(tmp_path, line):
     got = same_as_bash(tmp_path, f"S=yes\n{line}\nAFTER=1\n")
     assert got == {"S": "yes", "FROM_X": "x", "AFTER": "1"}
     assert same_as_bash(tmp_path, f"S=yes\n{line}") == {"S": "yes", "FROM_X": "x"}   # the last line, no newline
+
+
+def test_names_split_by_a_backslash_newline_are_one_name(tmp_path):
+    got = same_as_bash(tmp_path, "S=yes\nAB\\\nC=1\nK=$AB\\\nC-${S\\\n}\nexport \\\nL=2 M\\\n=3\n")
+    assert got == {"S": "yes", "ABC": "1", "K": "1-yes", "L": "2", "M": "3"}

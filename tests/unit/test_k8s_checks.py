@@ -274,3 +274,24 @@ def test_names_of_other_kinds_and_pods_in_a_pod_or_a_cron_job():
         f"CronJob/{'c' * 53}: Pod Security restricted: container api: capabilities.drop must include ALL",
         "Pod/p: Pod Security restricted: hostPID: true (host namespaces are forbidden)",
     }
+
+
+def test_what_the_api_server_allows():
+    objs = valid_set()
+    deployment_pod(objs)["restartPolicy"] = "Always"                                  # the only one allowed
+    obj(objs, "Service", "api-public")["spec"]["type"] = "LoadBalancer"                # nodePort allowed here too
+    objs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "external-db", "namespace": "demo"},
+                 "spec": {"type": "ExternalName", "externalName": "db.example.com"}})  # no ports needed
+    objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "api-env"}, "data": {}})   # no namespace
+    for group in ("cert-manager.io/v1", "other.example.com/v1"):                      # same kind, other API groups
+        objs.append({"apiVersion": group, "kind": "Certificate", "metadata": {"name": "tls", "namespace": "demo"}})
+    assert check_manifests(objs) == []
+
+
+def test_a_daemonset_restarts_always():
+    objs = valid_set()
+    ds = copy.deepcopy(obj(objs, "Deployment", "api"))
+    ds["kind"], ds["metadata"]["name"] = "DaemonSet", "agent"
+    ds["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    objs.append(ds)
+    assert check_manifests(objs) == ["DaemonSet/agent: restartPolicy must be Always for a DaemonSet"]

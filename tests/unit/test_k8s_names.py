@@ -53,7 +53,7 @@ def test_dns1123_subdomain(name, ok):
 
 
 @pytest.mark.parametrize("name, ok", [
-    ("http", True), ("grpc-api", True), ("udp-10000", True), ("a1", True), ("x" * 15, True),
+    ("http", True), ("grpc-api", True), ("udp-10000", True), ("a1", True), ("a", True), ("x" * 15, True),
     ("x" * 16, False), ("", False), ("80", False), ("1-2", False), ("a--b", False), ("-a", False), ("a-", False),
     ("Http", False), ("a_b", False), (None, False),
 ])
