@@ -7,6 +7,7 @@ from pathlib import Path
 from symphony.errors import SymphonyError
 from symphony.infra import console as ui
 from symphony.infra import state
+from symphony.infra.files import write_file
 
 
 def sync_generated(outputs: dict[Path, str], *, check: bool, source: str, fix: str) -> None:
@@ -20,7 +21,7 @@ def sync_generated(outputs: dict[Path, str], *, check: bool, source: str, fix: s
             stale.append(str(shown))
             ui.status("fail", f"{shown} differs from {source}", f"run `{fix}`")
         else:
-            state.atomic_write(path, text)
+            write_file(path, text)
             ui.status("ok", f"wrote {shown}")
     if stale:
         raise SymphonyError(f"{len(stale)} generated file(s) out of date: {', '.join(stale)}", hint=f"run `{fix}`")

@@ -65,17 +65,10 @@ def url_has_password(value: str) -> bool:
     return False
 
 
-def secret_reason(key: str, value: str | None = None) -> str | None:
-    """Why `key` (with `value`) is secret by rules 2 and 3, or None. The compiler adds rules 1 and 4."""
-    if is_secret_name(key):
-        return "name marks a secret"
-    if value and url_has_password(value):
-        return "URL with credentials"
-    return None
-
-
 def is_secret(key: str, value: str | None = None) -> bool:
-    return secret_reason(key, value) is not None
+    """Secret by rules 2 and 3: the name marks a secret, or the value is a URL with credentials.
+    The compiler adds rules 1 and 4."""
+    return is_secret_name(key) or bool(value and url_has_password(value))
 
 
 def secret_values(env: dict[str, str]) -> list[str]:

@@ -14,7 +14,7 @@ same questions of the same rules:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ONE_SHOT_LABEL = "com.sentiric.one-shot"
 COMPLETED = "service_completed_successfully"
@@ -39,7 +39,6 @@ class ServiceSpec:
     healthcheck: bool
     one_shot: bool
     depends: tuple[Dependency, ...] = ()
-    labels: dict = field(default_factory=dict, compare=False)
 
     def dependency_conditions(self, among=None) -> dict[str, str]:
         return {d.name: d.condition for d in self.depends if among is None or d.name in among}
@@ -88,7 +87,7 @@ def specs_from_compose(model: dict) -> dict[str, ServiceSpec]:
     services = model.get("services") or {}
     jobs = one_shot_services(services)
     return {name: ServiceSpec(name, healthcheck_active((svc or {}).get("healthcheck")), name in jobs,
-                              dependencies(svc or {}), dict((svc or {}).get("labels") or {}))
+                              dependencies(svc or {}))
             for name, svc in services.items()}
 
 

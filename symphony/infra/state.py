@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from symphony.errors import UsageError
+from symphony.infra.files import write_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = REPO_ROOT / "compose"
@@ -39,7 +40,7 @@ def known_profiles(compose_dir: Path = COMPOSE_DIR) -> list[str]:
     return sorted(
         p.stem
         for p in compose_dir.glob("*.yml")
-        if not p.name.startswith("_") and _PROFILE_NAME.match(p.stem)
+        if _PROFILE_NAME.match(p.stem)   # (which also leaves out the shared parts, `_*.yml`)
     )
 
 
@@ -86,16 +87,9 @@ def read_active_profile(
     return validate_profile(value, compose_dir, source=str(state_file))
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
-    """Atomic write through the one safe writer (kept for the callers that predate it)."""
-    from symphony.infra.files import write_file
-
-    write_file(path, data, mode=mode)
-
-
 def write_active_profile(profile: str, state_file: Path = STATE_FILE, compose_dir: Path = COMPOSE_DIR) -> None:
     validate_profile(profile, compose_dir)
-    atomic_write(state_file, profile + "\n")
+    write_file(state_file, profile + "\n")
 
 
 def clear_active_profile(state_file: Path = STATE_FILE) -> None:
