@@ -53,15 +53,17 @@ def pytest_runtest_setup(item):
 @pytest.fixture(scope="session", autouse=True)
 def _leave_the_engine_as_found():
     """After the session: no stand-in image left (they carry the stand-in registry's name, never a
-    real one, but they are still not the user's), and the session's lock directory removed."""
+    real one, but they are still not the user's), no demo image built under one of the session's
+    project prefixes, and the session's lock directory removed."""
     yield
-    from tests.stack_helpers import LOCK_DIR
+    from tests.stack_helpers import LOCK_DIR, remove_session_images
 
     shutil.rmtree(LOCK_DIR, ignore_errors=True)
     if docker_problem() is None:
         from tests.standins import remove_standins
 
         remove_standins()
+        remove_session_images()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -10,9 +10,26 @@ from pathlib import Path
 
 from tests.invoke_helpers import inv
 
+# Every project prefix this test session handed out: the demo's images are built per project
+# (`<prefix>demo-<service>:latest`), and the session's teardown removes them all by prefix.
+SESSION_PREFIXES: set[str] = set()
+
 
 def unique_prefix(tag: str) -> str:
-    return f"symtest-{tag}-{uuid.uuid4().hex[:6]}-"
+    prefix = f"symtest-{tag}-{uuid.uuid4().hex[:6]}-"
+    SESSION_PREFIXES.add(prefix)
+    return prefix
+
+
+def remove_session_images() -> list[str]:
+    """Remove the images built under this session's project prefixes; returns their names."""
+    refs = []
+    for prefix in sorted(SESSION_PREFIXES):
+        refs += docker("images", "--filter", f"reference={prefix}*",
+                       "--format", "{{.Repository}}:{{.Tag}}", check=False).stdout.split()
+    if refs:
+        docker("image", "rm", "-f", *refs, check=False)
+    return refs
 
 
 def free_port() -> int:
