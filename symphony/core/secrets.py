@@ -34,8 +34,16 @@ SECRETS_FRAGMENT_SUFFIXES = (".secrets.env", "-secrets.env", "_secrets.env")
 MIN_ANYWHERE = 6  # secrets at least this long are masked anywhere; shorter ones as whole tokens
 
 
+# Every secret word and every secret ending is a substring of a name that has one: a name with
+# none of them is not secret, which one search tells (most names in a config are not secrets).
+_ANY_SECRET_WORD = re.compile("|".join(sorted(SECRET_WORDS | set(SECRET_WORD_ENDINGS), key=len, reverse=True)))
+
+
 def is_secret_name(key: str) -> bool:
-    words = [w for w in key.upper().split("_") if w]
+    upper = key.upper()
+    if _ANY_SECRET_WORD.search(upper) is None:
+        return False
+    words = [w for w in upper.split("_") if w]
     if not words or words[-1] in LOCATION_WORDS:
         return False
     return any(w in SECRET_WORDS or w.endswith(SECRET_WORD_ENDINGS) for w in words)

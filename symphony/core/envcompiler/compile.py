@@ -191,16 +191,18 @@ def compile_env(
             raise EnvError(f"--set {key}=…: {key} is a variable bash sets itself", hint="rename the variable")
         history.setdefault(key, []).append(Definition(key, (Lit(value),), SET, 0, value))
 
-    base_secret = {k for k, defs in history.items()
-                   if is_secret_name(k) or any(is_secrets_fragment(d.file) for d in defs if not d.file.startswith("("))}
+    # a fragment's secret-ness is decided once per file, not once per definition
+    secret_files = {d.file for defs in history.values() for d in defs
+                    if not d.file.startswith("(") and is_secrets_fragment(d.file)}
+    from_secret_file = {k for k, defs in history.items() if any(d.file in secret_files for d in defs)}
+    base_secret = from_secret_file | {k for k in history if is_secret_name(k)}
     resolver = _Resolver({k: v[-1] for k, v in history.items()}, strict, warnings, base_secret)
     resolver.run(list(history))
     values = resolver.done
     secrets: dict[str, str] = {}
     for key in history:
         if key in base_secret:
-            secrets[key] = ("defined in a secrets fragment" if any(is_secrets_fragment(d.file) for d in history[key])
-                            else "name marks a secret")
+            secrets[key] = "defined in a secrets fragment" if key in from_secret_file else "name marks a secret"
         elif resolver.tainted.get(key):
             secrets[key] = "built from a secret"
         elif url_has_password(values[key]):
@@ -250,6 +252,10 @@ class _Resolver:
         for key in keys:
             if key in self.done:
                 continue
+            parts = self.final[key].parts
+            if all(type(p) is Lit for p in parts):  # no reference: the value is its text (most values)
+                self._literal(key, "".join(p.text for p in parts))
+                continue
             stack = [(key, self._value(key))]
             on_stack = {key}
             send = None
@@ -259,13 +265,7 @@ class _Resolver:
                     need = gen.send(send)
                 except StopIteration as stop:
                     text, taint = stop.value
-                    self.total += len(text)
-                    if self.total > MAX_TOTAL_CHARS:
-                        raise EnvError(f"the values of this profile add up to more than {MAX_TOTAL_CHARS:,} characters "
-                                       f"(reached at {name}, {self.final[name].where})",
-                                       hint="an env file holds settings; mount large data as a file instead") from None
-                    self.done[name] = text
-                    self.tainted[name] = taint
+                    self._finish(name, text, taint)
                     stack.pop()
                     on_stack.discard(name)
                     send = (text, taint)
@@ -283,6 +283,23 @@ class _Resolver:
                 stack.append((target, self._value(target)))
                 on_stack.add(target)
                 send = None
+
+    def _literal(self, key: str, text: str) -> None:
+        d = self.final[key]
+        if len(text) > MAX_VALUE_CHARS:
+            raise EnvError(f"{d.where}: {d.key} expands to more than {MAX_VALUE_CHARS:,} characters",
+                           hint="an env value holds a setting; check for references that repeat a large value")
+        self.uses[key] = []
+        self._finish(key, text, False)
+
+    def _finish(self, name: str, text: str, taint: bool) -> None:
+        self.total += len(text)
+        if self.total > MAX_TOTAL_CHARS:
+            raise EnvError(f"the values of this profile add up to more than {MAX_TOTAL_CHARS:,} characters "
+                           f"(reached at {name}, {self.final[name].where})",
+                           hint="an env file holds settings; mount large data as a file instead") from None
+        self.done[name] = text
+        self.tainted[name] = taint
 
     def _value(self, key: str):
         d = self.final[key]
