@@ -40,6 +40,12 @@ def audit(path: Path, services=None) -> tuple[int, int, list[str]]:
         raise UsageError(f"--path {path} is not a directory",
                          hint="give the directory holding the sentiric-* checkouts")
     audited, total, missing = 0, 0, []
+    pinned = [f"{n} ({catalog.services[n].image})" for n in names if not catalog.services[n].sentiric]
+    if pinned:
+        # their facts come from the image's own repository at the commit of the pinned tag; a newer
+        # commit there describes another tag, so a checkout of it is no evidence either way
+        ui.status("info", "not audited (third-party images pinned by tag; the catalog cites their repository "
+                          "at that tag's commit): " + ", ".join(pinned))
     for name in names:
         svc = catalog.services[name]
         checkout = path / svc.source_dir

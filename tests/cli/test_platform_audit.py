@@ -149,3 +149,16 @@ def test_a_wrong_health_path_in_the_catalog_is_drift_unless_every_path_answers()
     assert any("health path /health" in f.what for f in compare(svc, facts, {}, "u.yaml"))
     anything = dataclasses.replace(svc, health=dataclasses.replace(svc.health, any_path=True))
     assert not any("health path" in f.what for f in compare(anything, facts, {}, "u.yaml"))
+
+
+def test_third_party_services_are_named_as_not_audited_rather_than_skipped_silently(checkouts):
+    catalog = platform_catalog()
+    third_party = [n for n, svc in catalog.services.items() if not svc.image.startswith("ghcr.io/sentiric/")]
+    assert third_party  # postgres, rabbitmq, redis: images pinned by their own tags
+    res = inv("platform.audit", "--path", str(checkouts), "-s", "user-service", *[a for n in third_party
+                                                                                  for a in ("-s", n)])
+    assert res.returncode == 0, res.stdout + res.stderr
+    line = next(ln for ln in res.stdout.splitlines() if "not audited" in ln)
+    for name in third_party:
+        assert f"{name} ({catalog.services[name].image})" in line
+    assert "1 checkout(s) agree with the catalog" in res.stdout
