@@ -50,6 +50,17 @@ def pytest_runtest_setup(item):
     pytest.skip(f"needs Docker: {problem}")
 
 
+@pytest.fixture(autouse=True)
+def _secrets_registered_by_a_test_stay_in_it():
+    """The console's masker is process-wide: a secret one test registers must not mask (or, by its
+    absence later, unmask) another test's output."""
+    from symphony.infra import console
+
+    saved, console._MASKER = console._MASKER, None
+    yield
+    console._MASKER = saved
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _leave_the_engine_as_found():
     """After the session: no stand-in image left (they carry the stand-in registry's name, never a
