@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.invoke_helpers import inv
+from tests.invoke_helpers import ROOT, inv
 
 
 @pytest.mark.docker  # the dry run still asks the engine which profiles are running
@@ -47,7 +47,7 @@ def test_grafana_admin_password_must_be_real_outside_demo(tmp_path):
 def test_override_instruments_every_prod_service(tmp_path):
     from symphony.core.observability.override import stack_override
 
-    model = yaml.safe_load(open("compose/prod.yml"))
+    model = yaml.safe_load((ROOT / "compose" / "prod.yml").read_text())
     override = stack_override(model, log_driver="loki")
     assert set(override["services"]) == set(model["services"])
     assert {s["environment"]["OTEL_SERVICE_NAME"] for s in override["services"].values()} == set(model["services"])
