@@ -11,11 +11,11 @@ timeout counts as killed (the mutant hangs where the original returns), "no test
 An equivalent entry whose mutant no longer survives, or whose mutated line no longer matches, is
 reported as stale and fails the run.
 
-The kube group is too large to run whole on demand (~6,300 mutants whose tests take ~20 s each
-under mutmut): it runs a fixed random sample of 600 (seed 16) unless --full.
+The kube group is too large to run whole on demand (~6,200 mutants, ~1.6 s each under mutmut on
+one core: about 3 hours): it runs a fixed random sample of 600 (seed 16) unless --full.
 
 Usage:
-  python bench/mutation.py                      # every group (kube sampled): about 2.5 hours
+  python bench/mutation.py                      # every group (kube sampled): about 35 minutes on 2 cores
   python bench/mutation.py scheduler secrets    # some groups
   python bench/mutation.py --show scheduler     # also print each non-equivalent survivor's diff
   python bench/mutation.py --sample 300 --seed 7   # a random sample over the chosen groups (held out)
