@@ -70,8 +70,31 @@ def test_a_refusal_names_the_place_the_construct_and_the_fix(tmp_path, line, mes
     assert refusal(tmp_path, line + "\n") == (message, hint)
 
 
-def test_a_refusal_on_the_last_line_without_a_newline(tmp_path):
-    assert refusal(tmp_path, "source")[0] == "profiles/p.env:2:1: `source` without a path"
+EXPORT_ALONE = ("profiles/p.env:2:1: `export` without an assignment", "write `export KEY=VALUE`")
+UNTERMINATED = "close the reference with }"
+LAST_LINE_REFUSALS = [  # (the last line, no newline after it; message; hint)
+    ("source", "profiles/p.env:2:1: `source` without a path", "write `source common/base.env`"),
+    (".", "profiles/p.env:2:1: `source` without a path", "write `source common/base.env`"),
+    ("export", *EXPORT_ALONE),
+    ("export ", *EXPORT_ALONE),
+    ("export K", *EXPORT_ALONE),
+    ("export K=1 L", "profiles/p.env:2:12: unquoted blank inside a value: bash would run the rest of the line as a "
+                     "command", 'quote the value: KEY="a b" or KEY=\'a b\''),
+    ("K=${", "profiles/p.env:2:3: unterminated ${", UNTERMINATED),
+    ("K=${\\", "profiles/p.env:2:3: ${ without a variable name is not supported",
+     "use ${NAME} with a valid variable name"),
+    ("K=${S", "profiles/p.env:2:3: unterminated ${S", UNTERMINATED),
+    ("K=${S\\\n", "profiles/p.env:2:3: unterminated ${S", UNTERMINATED),
+    ("PASSWORD=${S", "profiles/p.env:2:10: unterminated ${…", UNTERMINATED),
+    ("K=${S:-\\", "profiles/p.env:2:3: unterminated ${", UNTERMINATED),
+    ('K="${S:-\\', "profiles/p.env:2:4: unterminated ${", UNTERMINATED),
+    ('K="${S:-a\\', "profiles/p.env:2:4: unterminated ${", UNTERMINATED),
+]
+
+
+@pytest.mark.parametrize("line, message, hint", LAST_LINE_REFUSALS, ids=[readable_id(r[0]) for r in LAST_LINE_REFUSALS])
+def test_a_refusal_on_the_last_line_without_a_newline(tmp_path, line, message, hint):
+    assert refusal(tmp_path, line) == (message, hint)
 
 
 def test_a_bad_line_is_reported_on_its_own_line_not_the_next(tmp_path):

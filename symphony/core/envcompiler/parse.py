@@ -186,7 +186,7 @@ class _Parser:
         after = self.cont(j)
         if name and self.at(after) == "=":
             return self.assignments(start, entries)
-        if name == "export" and self.at(after) in BLANKS + "\n" and self.at(after) != "":
+        if name == "export" and self.at(after) in ("", " ", "\t", "\n"):
             k = self.skip_blanks(after)
             word, m = self.name_at(k)
             if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", "#", " ", "\t")):
