@@ -297,6 +297,10 @@ EVERY_REFUSAL = [  # (line 2, message, hint, nothing after it is reported)
      'write `export KEY=VALUE`', False),
     ('export 1K=x', "profiles/p.env:2:8: bad variable name before '='",
      'names are ASCII letters, digits and _, and do not start with a digit', False),
+    ('export K#c=1', "profiles/p.env:2:8: bad variable name before '='",   # (# inside a word starts no comment)
+     'names are ASCII letters, digits and _, and do not start with a digit', False),
+    ('export K#c', 'profiles/p.env:2:8: cannot parse this line',
+     'expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment', False),
     ('K=1 2', 'profiles/p.env:2:5: unquoted blank inside a value: bash would run the rest of the line as a command',
      'quote the value: KEY="a b" or KEY=\'a b\'', False),
     ('K=1 L', 'profiles/p.env:2:5: unquoted blank inside a value: bash would run the rest of the line as a command',

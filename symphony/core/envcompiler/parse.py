@@ -189,7 +189,7 @@ class _Parser:
         if name == "export" and self.at(after) in ("", " ", "\t", "\n"):
             k = self.skip_blanks(after)
             word, m = self.name_at(k)
-            if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", "#", " ", "\t")):
+            if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", " ", "\t")):
                 raise self.err(start, "`export` without an assignment", "write `export KEY=VALUE`")
             return self.assignments(k, entries)
         if name == "source" or (not name and ch == "."):
