@@ -134,6 +134,7 @@ CASES = [
     ("K=1 # c\n", "1"),
     ("K=a\\\nb\n", "ab"),
     ("export\tK=1\n", "1"),
+    ("export\tK='1'\n", "1"),
     ("K=${S}${S}\n", "yesyes"),
     ('K="x"\'y\'z\n', "xyz"),
     # a value at the very end of the file, continuation lines and comments around statements

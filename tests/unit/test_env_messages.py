@@ -125,7 +125,7 @@ def test_names_in_a_message_are_hidden_only_in_a_secrets_definition(tmp_path):
     """Outside any value (a `source` line), before or after a secret's definition, names are shown."""
     shown = ("profiles/p.env:1:8: ${RANDOM} is set by bash itself", "reference a variable of the config instead")
     assert refusal_of_file(tmp_path, "source ${RANDOM}/a.env\n") == shown
-    message, _ = refusal_of_file(tmp_path, "PASSWORD=x\nsource ${RANDOM}/a.env\n")
+    message, _ = refusal_of_file(tmp_path, "PASSWORD='x'\nsource ${RANDOM}/a.env\n")
     assert message == "profiles/p.env:2:8: ${RANDOM} is set by bash itself"
 
 
