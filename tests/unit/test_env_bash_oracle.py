@@ -134,8 +134,30 @@ CASES = [
     ("K=1 # c\n", "1"),
     ("K=a\\\nb\n", "ab"),
     ("export\tK=1\n", "1"),
+    ("export\tK='1'\n", "1"),
     ("K=${S}${S}\n", "yesyes"),
     ('K="x"\'y\'z\n', "xyz"),
+    # a value at the very end of the file, continuation lines and comments around statements
+    ("K=x\\y", "xy"),
+    ("K='x'", "x"),
+    ("K='x' # c", "x"),
+    ("K='x' \\\n# c\n", "x"),
+    ("K=1\n\\\n", "1"),
+    ("\\\n\nK=1\n", "1"),
+    ("\\\n# c\nK=1\n", "1"),
+    (" \\\n#c\nK=1\n", "1"),
+    # where an unquoted ~ is a home directory: at the start and after ':' only
+    ("K=a}~\n", "a}~"),
+    ("K=a:'x'~\n", "a:x~"),
+    ("K=a:\\~\n", "a:~"),
+    # $' opens nothing inside double quotes; single quotes bash keeps inside "${…}"
+    ('K="a$\'b"\n', "a$'b"),
+    ("K=\"${UNSET:-'a'$S'b'}\"\n", "'a'yes'b'"),
+    ('K="${UNSET:-\'\'}"\n', "''"),
+    ('K="${UNSET:-"a"\'x\'}"\n', "a'x'"),
+    ('K="${UNSET:-\'X\'}"\n', "'X'"),
+    # ${…} nested as deep as the parser goes (64 levels), after references that came back out
+    ("K=${S}${S}" + "${UNSET:-" * 64 + "x" + "}" * 64 + "\n", "yesyesx"),
 ]
 
 

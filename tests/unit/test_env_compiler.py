@@ -307,7 +307,7 @@ def test_the_one_step_line_readers_give_what_the_full_parser_gives(monkeypatch):
     import symphony.core.envcompiler.parse as parse_module
 
     text = ('A="${H}:${P}"\nB=http://${H}:${P}/api # c\nC="a b ; ${X} ~ #"\nD=${Y}\nE="${Z}" # x\nF=""\n'
-            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\n')
+            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\nN=\n')
     fast = parse_module.parse_fragment(text, "t.env")
     monkeypatch.setattr(parse_module, "_REF_LINE", re.compile(r"(?!)"))
     monkeypatch.setattr(parse_module, "_SIMPLE_LINE", re.compile(r"(?!)"))

@@ -70,8 +70,63 @@ def test_a_refusal_names_the_place_the_construct_and_the_fix(tmp_path, line, mes
     assert refusal(tmp_path, line + "\n") == (message, hint)
 
 
-def test_a_refusal_on_the_last_line_without_a_newline(tmp_path):
-    assert refusal(tmp_path, "source")[0] == "profiles/p.env:2:1: `source` without a path"
+EXPORT_ALONE = ("profiles/p.env:2:1: `export` without an assignment", "write `export KEY=VALUE`")
+UNTERMINATED = "close the reference with }"
+LAST_LINE_REFUSALS = [  # (the last line, no newline after it; message; hint)
+    ("source", "profiles/p.env:2:1: `source` without a path", "write `source common/base.env`"),
+    (".", "profiles/p.env:2:1: `source` without a path", "write `source common/base.env`"),
+    ("export", *EXPORT_ALONE),
+    ("export ", *EXPORT_ALONE),
+    ("export K", *EXPORT_ALONE),
+    ("export K=1 L", "profiles/p.env:2:12: unquoted blank inside a value: bash would run the rest of the line as a "
+                     "command", 'quote the value: KEY="a b" or KEY=\'a b\''),
+    ("K=${", "profiles/p.env:2:3: unterminated ${", UNTERMINATED),
+    ("K=${\\", "profiles/p.env:2:3: ${ without a variable name is not supported",
+     "use ${NAME} with a valid variable name"),
+    ("K=${S", "profiles/p.env:2:3: unterminated ${S", UNTERMINATED),
+    ("K=${S\\\n", "profiles/p.env:2:3: unterminated ${S", UNTERMINATED),
+    ("PASSWORD=${S", "profiles/p.env:2:10: unterminated ${…", UNTERMINATED),
+    ("K=${S:-\\", "profiles/p.env:2:3: unterminated ${", UNTERMINATED),
+    ('K="${S:-\\', "profiles/p.env:2:4: unterminated ${", UNTERMINATED),
+    ('K="${S:-a\\', "profiles/p.env:2:4: unterminated ${", UNTERMINATED),
+]
+
+
+@pytest.mark.parametrize("line, message, hint", LAST_LINE_REFUSALS, ids=[readable_id(r[0]) for r in LAST_LINE_REFUSALS])
+def test_a_refusal_on_the_last_line_without_a_newline(tmp_path, line, message, hint):
+    assert refusal(tmp_path, line) == (message, hint)
+
+
+def refusal_of_file(tmp_path, text: str) -> tuple[str, str]:
+    """The refusal of profiles/p.env holding exactly `text`."""
+    env = tmp_path / "environments" / "profiles"
+    env.mkdir(parents=True, exist_ok=True)
+    (env / "p.env").write_bytes(text.encode())
+    with pytest.raises(EnvError) as err:
+        compile_env(tmp_path, "p", environ={}, dynamic=DYN)
+    return err.value.message, err.value.hint
+
+
+def test_a_nul_byte_at_the_very_start_of_a_file(tmp_path):
+    assert refusal_of_file(tmp_path, "\x00K=1\n") == ("profiles/p.env:1:1: NUL byte in the file",
+                                                      "save the fragment as text without NUL bytes")
+
+
+def test_a_file_with_a_nul_byte_is_reported_with_the_bad_lines_of_the_others(tmp_path):
+    (tmp_path / "environments" / "common").mkdir(parents=True)
+    (tmp_path / "environments" / "common" / "x.env").write_bytes(b"A=\x00\n")
+    message, _ = refusal_of_file(tmp_path, "K+=1\nsource common/x.env\n")
+    assert message.split("\n")[1:] == [
+        "  profiles/p.env:1:2: `K+=` (append) is not supported  (write the whole value: KEY=VALUE)",
+        "  common/x.env:1:3: NUL byte in the file  (save the fragment as text without NUL bytes)"]
+
+
+def test_names_in_a_message_are_hidden_only_in_a_secrets_definition(tmp_path):
+    """Outside any value (a `source` line), before or after a secret's definition, names are shown."""
+    shown = ("profiles/p.env:1:8: ${RANDOM} is set by bash itself", "reference a variable of the config instead")
+    assert refusal_of_file(tmp_path, "source ${RANDOM}/a.env\n") == shown
+    message, _ = refusal_of_file(tmp_path, "PASSWORD='x'\nsource ${RANDOM}/a.env\n")
+    assert message == "profiles/p.env:2:8: ${RANDOM} is set by bash itself"
 
 
 def test_a_bad_line_is_reported_on_its_own_line_not_the_next(tmp_path):
@@ -274,6 +329,26 @@ EVERY_REFUSAL = [  # (line 2, message, hint, nothing after it is reported)
      'write `export KEY=VALUE`', False),
     ('export 1K=x', "profiles/p.env:2:8: bad variable name before '='",
      'names are ASCII letters, digits and _, and do not start with a digit', False),
+    ('export K#c=1', "profiles/p.env:2:8: bad variable name before '='",   # (# inside a word starts no comment)
+     'names are ASCII letters, digits and _, and do not start with a digit', False),
+    ('export K#c', 'profiles/p.env:2:8: cannot parse this line',
+     'expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment', False),
+    ('export K+=1', 'profiles/p.env:2:9: `K+=` (append) is not supported',
+     'write the whole value: KEY=VALUE', False),
+    ('export K L=1', 'profiles/p.env:2:1: `export` without an assignment', 'write `export KEY=VALUE`', False),
+    ('export K\tL=1', 'profiles/p.env:2:1: `export` without an assignment', 'write `export KEY=VALUE`', False),
+    ('export # c', 'profiles/p.env:2:1: `export` without an assignment', 'write `export KEY=VALUE`', False),
+    ('@ x', 'profiles/p.env:2:1: cannot parse this line',
+     'expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment', False),
+    ('.x', 'profiles/p.env:2:1: cannot parse this line',
+     'expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment', False),
+    ('.', 'profiles/p.env:2:1: `source` without a path', 'write `source common/base.env`', False),
+    ('source\ta.env b.env', 'profiles/p.env:2:14: `source` takes exactly one path',
+     'one `source PATH` per line', False),
+    ('K="${S:-"x', 'profiles/p.env:2:9: unterminated double quote', 'close the quote', True),
+    ('K=a\x00b\x00c', 'profiles/p.env:2:4: NUL byte in the file', 'save the fragment as text without NUL bytes', True),
+    ('K=${S}${S}' + '${U:-' * 65 + 'x' + '}' * 65, 'profiles/p.env:2:331: ${…} nested deeper than 64 levels',
+     'simplify the value', True),
     ('K=1 2', 'profiles/p.env:2:5: unquoted blank inside a value: bash would run the rest of the line as a command',
      'quote the value: KEY="a b" or KEY=\'a b\'', False),
     ('K=1 L', 'profiles/p.env:2:5: unquoted blank inside a value: bash would run the rest of the line as a command',

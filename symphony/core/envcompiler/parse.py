@@ -82,7 +82,7 @@ class _Parser:
         line = bisect.bisect_right(self._starts, i)
         return line, i - self._starts[line - 1] + 1
 
-    def err(self, i: int, message: str, hint: str = "", *, fatal: bool = False) -> EnvError:
+    def err(self, i: int, message: str, hint: str, *, fatal: bool = False) -> EnvError:
         line, col = self.place(i)
         exc = EnvError(f"{self.rel}:{line}:{col}: {message}", hint=hint)
         exc.pos = i
@@ -120,7 +120,8 @@ class _Parser:
     def skip_blanks(self, i: int) -> int:
         while True:
             i = self.cont(i)
-            if self.at(i) in ("", "\n") or self.at(i) not in BLANKS:
+            ch = self.at(i)
+            if ch == "" or ch not in BLANKS:  # ("" is in every string)
                 return i
             i += 1
 
@@ -145,10 +146,9 @@ class _Parser:
                 if problems is None:
                     raise
                 problems.append(exc)
-                if getattr(exc, "fatal", False):
+                if exc.fatal:
                     break
-                nl = self.t.find("\n", max(exc.pos, i))
-                i = self.n if nl < 0 else nl + 1
+                i = self.t.find("\n", max(exc.pos, i)) + 1 or self.n  # the next line, or the end
         return entries
 
     def fast_line(self, i: int, entries: list) -> bool:
@@ -179,26 +179,23 @@ class _Parser:
     def statement(self, i: int, entries: list) -> int:
         i = self.skip_blanks(i)
         ch = self.at(i)
-        if ch == "":
-            return self.n
-        if ch == "\n":
-            return i + 1
-        if ch == "#":
-            nl = self.t.find("\n", i)
-            return self.n if nl < 0 else nl + 1
+        if ch in ("", "\n", "#"):  # only continuation lines before: parse() reads the rest as a blank line
+            return i
         start = i
         name, j = self.name_at(i)
         after = self.cont(j)
         if name and self.at(after) == "=":
             return self.assignments(start, entries)
-        if name == "export" and self.at(after) in BLANKS + "\n" and self.at(after) != "":
+        if name == "export" and self.at(after) in ("", " ", "\t", "\n"):
             k = self.skip_blanks(after)
             word, m = self.name_at(k)
-            if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", "#", " ", "\t")):
+            if self.at(k) in ("", "\n", "#") or (word and self.at(self.cont(m)) in ("", "\n", " ", "\t")):
                 raise self.err(start, "`export` without an assignment", "write `export KEY=VALUE`")
-            return self.assignments(k, entries, exported=True)
-        if (name == "source" or (not name and ch == ".")) and self.at(after if name else i + 1) in (BLANKS + "\n"):
-            return self.source(self.skip_blanks(after if name else i + 1), start, entries)
+            return self.assignments(k, entries)
+        if name == "source" or (not name and ch == "."):
+            word_end = after if name else i + 1
+            if self.at(word_end) in ("", " ", "\t", "\n"):
+                return self.source(self.skip_blanks(word_end), start, entries)
         raise self.bad_word(start, name, after)
 
     def bad_word(self, start: int, name: str, after: int) -> EnvError:
@@ -216,7 +213,7 @@ class _Parser:
         return self.err(start, "cannot parse this line",
                         "expected KEY=VALUE, `export KEY=VALUE`, `source PATH` or a # comment")
 
-    def assignments(self, i: int, entries: list, exported: bool = False) -> int:
+    def assignments(self, i: int, entries: list) -> int:
         while True:
             name, j = self.name_at(i)
             j = self.cont(j)
@@ -235,12 +232,8 @@ class _Parser:
             raw = self.t[value_start:end]
             entries.append(Definition(name, tuple(_merge(parts)), self.rel, line, raw))
             k = self.skip_blanks(end)
-            ch = self.at(k)
-            if ch in ("", "\n"):
-                return k + (1 if ch else 0)
-            if ch == "#":
-                nl = self.t.find("\n", k)
-                return self.n if nl < 0 else nl + 1
+            if self.at(k) in ("", "\n", "#"):  # the end of the line, or a comment: parse() reads it
+                return k
             nxt, m = self.name_at(k)
             if nxt and self.at(self.cont(m)) == "=":
                 i = k
@@ -261,8 +254,7 @@ class _Parser:
             raise self.err(k, "`source` takes exactly one path", "one `source PATH` per line")
         line, _ = self.place(start)
         entries.append(("source", path, line))
-        nl = self.t.find("\n", k)
-        return self.n if nl < 0 else nl + 1
+        return k  # the end of the line, or a comment: parse() reads it
 
     # -- words --------------------------------------------------------------------------------
     def word(self, i: int, *, brace: bool = False, opened: int = 0) -> tuple[list, int]:
@@ -270,8 +262,7 @@ class _Parser:
         `${NAME op word}` (brace=True, ends at `}`). Returns (parts, index after)."""
         parts: list = []
         buf: list[str] = []
-        first = True
-        after_colon = False
+        tilde_expands = True  # bash expands an unquoted ~ at the start of the word and after each ':'
 
         def flush():
             if buf:
@@ -290,8 +281,7 @@ class _Parser:
                 return parts, i + 1
             if not brace and (ch in BLANKS or ch == "\n"):
                 break
-            colon_before, after_colon = after_colon, False
-            at_start, first = first, False
+            at_tilde_place, tilde_expands = tilde_expands, False
             run = _PLAIN_WORD.match(self.t, i)
             if run:
                 buf.append(run.group())
@@ -300,13 +290,13 @@ class _Parser:
             if ch == "\\":
                 if i + 1 >= self.n:
                     buf.append("\\")  # a backslash at the very end of the file is literal
-                    i += 1
+                    i = self.n
                 else:
                     buf.append(self.t[i + 1])
                     i += 2
             elif ch == "'":
                 end = self.t.find("'", i + 1)
-                if end < 0:
+                if end == -1:
                     raise self.err(i, "unterminated single quote", "close the quote", fatal=True)
                 buf.append(self.t[i + 1:end])
                 i = end + 1
@@ -319,16 +309,14 @@ class _Parser:
                                "write the value itself (in single quotes for a literal backtick)")
             elif ch == "$":
                 i = self.dollar(i, "unquoted", parts, buf, flush)
-            elif ch == "~" and (at_start or colon_before):
+            elif ch == "~" and at_tilde_place:
                 raise self.err(i, "an unquoted ~ here is replaced by a home directory in bash",
                                "quote it ('~') or write the path itself")
             elif not brace and ch in METACHARS:
                 raise self.err(i, f"an unquoted {ch!r} is shell syntax in bash, not part of a value", _NO_QUOTE_HINT)
-            elif ch == "\x00":
-                raise self.err(i, "NUL byte in a value", "remove it")
             else:
                 buf.append(ch)
-                after_colon = ch == ":"
+                tilde_expands = ch == ":"
                 i += 1
         flush()
         return parts, i
@@ -371,9 +359,6 @@ class _Parser:
                                "escape it as \\` or use single quotes")
             elif ch == "$":
                 i = self.dollar(i, "dq", parts, buf, flush)
-            else:
-                buf.append(ch)
-                i += 1
 
     def dq_brace_word(self, i: int, opened: int) -> tuple[list, int]:
         """The word of `${NAME op word}` inside double quotes: bash keeps single quotes there."""
@@ -406,10 +391,10 @@ class _Parser:
                     i += 2
                 else:  # bash keeps both: "${U:-a\\'b}" is a\\'b (that quote opens nothing)
                     buf.append("\\" + nxt)
-                    i += 2 if nxt else 1
+                    i += 2  # (past the end of the text is the end: the next round reports the open ${)
             elif ch == "'":
                 end = self.t.find("'", i + 1)
-                if end < 0:
+                if end == -1:
                     raise self.err(i, "unterminated single quote inside \"${…}\"", "close the quote", fatal=True)
                 inner = self.t[i + 1:end]
                 if any(c in inner for c in "$`\\\"\n"):
@@ -427,9 +412,6 @@ class _Parser:
                                "escape it as \\` or use single quotes")
             elif ch == "$":
                 i = self.dollar(i, "dq_brace", parts, buf, flush)
-            else:
-                buf.append(ch)
-                i += 1
 
     def dollar(self, i: int, ctx: str, parts: list, buf: list, flush) -> int:
         """A `$` at i in context unquoted | dq | dq_brace; appends to parts/buf; returns next i."""
