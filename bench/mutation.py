@@ -22,6 +22,7 @@ Usage:
   python bench/mutation.py --full kube          # every mutant, no sampling
   python bench/mutation.py --list               # the groups, their files and tests
   python bench/mutation.py kube --only '*pss.py' --tests tests/unit/test_k8s_pss.py --full   # iterate on one file
+  python bench/mutation.py kube --only '*checks.py' --mutants '*x__name_problem__mutmut_5?'   # just these mutants
 Options: --jobs N (mutmut --max-children, default 1), --min PERCENT (default 90).
 Exit status: 0 when every group reaches --min and no equivalent entry is stale.
 """
@@ -220,6 +221,7 @@ def main() -> int:
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--only", help="iterate: mutate only the group's files matching this glob")
     ap.add_argument("--tests", help="iterate: run these test files (comma-separated) instead of the group's")
+    ap.add_argument("--mutants", help="iterate: run only the mutants whose names match these globs (comma-separated)")
     a = ap.parse_args()
     groups = a.groups or list(GROUPS)
     unknown = [g for g in groups if g not in GROUPS]
@@ -249,7 +251,16 @@ def main() -> int:
     # which mutants to run: None = all of the group's; every_name: all it has, when known
     chosen: dict[str, list[str] | None] = {g: None for g in groups}
     every_name: dict[str, set[str]] = {}
-    if a.sample:
+    if a.mutants:
+        import fnmatch
+
+        patterns = [m.strip() for m in a.mutants.split(",") if m.strip()]
+        for g in groups:
+            names = all_mutant_names(prepare(g))
+            every_name[g] = set(names)
+            chosen[g] = sorted(n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns))
+        print(f"{sum(len(c or []) for c in chosen.values())} mutants matching {', '.join(patterns)}")
+    elif a.sample:
         pool = []
         for g in groups:
             names = all_mutant_names(prepare(g))

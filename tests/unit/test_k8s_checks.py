@@ -285,7 +285,37 @@ def test_what_the_api_server_allows():
     objs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "api-env"}, "data": {}})   # no namespace
     for group in ("cert-manager.io/v1", "other.example.com/v1"):                      # same kind, other API groups
         objs.append({"apiVersion": group, "kind": "Certificate", "metadata": {"name": "tls", "namespace": "demo"}})
+    obj(objs, "Job", "migrate")["metadata"]["name"] = "m" * 63                        # a Job name at its limit
     assert check_manifests(objs) == []
+
+
+@pytest.mark.parametrize("kind", ["StatefulSet", "ReplicaSet"])
+def test_a_statefulset_or_replicaset_restarts_always(kind):
+    objs = valid_set()
+    other = copy.deepcopy(obj(objs, "Deployment", "api"))
+    other["kind"], other["metadata"]["name"] = kind, "other"
+    other["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    objs.append(other)
+    assert check_manifests(objs) == [f"{kind}/other: restartPolicy must be Always for a {kind}"]
+
+
+def test_a_namespace_without_a_level_is_checked_at_restricted():
+    objs = valid_set()
+    deployment_pod(objs)["hostNetwork"] = True
+    assert check_manifests(objs, {"other": "privileged"}) == [
+        "Deployment/api: Pod Security restricted: hostNetwork: true (host namespaces are forbidden)"]
+
+
+def test_one_level_for_every_namespace_outranks_what_a_workload_declares():
+    # a level given for every namespace is what each namespace enforces: a workload relaxed on
+    # purpose is still checked at it
+    objs = valid_set()
+    deployment_pod(objs)["hostNetwork"] = True
+    tpl = obj(objs, "Deployment", "api")["spec"]["template"]["metadata"]
+    tpl["annotations"] = {"com.sentiric.k8s.pod-security": "baseline"}
+    assert check_manifests(objs, "restricted") == [
+        "Deployment/api: Pod Security restricted: hostNetwork: true (host namespaces are forbidden) (relaxed to "
+        "baseline on purpose: its namespace must enforce baseline)"]
 
 
 def test_a_daemonset_restarts_always():

@@ -98,6 +98,7 @@ def test_bind_options_concern_the_host_and_are_reported():
 
 @pytest.mark.parametrize("source, files", [
     ("/proj/tls", {"ca.crt": b"-----BEGIN CERTIFICATE-----"}),            # a certificates directory
+    pytest.param("C:\\proj\\tls", {"ca.crt": b"-----BEGIN CERTIFICATE-----"}, id="windows-tls"),  # as on Windows
     ("/proj/run/secrets", {"token": b"t"}),
     ("/proj/conf", {"db_password.txt": b"pw"}),                           # a file named like a secret
     ("/proj/conf", {"server.key": b"k"}), ("/proj/conf", {"keystore.JKS": b"k"}),

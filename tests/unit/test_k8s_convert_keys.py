@@ -109,7 +109,8 @@ def test_platform_and_placement_select_nodes():
         "constraints": ["node.platform.os==linux", "node.platform.arch==aarch64", "node.labels.zone!=a",
                         "node.hostname==n1", "node.role==manager"],
         "preferences": [{"spread": "node.labels.zone"}]}}),
-        "arm": svc(platform="linux/aarch64")})
+        "arm": svc(platform="linux/aarch64"),
+        "win": svc(deploy={"placement": {"constraints": ["node.platform.os==windows"]}})})
     pod = e.pod("web")
     assert pod["nodeSelector"] == {"kubernetes.io/arch": "arm64", "kubernetes.io/hostname": "n1",
                                    "kubernetes.io/os": "linux"}       # the constraint wins over the platform
@@ -121,6 +122,7 @@ def test_platform_and_placement_select_nodes():
            "have node-label equivalents)" in e.warnings
     assert "web: deploy.placement.preferences is not mapped (use topologySpreadConstraints)" in e.warnings
     assert "affinity" not in e.pod("arm")
+    assert e.pod("win")["nodeSelector"] == {"kubernetes.io/os": "windows"}
 
 
 def test_platform_x86_64_is_amd64():
@@ -163,6 +165,7 @@ def test_network_aliases_and_link_aliases_become_services():
     assert e.kinds("Service") == ["database", "db", "main-db", "pg", "postgres", "web"]
     assert e.objs[("Service", "pg")]["spec"]["ports"] == e.objs[("Service", "db")]["spec"]["ports"]
     assert "db: alias Main_DB becomes the Service 'main-db' (DNS-1035)" in e.warnings
+    assert not any(".aliases is not mapped" in w for w in e.warnings)       # aliases are mapped: Services
     assert "db: networks.b.ipv4_address is not mapped (pods get addresses and interfaces from the network plugin)" \
         in e.warnings
     assert "networks a, b: Kubernetes has one flat pod network, so services on different compose networks can reach " \
@@ -185,6 +188,54 @@ def test_two_services_that_would_share_a_name_are_refused_naming_both():
         Export({"my_api": svc(), "my-api": svc()})
     assert str(err.value) == ("compose services 'my-api' and 'my_api' both become Service 'my-api' (Kubernetes names "
                               "are lower-case DNS labels, cut to their length limit); rename one of them")
+
+
+def test_an_alias_two_services_share_is_the_first_ones():
+    e = Export({"a": svc(expose=["80"], networks={"default": {"aliases": ["shared"]}}),
+                "b": svc(expose=["80"], networks={"default": {"aliases": ["shared"]}})})
+    assert e.objs[("Service", "shared")]["spec"]["selector"] == e.objs[("Service", "a")]["spec"]["selector"]
+    assert "b: alias shared is already the name of another Service; not created" in e.warnings
+
+
+def test_a_statefulsets_headless_service_taken_by_another_service_is_refused_naming_both():
+    with pytest.raises(ConvertError) as err:
+        Export({"A_headless": svc(), "a": svc(expose=["5432"], volumes=["data:/data"])}, volumes={"data": {}})
+    assert str(err.value) == ("compose services 'A_headless' and 'a' both become Service 'a-headless' (the "
+                              "StatefulSet's headless Service); rename one of them")
+
+
+def test_a_public_service_taken_by_another_services_alias_is_refused_naming_both():
+    with pytest.raises(ConvertError) as err:
+        Export({"api": svc(networks={"default": {"aliases": ["web-public"]}}), "web": svc(ports=["8080:80"])},
+               Options(expose="loadbalancer"))
+    assert str(err.value) == ("compose services 'api' and 'web' both become Service 'web-public' (its published "
+                              "ports); rename one of them")
+
+
+def test_a_secret_or_config_named_like_a_services_env_objects_gets_another_name():
+    e = Export({"web": svc(environment={"DB_PASSWORD": "pw", "LOG_LEVEL": "info"}, secrets=["web-env"],
+                           configs=["web-env"])},
+               secrets={"web-env": {"environment": "TOKEN"}}, configs={"web-env": {"content": "x"}},
+               env={"TOKEN": "t0ken"})
+    assert e.kinds("Secret") == ["web-env", "web-env-2"] and e.kinds("ConfigMap") == ["web-env", "web-env-2"]
+    m = mounts(e, "web")
+    assert volumes(e, "web")[m["/run/secrets/web-env"]["name"]]["secret"]["secretName"] == "web-env-2"
+    assert volumes(e, "web")[m["/web-env"]["name"]]["configMap"]["name"] == "web-env-2"
+
+
+def test_port_names_app_protocols_and_host_mode():
+    e = Export({"web": svc(ports=[{"target": 80, "name": "web", "app_protocol": "h2c/"},
+                                  {"target": 81, "name": "web", "app_protocol": "kubernetes.io/h2c"},
+                                  {"target": 82, "published": "8082", "mode": "host"}])})
+    ports = {p["port"]: p for p in e.objs[("Service", "web")]["spec"]["ports"]}
+    assert ports[80] == {"name": "web", "port": 80, "targetPort": 80, "protocol": "TCP"}
+    assert ports[81] == {"name": "tcp-81", "appProtocol": "kubernetes.io/h2c", "port": 81, "targetPort": 81,
+                         "protocol": "TCP"}
+    assert [p["name"] for p in e.container("web")["ports"]] == ["web", "tcp-81", "tcp-82"]
+    assert "web: port name 'web' is not a valid (or unique) port name (≤ 15 lower-case letters, digits, '-'); tcp-81 " \
+           "used" in e.warnings
+    assert "web: app_protocol 'h2c/' is not a valid appProtocol; left out" in e.warnings
+    assert "web: port 82 mode host is not mapped (Swarm-only; hostPort is refused by Pod Security)" in e.warnings
 
 
 LONG = "an-api-whose-name-is-long-enough-to-reach-the-service-name-limit"
@@ -222,11 +273,13 @@ def test_resources_and_what_has_no_kubernetes_field():
         "limits": {"cpus": "1", "memory": "1g", "pids": 100},
         "reservations": {"cpus": "2", "memory": "256m", "devices": [{"capabilities": ["gpu"]}]}}}),
         "q": svc(cpu_quota=50000, cpu_period=100000), "half": svc(cpu_quota=50000),
-        "res": svc(deploy={"resources": {"reservations": {"cpus": "0.25"}}})})
+        "res": svc(deploy={"resources": {"reservations": {"cpus": "0.25"}}}),
+        "one": svc(deploy={"resources": {"reservations": {"cpus": 1}}})})
     assert e.container("web")["resources"] == {"limits": {"cpu": "1", "memory": "1Gi"},
                                                "requests": {"cpu": "1", "memory": "256Mi"}}
     assert e.container("q")["resources"] == {"limits": {"cpu": "500m"}}
     assert e.container("res")["resources"] == {"requests": {"cpu": "250m"}}
+    assert e.container("one")["resources"] == {"requests": {"cpu": "1"}}
     why = "(Kubernetes has no per-pod pids limit; devices need a device plugin's extended resource)"
     assert f"web: deploy.resources.limits.pids is not mapped {why}" in e.warnings
     assert f"web: deploy.resources.reservations.devices is not mapped {why}" in e.warnings
@@ -328,10 +381,14 @@ def test_a_named_volume_shared_by_two_services_is_reported_an_external_one_is_no
 def test_a_disabled_healthcheck_has_no_probe_and_a_short_start_period_has_a_startup_probe():
     e = Export({"off": svc(healthcheck={"test": ["CMD", "true"], "disable": True}),
                 "quick": svc(healthcheck={"test": ["CMD", "true"], "interval": "10s", "retries": 1,
-                                          "start_period": "500ms", "start_interval": "1s"})})
+                                          "start_period": "500ms", "start_interval": "1s"}),
+                "slow": svc(healthcheck={"test": ["CMD", "true"], "interval": "1s", "retries": 1,
+                                         "start_period": "1s", "start_interval": "5s"})})
     assert not {"readinessProbe", "livenessProbe", "startupProbe"} & set(e.container("off"))
     startup = e.container("quick")["startupProbe"]
     assert startup["periodSeconds"] == 1 and startup["failureThreshold"] == 11     # ceil((0.5 + 1 x 10) / 1)
+    startup = e.container("slow")["startupProbe"]
+    assert startup["periodSeconds"] == 5 and startup["failureThreshold"] == 1      # ceil((1 + 1 x 1) / 5)
 
 
 def test_waiting_for_dependencies():
@@ -426,6 +483,45 @@ def test_a_bind_is_named_after_its_directory_even_with_a_trailing_slash():
     e = Export({"web": svc(volumes=["/proj/conf/:/etc/conf:ro", "/proj/data/:/data"])},
                host_paths={"/proj/conf/": HostPath("dir", {"a.conf": b"a"}), "/proj/data/": HostPath("missing")})
     assert "web-conf" in e.kinds("ConfigMap") and e.kinds("PersistentVolumeClaim") == ["web-data"]
+
+
+def test_a_read_only_bind_of_a_missing_directory_is_a_read_only_empty_dir():
+    e = Export({"web": svc(volumes=["/proj/missing:/data:ro"])}, host_paths={"/proj/missing": HostPath("missing")})
+    assert mounts(e, "web")["/data"] == {"name": "missing", "mountPath": "/data", "readOnly": True}
+    assert volumes(e, "web")["missing"] == {"name": "missing", "emptyDir": {}}
+    assert e.kinds("PersistentVolumeClaim") == []
+    assert "web: volume /proj/missing -> /data: the host directory does not exist; mounted as an empty read-only " \
+           "emptyDir" in e.warnings
+
+
+def test_a_bind_is_named_after_its_whole_directory_name():
+    e = Export({"web": svc(volumes=["/proj/conf-X:/etc/conf:ro", "/proj/data-X:/data"])},
+               host_paths={"/proj/conf-X": HostPath("dir", {"a.conf": b"a"}), "/proj/data-X": HostPath("missing")})
+    assert e.kinds("ConfigMap") == ["web-conf-x"] and e.kinds("PersistentVolumeClaim") == ["web-data-x"]
+    assert {m["name"] for m in mounts(e, "web").values()} == {"conf-x", "data-x"}
+
+
+def test_claims_of_two_jobs_that_would_share_a_name_get_two_names():
+    e = Export({"a": svc(restart="no", volumes=["b-c:/x"]), "a-b": svc(restart="no", volumes=["/proj/c:/y"])},
+               volumes={"b-c": {}}, host_paths={"/proj/c": HostPath("missing")})
+    assert volumes(e, "a")["b-c"]["persistentVolumeClaim"] == {"claimName": "a-b-c"}
+    assert volumes(e, "a-b")["c"]["persistentVolumeClaim"] == {"claimName": "a-b-c-2"}
+
+
+def test_a_job_writing_to_its_claim_gets_an_fsgroup_one_only_reading_it_does_not():
+    e = Export({"job": svc(restart="no", volumes=["data:/data"]), "ro": svc(restart="no", volumes=["data:/data:ro"])},
+               volumes={"data": {}})
+    assert e.pod("job")["securityContext"]["fsGroup"] == 1000
+    assert "fsGroup" not in e.pod("ro").get("securityContext", {})
+
+
+def test_a_volume_subpath_must_be_relative_without_dotdot():
+    e = Export({"db": svc(volumes=[{"type": "volume", "source": "data", "target": "/a", "volume": {"subpath": "../x"}},
+                                   {"type": "volume", "source": "logs", "target": "/b", "volume": {"subpath": "/x"}}])},
+               volumes={"data": {}, "logs": {}})
+    assert "subPath" not in mounts(e, "db")["/a"] and "subPath" not in mounts(e, "db")["/b"]
+    assert "db: volume data -> /a: subpath '../x' must be relative without '..'; left out" in e.warnings
+    assert "db: volume logs -> /b: subpath '/x' must be relative without '..'; left out" in e.warnings
 
 
 def test_a_job_with_a_volume_and_a_bind_of_the_same_name_gets_two_claims():
