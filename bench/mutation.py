@@ -230,7 +230,10 @@ def main() -> int:
             ap.error("--only and --tests narrow one group")
         import fnmatch
 
-        files = [f for f in GROUPS[groups[0]][0] if fnmatch.fnmatch(f, a.only or "*")]
+        # the group's patterns expanded, so `--only '*compile.py'` can pick one file of `envcompiler/*.py`
+        files = [f for pattern in GROUPS[groups[0]][0]
+                 for f in (sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob(pattern)) or [pattern])
+                 if fnmatch.fnmatch(f, a.only or "*")]
         if not files:
             ap.error(f"--only {a.only!r} matches none of {', '.join(GROUPS[groups[0]][0])}")
         NARROW["files"] = files
