@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from symphony.core.envcompiler import compile_env
-from symphony.core.envcompiler.compile import MAX_FRAGMENT_BYTES, MAX_SOURCE_DEPTH
+from symphony.core.envcompiler.compile import MAX_FRAGMENT_BYTES, MAX_SOURCE_DEPTH, MAX_TOTAL_CHARS, MAX_VALUE_CHARS
 from symphony.core.envcompiler.model import Definition, EnvError, Lit, Ref
 
 DYN = {"DETECTED_IP": "10.1.2.3", "TAG": "latest", "CONFIG_REPO_PATH": "/cfg"}
@@ -408,3 +408,43 @@ def test_with_allow_undefined_an_undefined_reference_is_empty_and_no_secret(cfg)
     assert env.secrets == {"PASSWORD": "name marks a secret"}
     assert env.warnings == ["profiles/p.env:1: K references undefined variable NOPE (left empty)",
                             "profiles/p.env:2: PASSWORD references an undefined variable (left empty)"]
+
+
+# --- size limits (README: a value at most 16 MiB, all values together at most 64 MiB) -----------------
+
+MIB = 1024 * 1024
+VALUE_HINT = "an env value holds a setting; check for references that repeat a large value"
+TOTAL_HINT = "an env file holds settings; mount large data as a file instead"
+
+
+def test_a_value_expanding_to_the_limit_passes_and_one_character_more_is_refused(cfg):
+    assert MAX_VALUE_CHARS == 16 * MIB
+    write(cfg, **{"profiles/p.env": f"A={'x' * MIB}\nB={'$A' * 16}\n"})
+    assert len(compiled(cfg, dynamic={}).values["B"]) == MAX_VALUE_CHARS
+    write(cfg, **{"profiles/p.env": f"A={'x' * MIB}\nB={'${A}' * 16}y\n"})
+    assert refusal(cfg, dynamic={}) == (f"profiles/p.env:2: B expands to more than {MAX_VALUE_CHARS:,} characters",
+                                        VALUE_HINT)
+    write(cfg, **{"profiles/p.env": f"A={'x' * MIB}\nB=${{NOPE:-{'$A' * 17}}}\n"})  # within one reference
+    assert refusal(cfg, dynamic={})[0] == f"profiles/p.env:2: B expands to more than {MAX_VALUE_CHARS:,} characters"
+
+
+def test_a_literal_value_of_the_limit_passes_and_one_character_more_is_refused(cfg):
+    write(cfg, **{"profiles/p.env": f"A={'x' * MAX_VALUE_CHARS}\n"})
+    assert len(compiled(cfg, dynamic={}).values["A"]) == MAX_VALUE_CHARS
+    write(cfg, **{"profiles/p.env": f"B=1\nA={'x' * (MAX_VALUE_CHARS + 1)}\n"})
+    assert refusal(cfg, dynamic={}) == (f"profiles/p.env:2: A expands to more than {MAX_VALUE_CHARS:,} characters",
+                                        VALUE_HINT)
+
+
+def test_values_adding_up_to_the_limit_pass_and_one_character_more_is_refused(cfg):
+    assert MAX_TOTAL_CHARS == 64 * MIB
+    # 1 MiB + 3 x 16 MiB + 15 MiB = 64 MiB
+    profile = f"A={'x' * MIB}\nB1={'$A' * 16}\nB2={'$A' * 16}\nB3={'$A' * 16}\nB4={'$A' * 15}\n"
+    write(cfg, **{"profiles/p.env": profile})
+    assert sum(map(len, compiled(cfg, dynamic={}).values.values())) == MAX_TOTAL_CHARS
+    write(cfg, **{"profiles/p.env": profile + "C=y\n"})
+    assert refusal(cfg, dynamic={}) == (f"the values of this profile add up to more than {MAX_TOTAL_CHARS:,} "
+                                        "characters (reached at C, profiles/p.env:6)", TOTAL_HINT)
+    write(cfg, **{"profiles/p.env": profile + "C=${A}\n"})  # crossed by a reference
+    assert refusal(cfg, dynamic={})[0] == (f"the values of this profile add up to more than {MAX_TOTAL_CHARS:,} "
+                                           "characters (reached at C, profiles/p.env:6)")
