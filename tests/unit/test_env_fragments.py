@@ -410,7 +410,7 @@ def test_with_allow_undefined_an_undefined_reference_is_empty_and_no_secret(cfg)
                             "profiles/p.env:2: PASSWORD references an undefined variable (left empty)"]
 
 
-# --- size limits (README: a value at most 16 MiB, all values together at most 64 MiB) -----------------
+# --- size limits (README, Limits: a value as written or expanded ≤ 16,777,216 characters, all values ≤ 67,108,864)
 
 MIB = 1024 * 1024
 VALUE_HINT = "an env value holds a setting; check for references that repeat a large value"
