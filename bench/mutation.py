@@ -293,7 +293,9 @@ def main() -> int:
                     equiv.append(k)
             else:
                 survivors.append(k)
-        prefixes = tuple(f.replace("/", ".").removesuffix(".py").replace("*", "") for f in GROUPS[g][0])
+        # the modules mutated in this run (--only narrows them): entries of other modules are not judged
+        prefixes = tuple(f.replace("/", ".").removesuffix(".py").replace("*", "").removesuffix(".") + "."
+                         for f in NARROW.get("files") or GROUPS[g][0])
         for k in equivalents:
             if not k.startswith(prefixes):
                 continue
