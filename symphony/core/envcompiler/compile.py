@@ -44,15 +44,16 @@ def _resolved(path: Path, dirs: dict) -> str:
     return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
-def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict | None = None) -> str:
-    """The text of a fragment: a regular file inside `boundary` (a resolved directory), if given."""
-    real = _resolved(path, {} if dirs is None else dirs)
+def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict) -> str:
+    """The text of a fragment: a regular file inside `boundary` (a resolved directory), if given;
+    `dirs` caches resolved directories for one compile (see _resolved)."""
+    real = _resolved(path, dirs)
     if boundary is not None and not real.startswith(boundary + os.sep):
         raise EnvError(f"{shown} resolves to {real}, outside the config repo's environments/ directory",
                        hint="fragments must live in environments/ of the config repo (symlinks included); "
                             "to add a file from elsewhere name it with symphony.extra_env_files")
     try:
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)  # POSIX, as O_NONBLOCK
     except FileNotFoundError:
         raise EnvError(f"{shown} does not exist",
                        hint="fix the path (relative to environments/) or create the file") from None
@@ -135,7 +136,7 @@ def read_definitions(config_root: Path, profile: str,
         include(SECRETS_FRAGMENT, (), None)  # always read last
     for extra in extra_files:
         shown = str(Path(extra).expanduser())
-        text = _read_fragment(Path(shown), f"extra env file {shown}", None)
+        text = _read_fragment(Path(shown), f"extra env file {shown}", None, resolved_dirs)
         fragments.append(shown)
         for entry in parse_fragment(text, shown, problems):
             if isinstance(entry, Definition):
