@@ -102,11 +102,12 @@ def test_a_fragment_of_exactly_the_size_limit_is_read(cfg):
     assert refusal(cfg) == ("profiles/p.env:2:1: NUL byte in the file", "save the fragment as text without NUL bytes")
 
 
-def test_a_fragment_that_grows_while_it_is_read_is_refused(cfg, monkeypatch):
+def test_a_fragment_that_grows_while_it_is_read_is_refused_without_reading_all_of_it(cfg, monkeypatch):
     # A file growing between fstat() and read() cannot be produced on demand: fstat is made to
     # report the size the file had a moment before (0), the read then finds it over the limit.
+    # It has grown to 1 TiB (sparse): only a read bounded by the limit returns, and in a moment.
     write(cfg, **{"profiles/p.env": "A=1\n"})
-    os.truncate(cfg / "environments" / "profiles" / "p.env", MAX_FRAGMENT_BYTES + 1)
+    os.truncate(cfg / "environments" / "profiles" / "p.env", 1 << 40)
     real_fstat = os.fstat
 
     def fstat_before_growth(fd):
@@ -126,6 +127,9 @@ def test_text_that_is_not_utf8_is_refused_with_its_line_and_byte(cfg):
     write(cfg, **{"profiles/p.env": "source common/base.env\n", "common/base.env": b"\xffA=1\n"})
     assert refusal(cfg) == ("profiles/p.env:1: sourced fragment environments/common/base.env:1: "
                             "not UTF-8 text (invalid start byte at byte 0)", "save the file as UTF-8")
+    write(cfg, **{"common/base.env": b"\n\xffA=1\n"})  # the first line is empty: the bad byte is on line 2
+    assert refusal(cfg)[0] == ("profiles/p.env:1: sourced fragment environments/common/base.env:2: "
+                               "not UTF-8 text (invalid start byte at byte 1)")
 
 
 def test_a_symlink_leading_outside_environments_is_refused_with_where_it_leads(cfg, tmp_path):
@@ -338,6 +342,13 @@ def test_tag_from_the_environment_yields_to_the_config_with_a_warning(cfg):
     assert [d.file for d in env.history["TAG"]] == ["(dynamic)", "profiles/p.env"]
     assert env.warnings == ["TAG from your environment is ignored: the config sets TAG at profiles/p.env:2 "
                             "(override it with --set TAG=...)"]
+
+
+def test_tag_from_the_environment_without_dynamic_defaults(cfg):
+    write(cfg, **{"profiles/p.env": "IMAGE=app:$TAG\n"})
+    env = compiled(cfg, dynamic={}, environ={"TAG": "1.2"})
+    assert env.history["TAG"] == [Definition("TAG", (Lit("1.2"),), "(environment TAG)", 0, "1.2")]
+    assert env.values == {"IMAGE": "app:1.2", "TAG": "1.2"}
 
 
 def test_without_given_dynamic_values_symphony_computes_them(cfg):
