@@ -53,7 +53,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "envcompiler": (["symphony/core/envcompiler/*.py"],
                     ["tests/unit/test_env_compiler.py", "tests/unit/test_env_bash_oracle.py",
                      "tests/unit/test_env_confinement.py", "tests/unit/test_env_readers.py",
-                     "tests/unit/test_env_messages.py", "tests/unit/test_env_check.py"]),
+                     "tests/unit/test_env_messages.py", "tests/unit/test_env_check.py",
+                     "tests/unit/test_env_fragments.py"]),
     "kube": ([KUBE + f for f in ("convert.py", "mounts.py", "security.py", "quantities.py", "names.py",
                                  "checks.py", "pss.py")],
              ["tests/unit/test_k8s_names.py", "tests/unit/test_k8s_quantities.py", "tests/unit/test_k8s_pss.py",
@@ -232,9 +233,10 @@ def main() -> int:
             ap.error("--only and --tests narrow one group")
         import fnmatch
 
-        listed = [str(f.relative_to(ROOT))  # a group's glob stands for its files
-                  for pattern in GROUPS[groups[0]][0] for f in sorted(ROOT.glob(pattern))]
-        files = [f for f in listed if fnmatch.fnmatch(f, a.only or "*")]
+        # the group's patterns expanded, so `--only '*compile.py'` can pick one file of `envcompiler/*.py`
+        files = [f for pattern in GROUPS[groups[0]][0]
+                 for f in (sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob(pattern)) or [pattern])
+                 if fnmatch.fnmatch(f, a.only or "*")]
         if not files:
             ap.error(f"--only {a.only!r} matches none of {', '.join(GROUPS[groups[0]][0])}")
         NARROW["files"] = files
@@ -302,7 +304,9 @@ def main() -> int:
                     equiv.append(k)
             else:
                 survivors.append(k)
-        prefixes = tuple(f.replace("/", ".").removesuffix(".py").replace("*", "") for f in GROUPS[g][0])
+        # the modules mutated in this run (--only narrows them): entries of other modules are not judged
+        prefixes = tuple(f.replace("/", ".").removesuffix(".py").replace("*", "").removesuffix(".") + "."
+                         for f in NARROW.get("files") or GROUPS[g][0])
         for k in equivalents:
             if not k.startswith(prefixes):
                 continue

@@ -44,15 +44,16 @@ def _resolved(path: Path, dirs: dict) -> str:
     return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
-def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict | None = None) -> str:
-    """The text of a fragment: a regular file inside `boundary` (a resolved directory), if given."""
-    real = _resolved(path, {} if dirs is None else dirs)
+def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict) -> str:
+    """The text of a fragment: a regular file inside `boundary` (a resolved directory), if given;
+    `dirs` caches resolved directories for one compile (see _resolved)."""
+    real = _resolved(path, dirs)
     if boundary is not None and not real.startswith(boundary + os.sep):
         raise EnvError(f"{shown} resolves to {real}, outside the config repo's environments/ directory",
                        hint="fragments must live in environments/ of the config repo (symlinks included); "
                             "to add a file from elsewhere name it with symphony.extra_env_files")
     try:
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)  # POSIX, as O_NONBLOCK
     except FileNotFoundError:
         raise EnvError(f"{shown} does not exist",
                        hint="fix the path (relative to environments/) or create the file") from None
@@ -87,8 +88,7 @@ def read_definitions(config_root: Path, profile: str,
     profiles_dir = env_dir / "profiles"
 
     def available() -> str:
-        names = sorted(p.stem for p in profiles_dir.glob("*.env")) if profiles_dir.is_dir() else []
-        return ", ".join(names) or "(none)"
+        return ", ".join(sorted(p.stem for p in profiles_dir.glob("*.env"))) or "(none)"  # none: no profiles/
 
     if not _PROFILE_NAME.match(profile or "") or ".." in profile:
         raise EnvError(f"profile {profile!r} is not a profile name (a file name in environments/profiles/, "
@@ -105,7 +105,8 @@ def read_definitions(config_root: Path, profile: str,
     problems: list[EnvError] = []
     resolved_dirs: dict = {}
 
-    def include(rel: str, chain: tuple[str, ...], where: str) -> None:
+    def include(rel: str, chain: tuple[str, ...], where: str | None) -> None:
+        # where: the `source` line (file:line); None for the profile and secrets.env, which are named by their path
         if rel.startswith("/") or rel == ".." or rel.startswith("../"):
             raise EnvError(f"{where}: `source` of a path outside environments/ is refused",
                            hint="source fragments by their path relative to environments/, e.g. common/base.env")
@@ -130,12 +131,12 @@ def read_definitions(config_root: Path, profile: str,
                 _, target, line = entry
                 include(os.path.normpath(target), (*chain, rel), f"{rel}:{line}")
 
-    include(profile_rel, (), f"profile {profile}")
+    include(profile_rel, (), None)
     if os.path.lexists(env_dir / SECRETS_FRAGMENT) and SECRETS_FRAGMENT not in seen:
-        include(SECRETS_FRAGMENT, (), "secrets (always read last)")
+        include(SECRETS_FRAGMENT, (), None)  # always read last
     for extra in extra_files:
         shown = str(Path(extra).expanduser())
-        text = _read_fragment(Path(shown), f"extra env file {shown}", None)
+        text = _read_fragment(Path(shown), f"extra env file {shown}", None, resolved_dirs)
         fragments.append(shown)
         for entry in parse_fragment(text, shown, problems):
             if isinstance(entry, Definition):
@@ -147,7 +148,7 @@ def read_definitions(config_root: Path, profile: str,
         raise problems[0]
     if problems:
         raise EnvError(f"{len(problems)} bad lines in the config repo {config_root}:\n"
-                       + "\n".join(f"  {p.message}" + (f"  ({p.hint})" if p.hint else "") for p in problems),
+                       + "\n".join(f"  {p.message}  ({p.hint})" for p in problems),  # every refusal has a hint
                        hint="fix them all, then run again; nothing was written")
     return definitions, fragments, warnings
 
@@ -171,7 +172,7 @@ def compile_env(
     """
     config_root = Path(config_root).resolve()
     definitions, fragments, warnings = read_definitions(config_root, profile, extra_files)
-    dyn = dict(dynamic) if dynamic is not None else dynamic_values(config_root, environ)
+    dyn = dict(dynamic) if dynamic is not None else dynamic_values(config_root)
     history: dict[str, list[Definition]] = {}
     for key, value in dyn.items():
         history.setdefault(key, []).append(Definition(key, (Lit(value),), DYNAMIC, 0, value))
@@ -192,8 +193,7 @@ def compile_env(
         history.setdefault(key, []).append(Definition(key, (Lit(value),), SET, 0, value))
 
     # a fragment's secret-ness is decided once per file, not once per definition
-    secret_files = {d.file for defs in history.values() for d in defs
-                    if not d.file.startswith("(") and is_secrets_fragment(d.file)}
+    secret_files = {f for f in {d.file for defs in history.values() for d in defs} if is_secrets_fragment(f)}
     from_secret_file = {k for k, defs in history.items() if any(d.file in secret_files for d in defs)}
     base_secret = from_secret_file | {k for k in history if is_secret_name(k)}
     resolver = _Resolver({k: v[-1] for k, v in history.items()}, strict, warnings, base_secret)
@@ -266,8 +266,7 @@ class _Resolver:
                 except StopIteration as stop:
                     text, taint = stop.value
                     self._finish(name, text, taint)
-                    stack.pop()
-                    on_stack.discard(name)
+                    stack.pop()  # `name` is done now: a later need of it is answered before on_stack is asked
                     send = (text, taint)
                     continue
                 target = need.name

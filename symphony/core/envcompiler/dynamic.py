@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -22,7 +21,7 @@ def detect_ip() -> str:
     return "127.0.0.1"
 
 
-def dynamic_values(config_root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+def dynamic_values(config_root: Path) -> dict[str, str]:
     return {
         "DETECTED_IP": detect_ip(),
         "TAG": "latest",
