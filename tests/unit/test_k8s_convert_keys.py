@@ -391,6 +391,15 @@ def test_a_disabled_healthcheck_has_no_probe_and_a_short_start_period_has_a_star
     assert startup["periodSeconds"] == 5 and startup["failureThreshold"] == 1      # ceil((1 + 1 x 1) / 5)
 
 
+def test_a_start_interval_without_a_start_period_gets_no_startup_probe_and_is_reported():
+    # Docker probes at start_interval only during start_period (compose-spec: start_interval "the time
+    # between health checks during the start period"): without one it changes nothing, and the export says so
+    e = Export({"web": svc(healthcheck={"test": ["CMD", "true"], "interval": "10s", "start_interval": "2s"})})
+    assert "startupProbe" not in e.container("web")
+    assert e.container("web")["readinessProbe"]["periodSeconds"] == 10
+    assert "web: healthcheck start_interval has no effect without start_period (as in Docker)" in e.warnings
+
+
 def test_waiting_for_dependencies():
     e = Export({"db": svc(expose=["5432"]), "dns": svc(expose=["53/udp"]), "job": svc(restart="no"),
                 "web": svc(depends_on={"db": {"condition": "service_healthy", "restart": True},
