@@ -190,6 +190,11 @@ def main():
                 engine_ratios.append(healthy / critical_path(events, model, latency)[0])
         finally:
             down()
+            # the demo's images are built per project: leave none of this bench's behind
+            refs = sh("docker", "images", "--filter", f"reference={PROJECT}-*", "--format",
+                      "{{.Repository}}:{{.Tag}}").stdout.split()
+            if refs:
+                sh("docker", "image", "rm", "-f", *refs)
     start_cost = engine_start_cost()
     chained = [s for s in topological(model) if model["services"][s].get("depends_on")]
     b, o = statistics.median(base), statistics.median(ours)

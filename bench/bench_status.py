@@ -54,6 +54,10 @@ def main() -> None:
         finally:
             subprocess.run([INV, "stop", "--volumes", "--yes"], cwd=ROOT, env=env, capture_output=True)
             subprocess.run(["docker", "network", "rm", f"{prefix}net"], capture_output=True)
+            refs = subprocess.run(["docker", "images", "--filter", f"reference={project}-*", "--format",
+                                   "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True).stdout.split()
+            if refs:  # the demo's images are built per project: leave none of this bench's behind
+                subprocess.run(["docker", "image", "rm", "-f", *refs], capture_output=True)
     o, t, f = statistics.median(ours), statistics.median(theirs), statistics.median(floor)
     print(f"docker compose ps          median {t * 1000:7.1f} ms  (n={runs})")
     print(f"inv status                 median {o * 1000:7.1f} ms  (n={runs})")
