@@ -15,7 +15,10 @@ import os
 import socket
 import urllib.parse
 
-DEFAULT_SOCKET = "/var/run/docker.sock"
+# one rule for "which unix socket does this engine address name", shared with obs.up's socket access
+from symphony.core.observability.socket import DEFAULT_SOCKET
+from symphony.core.observability.socket import local_socket as unix_socket_path
+
 TIMEOUT = 10.0
 
 
@@ -44,11 +47,7 @@ def local_socket(context: str | None, environ=os.environ) -> str | None:
     if context or environ.get("DOCKER_CONTEXT", "default") != "default":
         return None
     host = environ.get("DOCKER_HOST", "")
-    if not host:
-        return DEFAULT_SOCKET
-    if host.startswith("unix://"):
-        return host[len("unix://"):]
-    return None
+    return unix_socket_path(host) if host else DEFAULT_SOCKET
 
 
 class EngineAPI:
