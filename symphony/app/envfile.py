@@ -2,6 +2,8 @@
 `.env.generated` (mode 0600, atomic) for Compose. What `env.*` and `start` call."""
 from __future__ import annotations
 
+import gc
+import os
 import re
 from pathlib import Path
 
@@ -30,6 +32,8 @@ def resolve_profile(settings: Settings, profile: str | None) -> str:
 
 def source_commit(path: Path) -> str | None:
     """`<short sha>[-dirty]` when the config source is inside a git work tree."""
+    if not _maybe_in_git_work_tree(path):
+        return None
     from symphony.infra.runner import Runner
 
     runner = Runner(echo=False)
@@ -43,6 +47,15 @@ def source_commit(path: Path) -> str | None:
     return res.stdout.strip() + ("-dirty" if dirty else "")
 
 
+def _maybe_in_git_work_tree(path: Path) -> bool:
+    """False only when git surely finds no repository for `path`: no `.git` in it or any parent and
+    no GIT_DIR in the environment (asking git costs a process; most config sources are checkouts)."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    here = Path(path).absolute()
+    return any(os.path.lexists(os.path.join(d, ".git")) for d in (here, *here.parents))
+
+
 def compile_profile(settings: Settings, profile=None, config=None, sets=(), allow_undefined=False):
     """(compiled env, config source); registers every secret value for masking."""
     from symphony.app.configsource import resolve_config_source
@@ -53,8 +66,16 @@ def compile_profile(settings: Settings, profile=None, config=None, sets=(), allo
     source = resolve_config_source(config, settings.config_path)
     overrides = parse_sets(sets)
     ui.register_secrets(v for k, v in overrides.items() if is_secret_name(k))
-    compiled = compile_env(source.path, profile, overrides=overrides, strict=not allow_undefined,
-                           extra_files=extra_env_files(settings))
+    # A profile of 1,000 services is ~100,000 small acyclic objects: Python's cycle collector would
+    # rescan the whole heap several times while they are made, for nothing (~15% of the compile).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        compiled = compile_env(source.path, profile, overrides=overrides, strict=not allow_undefined,
+                               extra_files=extra_env_files(settings))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     ui.register_secrets(compiled.secret_values())
     return compiled, source
 

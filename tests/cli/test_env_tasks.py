@@ -137,3 +137,42 @@ def test_extra_env_files_from_invoke_config_are_read_and_masked(config, tmp_path
     assert res.returncode == 0, res.stderr
     assert "LOCAL_ONLY=******" in res.stdout and "PLAIN=******" in res.stdout  # every key of a secrets file
     assert "canary-local-5151" not in res.stdout + res.stderr
+
+
+def _git(*args, cwd):
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+           "PATH": __import__("os").environ["PATH"], "HOME": str(cwd)}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _source_line(tmp_path):
+    return next(line for line in (tmp_path / ".env.generated").read_text().splitlines() if line.startswith("# source:"))
+
+
+@pytest.mark.parametrize("layout", ["checkout", "subdirectory of a checkout"])
+def test_the_header_names_the_config_commit_and_a_dirty_tree(config, tmp_path, layout):
+    """What the file was generated from: the short commit git itself prints, `-dirty` when a
+    fragment has uncommitted changes, also when the config is a folder inside a larger repo."""
+    repo = config if layout == "checkout" else tmp_path
+    _git("init", "-q", cwd=repo)
+    _git("add", "-A", cwd=repo)
+    _git("commit", "-qm", "config", cwd=repo)
+    short = _git("rev-parse", "--short", "HEAD", cwd=repo)
+    limits = {"GIT_CEILING_DIRECTORIES": str(repo.parent)}
+    assert inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path,
+               env=limits).returncode == 0
+    assert _source_line(tmp_path).endswith(f" @ {short}")
+    (config / "environments" / "common" / "base.env").write_text("PLAIN=changed\n")
+    assert inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path,
+               env=limits).returncode == 0
+    assert _source_line(tmp_path).endswith(f" @ {short}-dirty")
+
+
+def test_a_config_outside_any_checkout_has_no_commit_in_the_header(config, tmp_path):
+    res = inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path,
+              env={"GIT_CEILING_DIRECTORIES": str(config.parent)})
+    assert res.returncode == 0, res.stderr
+    line = _source_line(tmp_path)
+    assert line == f"# source:  {config} (--config)", line

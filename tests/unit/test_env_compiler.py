@@ -300,15 +300,16 @@ def test_the_generated_file_says_what_it_is_and_bash_reads_only_values(tmp_path)
 
 
 def test_the_one_step_line_readers_give_what_the_full_parser_gives(monkeypatch):
-    """The fast paths for the two commonest line shapes are an optimisation only: every line they
-    take parses to the same definition through the general parser."""
+    """The one-step line reader is an optimisation only: every line it takes (blank, comment,
+    KEY=plain, KEY="${A}:${B}", `source PATH`) parses to the same entry through the general parser."""
     import re
 
     import symphony.core.envcompiler.parse as parse_module
 
     text = ('A="${H}:${P}"\nB=http://${H}:${P}/api # c\nC="a b ; ${X} ~ #"\nD=${Y}\nE="${Z}" # x\nF=""\n'
-            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\nN=\n')
+            'G=plain\nexport H="${A}x"\nI=${A}${B}\nJ="$"\nK=a${B}#c\nL="${A:-d}"\nM="\\$X"\nN=\n'
+            'source common/a.env\n. b.env # c\nsource c#d.env\n  # indented comment\nO=1 # c\nP="" ')
     fast = parse_module.parse_fragment(text, "t.env")
-    monkeypatch.setattr(parse_module, "_REF_LINE", re.compile(r"(?!)"))
-    monkeypatch.setattr(parse_module, "_SIMPLE_LINE", re.compile(r"(?!)"))
+    # only blank lines and comments stay on the fast path: every definition takes the general one
+    monkeypatch.setattr(parse_module, "_FAST_LINE", re.compile(r"[ \t]*(?:#[^\n]*)?(?=\n|\Z)"))
     assert parse_module.parse_fragment(text, "t.env") == fast

@@ -34,7 +34,7 @@ ENV_TAG = "(environment TAG)"
 SET = "(--set)"
 
 
-def _resolved(path: Path, dirs: dict) -> str:
+def _resolved(path: str | Path, dirs: dict) -> str:
     """os.path.realpath(path), with each directory resolved once per compile (a profile of
     1,000 services reads 1,000 fragments from a handful of directories)."""
     parent, name = os.path.split(os.fspath(path))
@@ -44,7 +44,7 @@ def _resolved(path: Path, dirs: dict) -> str:
     return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
-def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict) -> str:
+def _read_fragment(path: str | Path, shown: str, boundary: str | None, dirs: dict) -> str:
     """The text of a fragment: a regular file inside `boundary` (a resolved directory), if given;
     `dirs` caches resolved directories for one compile (see _resolved)."""
     real = _resolved(path, dirs)
@@ -66,8 +66,15 @@ def _read_fragment(path: Path, shown: str, boundary: str | None, dirs: dict) -> 
         if info.st_size > MAX_FRAGMENT_BYTES:
             raise EnvError(f"{shown} is larger than {MAX_FRAGMENT_BYTES:,} bytes",
                            hint="a fragment holds settings; mount large data as a file instead")
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            data = fh.read(MAX_FRAGMENT_BYTES + 1)
+        chunks, size = [], 0
+        while size <= MAX_FRAGMENT_BYTES:  # (asking for the file's size plus one: no 64 MB buffer per read)
+            wanted = max(info.st_size + 1 - size, 1 << 16)
+            chunk = os.read(fd, wanted)
+            chunks.append(chunk)
+            size += len(chunk)
+            if len(chunk) < wanted:  # a regular file reads short only at its end
+                break
+        data = b"".join(chunks)
     finally:
         os.close(fd)
     if len(data) > MAX_FRAGMENT_BYTES:
@@ -120,7 +127,7 @@ def read_definitions(config_root: Path, profile: str,
             warnings.append(f"{where}: {rel} is sourced again; it was already read, ignoring the repeat "
                             "(so it cannot undo an override made after the first time)")
             return
-        text = _read_fragment(env_dir / rel, f"{where}: sourced fragment environments/{rel}"
+        text = _read_fragment(os.path.join(env_dir, rel), f"{where}: sourced fragment environments/{rel}"
                               if chain else f"environments/{rel}", boundary, resolved_dirs)
         seen.add(rel)
         fragments.append(rel)
@@ -194,7 +201,7 @@ def compile_env(
 
     # a fragment's secret-ness is decided once per file, not once per definition
     secret_files = {f for f in {d.file for defs in history.values() for d in defs} if is_secrets_fragment(f)}
-    from_secret_file = {k for k, defs in history.items() if any(d.file in secret_files for d in defs)}
+    from_secret_file = {d.key for defs in history.values() for d in defs if d.file in secret_files}
     base_secret = from_secret_file | {k for k in history if is_secret_name(k)}
     resolver = _Resolver({k: v[-1] for k, v in history.items()}, strict, warnings, base_secret)
     resolver.run(list(history))
@@ -249,12 +256,28 @@ class _Resolver:
         self.total = 0
 
     def run(self, keys: list[str]) -> None:
+        done, final, tainted, secret = self.done, self.final, self.tainted, self.secret
         for key in keys:
-            if key in self.done:
+            if key in done:
                 continue
-            parts = self.final[key].parts
-            if all(type(p) is Lit for p in parts):  # no reference: the value is its text (most values)
-                self._literal(key, "".join(p.text for p in parts))
+            # the commonest values in one step: text and plain ${NAME}s of names already resolved
+            # (a reference to a later or undefined name, or with an operator, takes the driven path)
+            texts, names, taint = [], [], False
+            for p in final[key].parts:
+                if type(p) is Lit:
+                    texts.append(p.text)
+                elif p.op is None and p.name in done:
+                    names.append(p.name)
+                    texts.append(done[p.name])
+                    taint = taint or tainted[p.name] or p.name in secret
+                else:
+                    break
+            else:
+                text = "".join(texts)
+                if len(text) > MAX_VALUE_CHARS:
+                    self._too_long(final[key])
+                self.uses[key] = names
+                self._finish(key, text, taint)
                 continue
             stack = [(key, self._value(key))]
             on_stack = {key}
@@ -283,13 +306,10 @@ class _Resolver:
                 on_stack.add(target)
                 send = None
 
-    def _literal(self, key: str, text: str) -> None:
-        d = self.final[key]
-        if len(text) > MAX_VALUE_CHARS:
-            raise EnvError(f"{d.where}: {d.key} expands to more than {MAX_VALUE_CHARS:,} characters",
-                           hint="an env value holds a setting; check for references that repeat a large value")
-        self.uses[key] = []
-        self._finish(key, text, False)
+    @staticmethod
+    def _too_long(d: Definition):
+        raise EnvError(f"{d.where}: {d.key} expands to more than {MAX_VALUE_CHARS:,} characters",
+                       hint="an env value holds a setting; check for references that repeat a large value")
 
     def _finish(self, name: str, text: str, taint: bool) -> None:
         self.total += len(text)
@@ -318,8 +338,7 @@ class _Resolver:
                 piece, t = yield from self._ref(p, d, names)
             size += len(piece)
             if size > MAX_VALUE_CHARS:
-                raise EnvError(f"{d.where}: {d.key} expands to more than {MAX_VALUE_CHARS:,} characters",
-                               hint="an env value holds a setting; check for references that repeat a large value")
+                self._too_long(d)
             out.append(piece)
             taint = taint or t
         return "".join(out), taint

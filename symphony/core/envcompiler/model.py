@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from symphony.errors import UsageError
 
@@ -10,13 +11,14 @@ class EnvError(UsageError):
     """Bad config input; the message names file:line."""
 
 
-@dataclass(frozen=True)
-class Lit:
+# Immutable records as named tuples: a profile of 1,000 services makes ~40,000 of them, and a
+# named tuple is made in under half the time of a frozen dataclass (same fields, repr and equality
+# among themselves).
+class Lit(NamedTuple):
     text: str
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):
     """`$NAME` / `${NAME}` (op None) or `${NAME<op>word}` with op in :- - :+ + :? ?."""
 
     name: str
@@ -24,8 +26,7 @@ class Ref:
     word: tuple = ()
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(NamedTuple):
     key: str
     parts: tuple  # of Lit | Ref
     file: str  # path relative to the config root, for messages

@@ -28,19 +28,19 @@ from symphony.core.secrets import is_secret_name, is_secrets_fragment
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_REST = re.compile(r"[A-Za-z0-9_]+")
-# The common line, KEY=plain-value [# comment], taken in one step (the general path gives the same).
-_SIMPLE_LINE = re.compile(r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)"
-                          r"(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
-# The next most common line: a value of plain text and ${NAME} references, unquoted or wholly in
-# double quotes (`URL="${HOST}:${PORT}"`), taken in one step too. What it accepts reads the same
-# through the general path (tests/unit/test_env_compiler.py checks both against bash).
+# The commonest lines, each taken in one regex step (the general path reads them the same; tests
+# check both against bash): a blank line or a comment (no group), KEY=plain-value [# comment]
+# (groups 1-2), and a value of plain text and ${NAME} references, unquoted or wholly in double
+# quotes, as in `URL="${HOST}:${PORT}"` (groups 3-4), and `source PATH` of a plain path (group 5).
 _REF = r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"
-_REF_LINE = re.compile(
-    r"(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)="
+_FAST_LINE = re.compile(
+    r"[ \t]*(?:#[^\n]*)?(?=\n|\Z)"
+    r"|(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=([^ \t\n'\"\\$`~;&|<>()\x00#]*)(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)"
+    r"|(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)="
     r"(\"(?:[^\"\\$`\n\x00]|" + _REF + r")*\"|(?:[^ \t\n'\"\\$`~;&|<>()\x00#]|" + _REF + r")*)"
-    r"(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
-_REF_PART = re.compile(_REF)
-_BLANK_OR_COMMENT = re.compile(r"[ \t]*(?:#[^\n]*)?(?=\n|\Z)")
+    r"(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)"
+    r"|(?:source|\.)[ \t]+([^ \t\n'\"\\$`~;&|<>()\x00#{}=*?\[\]]+)(?:[ \t]+(?:#[^\n]*)?)?(?=\n|\Z)")
+_REF_SPLIT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BLANKS = " \t"
 METACHARS = ";&|<>()"
 SPECIAL_PARAMS = "@*#?!-$0123456789"
@@ -73,12 +73,14 @@ class _Parser:
         self.t = text
         self.n = len(text)
         self.rel = relpath
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._starts: list[int] | None = None  # line starts, found when a place is first asked for
         self.depth = 0
         self.secret_value = False  # parsing a secret's value: errors name no text of it
 
     # -- places and errors ----------------------------------------------------------------
     def place(self, i: int) -> tuple[int, int]:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self.t)]
         line = bisect.bisect_right(self._starts, i)
         return line, i - self._starts[line - 1] + 1
 
@@ -128,18 +130,36 @@ class _Parser:
     # -- statements -------------------------------------------------------------------------
     def parse(self, problems: list | None) -> list:
         entries: list = []
-        i = 0
-        t, n = self.t, self.n
+        append = entries.append
+        i, line = 0, 1  # line: the number of the line at i (a fast line is exactly one line)
+        t, n, rel = self.t, self.n, self.rel
+        fast_line = _FAST_LINE.match
         while i < n:
-            # the commonest lines in one regex step each (a blank line, a comment, KEY=plain,
-            # KEY="${A}:${B}"); anything else goes through the full parser below
-            blank = _BLANK_OR_COMMENT.match(t, i)
-            if blank:
-                i = blank.end() + 1
-                continue
-            if self.fast_line(i, entries):
-                i = self._fast_end
-                continue
+            m = fast_line(t, i)
+            if m is not None:
+                kind = m.lastindex
+                if kind is None:  # a blank line or a comment
+                    i = m.end() + 1
+                    line += 1
+                    continue
+                if kind == 5:
+                    append(("source", m.group(5), line))
+                    i = m.end() + 1
+                    line += 1
+                    continue
+                key = m.group(kind - 1)
+                if key not in BASH_SPECIAL_NAMES:
+                    raw = m.group(kind)
+                    if kind == 2:  # KEY=plain
+                        append(Definition(key, (Lit(raw),) if raw else (), rel, line, raw))
+                        i = m.end() + 1
+                        line += 1
+                        continue
+                    if "${" not in raw or not _SPECIAL_REF.search(raw):
+                        append(Definition(key, _ref_parts(raw), rel, line, raw))
+                        i = m.end() + 1
+                        line += 1
+                        continue
             try:
                 i = self.statement(i, entries)
             except EnvError as exc:
@@ -149,32 +169,8 @@ class _Parser:
                 if exc.fatal:
                     break
                 i = self.t.find("\n", max(exc.pos, i)) + 1 or self.n  # the next line, or the end
+            line = self.place(i)[0]
         return entries
-
-    def fast_line(self, i: int, entries: list) -> bool:
-        simple = _SIMPLE_LINE.match(self.t, i)
-        if simple and simple.group(1) not in BASH_SPECIAL_NAMES:
-            value = simple.group(2)
-            entries.append(Definition(simple.group(1), (Lit(value),) if value else (), self.rel,
-                                      self.place(i)[0], value))
-            self._fast_end = simple.end() + 1
-            return True
-        refs = _REF_LINE.match(self.t, i)
-        if refs and refs.group(1) not in BASH_SPECIAL_NAMES and not _SPECIAL_REF.search(refs.group(2)):
-            raw = refs.group(2)
-            value = raw[1:-1] if raw.startswith('"') else raw
-            parts, last = [], 0
-            for m in _REF_PART.finditer(value):
-                if m.start() > last:
-                    parts.append(Lit(value[last:m.start()]))
-                parts.append(Ref(m.group()[2:-1]))
-                last = m.end()
-            if last < len(value) or (not parts and raw):
-                parts.append(Lit(value[last:]))  # (an explicit "" is one empty literal, as parsed in full)
-            entries.append(Definition(refs.group(1), tuple(parts), self.rel, self.place(i)[0], raw))
-            self._fast_end = refs.end() + 1
-            return True
-        return False
 
     def statement(self, i: int, entries: list) -> int:
         i = self.skip_blanks(i)
@@ -489,6 +485,21 @@ class _Parser:
         else:
             word, end = self.dq_brace_word(start, dollar)
         return Ref(name, op, tuple(_merge(word))), end
+
+
+def _ref_parts(raw: str) -> tuple:
+    """The parts of a value the fast line reader took: plain text and ${NAME} references,
+    unquoted or wholly in double quotes (an explicit "" is one empty literal, as parsed in full)."""
+    pieces = _REF_SPLIT.split(raw[1:-1] if raw.startswith('"') else raw)  # text, name, text, name, ...
+    if len(pieces) == 1:
+        return (Lit(pieces[0]),)
+    parts = []
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            parts.append(Ref(piece))
+        elif piece:
+            parts.append(Lit(piece))
+    return tuple(parts)
 
 
 def parse_fragment(text: str, relpath: str, problems: list | None = None) -> list:
