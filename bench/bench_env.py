@@ -7,8 +7,10 @@ variables, secrets referenced before they are defined). The old tool is the plat
 scripts/generate-env.sh, which this repository does not ship: pass its path (e.g.
 `git -C sentiric-infrastructure show c952a85:scripts/generate-env.sh > /tmp/generate-env.sh`);
 it runs in a temporary workspace laid out as it expects (infra/scripts beside sentiric-config).
-Both run as users run them: the installed `inv` with Invoke's defaults, and bash. Prints medians,
-the ratios, and Invoke's own start-up (`inv --version`) for reference.
+Both run as users run them: the installed `inv` with Invoke's defaults and the user's environment
+(without PYTHONDONTWRITEBYTECODE, which this machine sets and a user's shell does not; see
+bench_list.py), and bash. Prints medians, the ratios, and Invoke's own start-up (`inv --version`)
+for reference: at 100 services the old tool takes ~5x that start-up, so it bounds the ratio.
 Targets (issue 12): >= 5x faster at 100 services, >= 30x at 1,000.
 Usage: python bench/bench_env.py OLD_GENERATE_ENV_SH [RUNS]
 """
@@ -47,7 +49,8 @@ def main():
     from symphony.core.envcompiler import compile_env, render_env_file
 
     inv = [shutil.which("inv") or os.path.join(os.path.dirname(sys.executable), "inv")]
-    baseline = median_time(lambda: subprocess.run([*inv, "--version"], check=True, capture_output=True), runs)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    baseline = median_time(lambda: subprocess.run([*inv, "--version"], check=True, capture_output=True, env=env), runs)
     print(f"baseline  inv --version (Invoke start-up)        {baseline * 1000:7.1f} ms")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,7 +64,8 @@ def main():
             old = median_time(lambda old_argv=old_argv: subprocess.run(old_argv, check=True, capture_output=True), runs)
             out = Path(tmp) / f"out{n}.env"
             argv = [*inv, "env.generate", "--profile", "dev", "--config", str(cfg), "--output", str(out)]
-            wall = median_time(lambda argv=argv: subprocess.run(argv, cwd=ROOT, check=True, capture_output=True), runs)
+            wall = median_time(
+                lambda argv=argv: subprocess.run(argv, cwd=ROOT, check=True, capture_output=True, env=env), runs)
             core = median_time(lambda cfg=cfg: render_env_file(compile_env(cfg, "dev"), source_label="bench"), runs)
             results[n] = wall
             lines = sum(1 for _ in out.open())
