@@ -313,3 +313,34 @@ def test_the_one_step_line_readers_give_what_the_full_parser_gives(monkeypatch):
     # only blank lines and comments stay on the fast path: every definition takes the general one
     monkeypatch.setattr(parse_module, "_FAST_LINE", re.compile(r"[ \t]*(?:#[^\n]*)?(?=\n|\Z)"))
     assert parse_module.parse_fragment(text, "t.env") == fast
+
+
+def test_the_one_step_line_reader_agrees_with_the_full_parser_on_random_lines(monkeypatch):
+    """Lines built from the characters that change how bash reads a line (quotes, $, #, blanks,
+    backslashes, metacharacters, `source`/`.`/`export` words): the one-step reader either leaves a
+    line to the full parser or reads it exactly as the full parser does, refusals included."""
+    import random
+    import re
+
+    import symphony.core.envcompiler.parse as parse_module
+
+    pieces = ["A", "B_1", "x", "=", "==", '"', "'", "${A}", "${B_1}", "$", "$A", "#", " # c", " ", "\t", "\\",
+              "~", ";", "*", "{", "}", "(", ":", "/", ".", "é", "\r", "export ", "source ", ". ", "RANDOM",
+              "${RANDOM}", "-", "a.env", "common/b.env"]
+    rng = random.Random(12)
+    lines = []
+    for _ in range(3000):
+        start = rng.choice(["A=", "export B_1=", "source ", ". ", "", "  ", "#", "RANDOM="])
+        lines.append(start + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))))
+
+    def read(text):
+        problems: list = []
+        entries = parse_module.parse_fragment(text, "t.env", problems)
+        return entries, [p.message for p in problems]
+
+    fast = [read(line + "\n") for line in lines]
+    monkeypatch.setattr(parse_module, "_FAST_LINE", re.compile(r"[ \t]*(?:#[^\n]*)?(?=\n|\Z)"))
+    full = [read(line + "\n") for line in lines]
+    differing = [(line, f, g) for line, f, g in zip(lines, fast, full, strict=True) if f != g]
+    assert not differing, differing[:3]
+    assert sum(1 for entries, _ in fast if entries) > 500  # the lines do exercise definitions and sources
