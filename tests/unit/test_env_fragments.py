@@ -377,6 +377,20 @@ def test_references_and_users_of_a_key(cfg):
                               "B": ["A", "C"], "C": ["A", "D", "A"], "D": ["E"], "E": []}  # E is empty: $A is not used
 
 
+@pytest.mark.parametrize("uses_first", [False, True], ids=["names defined before use", "used before defined"])
+def test_a_value_built_from_a_secret_is_secret_through_a_chain_and_records_its_references(cfg, uses_first):
+    """README, Secrets (4): a value built from a secret is one, also through a value built from a
+    secret; a value built from plain values is not. Same whichever order the fragment defines them in."""
+    lines = ["DB_PASSWORD=pw", "HOST=db", "DSN=${HOST}:${DB_PASSWORD}", "URL=x${DSN}/y", "PLAIN=${HOST}-$HOST"]
+    write(cfg, **{"profiles/p.env": "\n".join(reversed(lines) if uses_first else lines) + "\n"})
+    env = compiled(cfg, dynamic={})
+    assert env.values == {"DB_PASSWORD": "pw", "HOST": "db", "DSN": "db:pw", "URL": "xdb:pw/y", "PLAIN": "db-db"}
+    assert env.secrets == {"DB_PASSWORD": "name marks a secret", "DSN": "built from a secret",
+                           "URL": "built from a secret"}
+    assert env.references == {"DB_PASSWORD": [], "HOST": [], "DSN": ["HOST", "DB_PASSWORD"], "URL": ["DSN"],
+                              "PLAIN": ["HOST", "HOST"]}
+
+
 # --- resolution ------------------------------------------------------------------------------------
 
 def test_a_reference_cycle_away_from_the_first_key_names_its_places(cfg):
@@ -428,13 +442,20 @@ VALUE_HINT = "an env value holds a setting; check for references that repeat a l
 TOTAL_HINT = "an env file holds settings; mount large data as a file instead"
 
 
-def test_a_value_expanding_to_the_limit_passes_and_one_character_more_is_refused(cfg):
+@pytest.mark.parametrize("a_first", [True, False], ids=["referenced name defined before", "defined after"])
+def test_a_value_expanding_to_the_limit_passes_and_one_character_more_is_refused(cfg, a_first):
+    # (a name defined after its use is resolved on demand: the limit holds on both ways of resolving)
     assert MAX_VALUE_CHARS == 16 * MIB
-    write(cfg, **{"profiles/p.env": f"A={'x' * MIB}\nB={'$A' * 16}\n"})
+
+    def profile(b_line):
+        a_line = f"A={'x' * MIB}"
+        return "\n".join([a_line, b_line] if a_first else [b_line, a_line]) + "\n"
+
+    write(cfg, **{"profiles/p.env": profile(f"B={'$A' * 16}")})
     assert len(compiled(cfg, dynamic={}).values["B"]) == MAX_VALUE_CHARS
-    write(cfg, **{"profiles/p.env": f"A={'x' * MIB}\nB={'${A}' * 16}y\n"})
-    assert refusal(cfg, dynamic={}) == (f"profiles/p.env:2: B expands to more than {MAX_VALUE_CHARS:,} characters",
-                                        VALUE_HINT)
+    write(cfg, **{"profiles/p.env": profile(f"B={'${A}' * 16}y")})
+    assert refusal(cfg, dynamic={}) == (f"profiles/p.env:{2 if a_first else 1}: B expands to more than "
+                                        f"{MAX_VALUE_CHARS:,} characters", VALUE_HINT)
     write(cfg, **{"profiles/p.env": f"A={'x' * MIB}\nB=${{NOPE:-{'$A' * 17}}}\n"})  # within one reference
     assert refusal(cfg, dynamic={})[0] == f"profiles/p.env:2: B expands to more than {MAX_VALUE_CHARS:,} characters"
 
