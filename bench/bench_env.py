@@ -49,7 +49,7 @@ def main():
     from symphony.core.envcompiler import compile_env, render_env_file
 
     inv = [shutil.which("inv") or os.path.join(os.path.dirname(sys.executable), "inv")]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    from _shared import USER_ENV as env
     baseline = median_time(lambda: subprocess.run([*inv, "--version"], check=True, capture_output=True, env=env), runs)
     print(f"baseline  inv --version (Invoke start-up)        {baseline * 1000:7.1f} ms")
     results = {}

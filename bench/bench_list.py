@@ -8,7 +8,6 @@ install step compiles instead). Prints the first (cold) run, the medians and the
 Target (issue 12): ratio <= 1.10.
 Usage: python bench/bench_list.py [RUNS]
 """
-import os
 import shutil
 import statistics
 import subprocess
@@ -17,15 +16,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from _shared import USER_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 ONE_TASK = 'from invoke import task\n\n\n@task\ndef hello(c):\n    """Say hello."""\n    print("hello")\n'
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 INV = shutil.which("inv") or sys.exit("`inv` is not installed: pip install -r requirements.txt")
 
 
 def timed(cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run([INV, "--list"], cwd=cwd, check=True, capture_output=True, env=ENV)
+    subprocess.run([INV, "--list"], cwd=cwd, check=True, capture_output=True, env=USER_ENV)
     return time.perf_counter() - start
 
 

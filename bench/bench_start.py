@@ -24,10 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from _shared import remove_project_images
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PREFIX = "symbench-"
 PROJECT = PREFIX + "demo"
+NETWORK = PREFIX + "net"  # its own platform network: a user's sentiric-net is neither needed nor touched
+os.environ["SENTIRIC_NETWORK"] = NETWORK  # for Compose here and for every `inv` this bench runs
 
 
 def sh(*argv, **kw):
@@ -123,15 +127,17 @@ def engine_latencies(env_file, model):
 
 
 def engine_start_cost(runs=5):
-    """Median wall time of `docker start` for an already-created container on sentiric-net."""
+    """Median wall time of `docker start` for an already-created container on the bench's network."""
     times = []
     for i in range(runs):
         name = f"symbench-probe-{i}"
-        sh("docker", "create", "--name", name, "--network", "sentiric-net", "busybox:1.35", "sleep", "30")
-        t = time.perf_counter()
-        sh("docker", "start", name)
-        times.append(time.perf_counter() - t)
-        sh("docker", "rm", "-f", name)
+        try:
+            sh("docker", "create", "--name", name, "--network", NETWORK, "busybox:1.35", "sleep", "30")
+            t = time.perf_counter()
+            sh("docker", "start", name)
+            times.append(time.perf_counter() - t)
+        finally:
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True)
     return statistics.median(times)
 
 
@@ -174,11 +180,12 @@ def main():
         env_file = state_dir / ".env.generated"
         model = json.loads(sh(*compose_base(), "-f", str(ROOT / "compose/demo.yml"), "--env-file", str(env_file),
                               "config", "--format", "json").stdout)
-        down()
-        timed_compose(env_file), down()  # warm the build cache
-        latency = engine_latencies(env_file, model)
         base, ours, ratios, engine_ratios = [], [], [], []
         try:
+            down()
+            subprocess.run(["docker", "network", "create", NETWORK], capture_output=True)  # `inv start` would make it
+            timed_compose(env_file), down()  # warm the build cache
+            latency = engine_latencies(env_file, model)
             for _ in range(runs):
                 base.append(timed_compose(env_file))
                 down()
@@ -188,14 +195,11 @@ def main():
                 path, healthy = critical_path(events, model)
                 ratios.append(healthy / path)
                 engine_ratios.append(healthy / critical_path(events, model, latency)[0])
+            start_cost = engine_start_cost()
         finally:
             down()
-            # the demo's images are built per project: leave none of this bench's behind
-            refs = sh("docker", "images", "--filter", f"reference={PROJECT}-*", "--format",
-                      "{{.Repository}}:{{.Tag}}").stdout.split()
-            if refs:
-                sh("docker", "image", "rm", "-f", *refs)
-    start_cost = engine_start_cost()
+            remove_project_images(PROJECT)
+            subprocess.run(["docker", "network", "rm", NETWORK], capture_output=True)
     chained = [s for s in topological(model) if model["services"][s].get("depends_on")]
     b, o = statistics.median(base), statistics.median(ours)
     print(f"demo services' simulated start-up: {delay} s each")

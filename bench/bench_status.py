@@ -15,6 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
+from _shared import USER_ENV, remove_project_images
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 INV = shutil.which("inv") or os.path.join(os.path.dirname(sys.executable), "inv")
@@ -32,7 +34,7 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     prefix = f"symbench-{uuid.uuid4().hex[:6]}-"
     with tempfile.TemporaryDirectory() as state:
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env = dict(USER_ENV)
         env.update(SYMPHONY_STATE_DIR=state, SYMPHONY_PROJECT_PREFIX=prefix, SENTIRIC_NETWORK=f"{prefix}net",
                    SYMPHONY_LOCK_DIR=os.path.join(state, "locks"), NO_COLOR="1")
         project = f"{prefix}demo"
@@ -54,10 +56,7 @@ def main() -> None:
         finally:
             subprocess.run([INV, "stop", "--volumes", "--yes"], cwd=ROOT, env=env, capture_output=True)
             subprocess.run(["docker", "network", "rm", f"{prefix}net"], capture_output=True)
-            refs = subprocess.run(["docker", "images", "--filter", f"reference={project}-*", "--format",
-                                   "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True).stdout.split()
-            if refs:  # the demo's images are built per project: leave none of this bench's behind
-                subprocess.run(["docker", "image", "rm", "-f", *refs], capture_output=True)
+            remove_project_images(project)
     o, t, f = statistics.median(ours), statistics.median(theirs), statistics.median(floor)
     print(f"docker compose ps          median {t * 1000:7.1f} ms  (n={runs})")
     print(f"inv status                 median {o * 1000:7.1f} ms  (n={runs})")

@@ -251,12 +251,13 @@ class _Resolver:
         self.warnings = warnings
         self.secret = secret
         self.done: dict[str, str] = {}
+        # a name whose value is secret or built from one: a value referencing it is built from a secret
         self.tainted: dict[str, bool] = {}
         self.uses: dict[str, list[str]] = {}
         self.total = 0
 
     def run(self, keys: list[str]) -> None:
-        done, final, tainted, secret = self.done, self.final, self.tainted, self.secret
+        done, final, tainted = self.done, self.final, self.tainted
         for key in keys:
             if key in done:
                 continue
@@ -269,7 +270,7 @@ class _Resolver:
                 elif p.op is None and p.name in done:
                     names.append(p.name)
                     texts.append(done[p.name])
-                    taint = taint or tainted[p.name] or p.name in secret
+                    taint = taint or tainted[p.name]
                 else:
                     break
             else:
@@ -290,7 +291,7 @@ class _Resolver:
                     text, taint = stop.value
                     self._finish(name, text, taint)
                     stack.pop()  # `name` is done now: a later need of it is answered before on_stack is asked
-                    send = (text, taint)
+                    send = (text, self.tainted[name])
                     continue
                 target = need.name
                 if target in self.done:
@@ -318,7 +319,7 @@ class _Resolver:
                            f"(reached at {name}, {self.final[name].where})",
                            hint="an env file holds settings; mount large data as a file instead") from None
         self.done[name] = text
-        self.tainted[name] = taint
+        self.tainted[name] = taint or name in self.secret
 
     def _value(self, key: str):
         d = self.final[key]
@@ -344,8 +345,7 @@ class _Resolver:
         return "".join(out), taint
 
     def _get(self, name: str):
-        text, taint = yield _Need(name)
-        return text, taint or name in self.secret
+        return (yield _Need(name))
 
     def _ref(self, ref: Ref, d: Definition, names: list[str]):
         names.append(ref.name)

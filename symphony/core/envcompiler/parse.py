@@ -137,29 +137,20 @@ class _Parser:
         while i < n:
             m = fast_line(t, i)
             if m is not None:
-                kind = m.lastindex
-                if kind is None:  # a blank line or a comment
-                    i = m.end() + 1
-                    line += 1
-                    continue
+                kind, taken = m.lastindex, True  # kind None: a blank line or a comment
                 if kind == 5:
                     append(("source", m.group(5), line))
+                elif kind is not None:  # KEY=plain (2) or KEY=text-and-${NAME}s (4)
+                    key, raw = m.group(kind - 1), m.group(kind)
+                    # a name bash sets itself, or a reference to one: the general path says why
+                    taken = key not in BASH_SPECIAL_NAMES and not ("${" in raw and _SPECIAL_REF.search(raw))
+                    if taken:
+                        parts = _ref_parts(raw) if kind == 4 else (Lit(raw),) if raw else ()
+                        append(Definition(key, parts, rel, line, raw))
+                if taken:
                     i = m.end() + 1
                     line += 1
                     continue
-                key = m.group(kind - 1)
-                if key not in BASH_SPECIAL_NAMES:
-                    raw = m.group(kind)
-                    if kind == 2:  # KEY=plain
-                        append(Definition(key, (Lit(raw),) if raw else (), rel, line, raw))
-                        i = m.end() + 1
-                        line += 1
-                        continue
-                    if "${" not in raw or not _SPECIAL_REF.search(raw):
-                        append(Definition(key, _ref_parts(raw), rel, line, raw))
-                        i = m.end() + 1
-                        line += 1
-                        continue
             try:
                 i = self.statement(i, entries)
             except EnvError as exc:
