@@ -22,7 +22,7 @@ SET_HELP = "override KEY=VALUE after everything else (repeatable)"
 def generate(c, profile=None, config=None, output=None, set=None, allow_undefined=False):
     """Compile the profile's env fragments into .env.generated (0600)."""
     from symphony.app.envfile import generate_env_file
-    from symphony.infra.memory import no_cycle_collection
+    from symphony.core.memory import no_cycle_collection
 
     with no_cycle_collection():  # (the compiled env is released before the collector runs again)
         generate_env_file(settings(c), profile, config=config, output=output, sets=set,

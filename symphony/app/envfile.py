@@ -9,7 +9,6 @@ from pathlib import Path
 from symphony.errors import UsageError
 from symphony.infra import console as ui
 from symphony.infra import state
-from symphony.infra.memory import no_cycle_collection
 from symphony.infra.settings import Settings
 
 _SET = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
@@ -66,9 +65,8 @@ def compile_profile(settings: Settings, profile=None, config=None, sets=(), allo
     source = resolve_config_source(config, settings.config_path)
     overrides = parse_sets(sets)
     ui.register_secrets(v for k, v in overrides.items() if is_secret_name(k))
-    with no_cycle_collection():
-        compiled = compile_env(source.path, profile, overrides=overrides, strict=not allow_undefined,
-                               extra_files=extra_env_files(settings))
+    compiled = compile_env(source.path, profile, overrides=overrides, strict=not allow_undefined,
+                           extra_files=extra_env_files(settings))
     ui.register_secrets(compiled.secret_values())
     return compiled, source
 

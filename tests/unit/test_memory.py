@@ -1,9 +1,9 @@
-"""symphony.infra.memory: the cycle collector is paused inside the block and left as it was found."""
+"""symphony.core.memory: the cycle collector is paused inside the block and left as it was found."""
 import gc
 
 import pytest
 
-from symphony.infra.memory import no_cycle_collection
+from symphony.core.memory import no_cycle_collection
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Process-level memory settings for short bursts of work (the CLI process owns them)."""
+"""The cycle collector paused for a burst of object-making, so its cost stays linear in the input."""
 from __future__ import annotations
 
 import gc
