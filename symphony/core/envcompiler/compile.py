@@ -188,7 +188,7 @@ def compile_env(
         for key, value in dyn.items():
             history.setdefault(key, []).append(Definition(key, (Lit(value),), DYNAMIC, 0, value))
         env_tag = environ.get("TAG")
-        tag_defs = [d for d in definitions if d.key == "TAG"]
+        tag_defs = [d for d in definitions if d.key == "TAG"] if env_tag else ()
         if env_tag and tag_defs:
             warnings.append(f"TAG from your environment is ignored: the config sets TAG at {tag_defs[-1].where} "
                             "(override it with --set TAG=...)")
@@ -203,9 +203,10 @@ def compile_env(
                 raise EnvError(f"--set {key}=…: {key} is a variable bash sets itself", hint="rename the variable")
             history.setdefault(key, []).append(Definition(key, (Lit(value),), SET, 0, value))
 
-        # a fragment's secret-ness is decided once per file, not once per definition
-        secret_files = {f for f in {d.file for defs in history.values() for d in defs} if is_secrets_fragment(f)}
-        from_secret_file = {d.key for defs in history.values() for d in defs if d.file in secret_files}
+        # a fragment's secret-ness is decided once per file, not once per definition (every definition
+        # not from a fragment is from DYNAMIC, ENV_TAG or SET, which name no file)
+        secret_files = {f for f in fragments if is_secrets_fragment(f)}
+        from_secret_file = {d.key for d in definitions if d.file in secret_files} if secret_files else set()
         base_secret = from_secret_file | {k for k in history if is_secret_name(k)}
         resolver = _Resolver({k: v[-1] for k, v in history.items()}, strict, warnings, base_secret)
         resolver.run(list(history))
@@ -262,7 +263,7 @@ class _Resolver:
         self.total = 0
 
     def run(self, keys: list[str]) -> None:
-        done, final, tainted = self.done, self.final, self.tainted
+        done, final, tainted, lit = self.done, self.final, self.tainted, Lit
         for key in keys:
             if key in done:
                 continue
@@ -270,7 +271,7 @@ class _Resolver:
             # (a reference to a later or undefined name, or with an operator, takes the driven path)
             texts, names, taint = [], [], False
             for p in final[key].parts:
-                if type(p) is Lit:
+                if type(p) is lit:
                     texts.append(p.text)
                 elif p.op is None and p.name in done:
                     names.append(p.name)

@@ -59,6 +59,8 @@ def unwritable_reason(value: str) -> str | None:
 
 
 def quote_value(key: str, value: str) -> str:
+    if "'" not in value and "\\" not in value and "\x00" not in value and "\r" not in value:
+        return f"'{value}'"  # the commonest value, written as is in single quotes (rule 1)
     reason = unwritable_reason(value)
     if reason:
         raise EnvError(f"{key}: the value cannot be written so that bash, python-dotenv and Compose read it "
