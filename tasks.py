@@ -18,5 +18,8 @@ if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
     sys.dont_write_bytecode = False
 
 from symphony.cli.namespace import build_namespace  # noqa: E402  (needs __path__ first)
+from symphony.core.memory import skip_the_collection_at_exit  # noqa: E402
+
+skip_the_collection_at_exit()
 
 ns = build_namespace()
