@@ -18,11 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from _shared import USER_ENV
+from _shared import ONE_TASK, ONE_TASK_NO_EXIT_COLLECTION, USER_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
-ONE_TASK = 'from invoke import task\n\n\n@task\ndef hello(c):\n    """Say hello."""\n    print("hello")\n'
-ONE_TASK_NO_EXIT_COLLECTION = "import atexit\nimport gc\n\natexit.register(gc.freeze)\n" + ONE_TASK
 INV = shutil.which("inv") or sys.exit("`inv` is not installed: pip install -r requirements.txt")
 
 

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _shared import remove_project_images
+from _shared import images_removed_after
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -181,25 +181,26 @@ def main():
         model = json.loads(sh(*compose_base(), "-f", str(ROOT / "compose/demo.yml"), "--env-file", str(env_file),
                               "config", "--format", "json").stdout)
         base, ours, ratios, engine_ratios = [], [], [], []
-        try:
-            down()
-            subprocess.run(["docker", "network", "create", NETWORK], capture_output=True)  # `inv start` would make it
-            timed_compose(env_file), down()  # warm the build cache
-            latency = engine_latencies(env_file, model)
-            for _ in range(runs):
-                base.append(timed_compose(env_file))
+        with images_removed_after(PROJECT):
+            try:
                 down()
-                took, events = timed_inv(state_dir, delay)
+                # (`inv start` would make the network)
+                subprocess.run(["docker", "network", "create", NETWORK], capture_output=True)
+                timed_compose(env_file), down()  # warm the build cache
+                latency = engine_latencies(env_file, model)
+                for _ in range(runs):
+                    base.append(timed_compose(env_file))
+                    down()
+                    took, events = timed_inv(state_dir, delay)
+                    down()
+                    ours.append(took)
+                    path, healthy = critical_path(events, model)
+                    ratios.append(healthy / path)
+                    engine_ratios.append(healthy / critical_path(events, model, latency)[0])
+                start_cost = engine_start_cost()
+            finally:
                 down()
-                ours.append(took)
-                path, healthy = critical_path(events, model)
-                ratios.append(healthy / path)
-                engine_ratios.append(healthy / critical_path(events, model, latency)[0])
-            start_cost = engine_start_cost()
-        finally:
-            down()
-            remove_project_images(PROJECT)
-            subprocess.run(["docker", "network", "rm", NETWORK], capture_output=True)
+                subprocess.run(["docker", "network", "rm", NETWORK], capture_output=True)
     chained = [s for s in topological(model) if model["services"][s].get("depends_on")]
     b, o = statistics.median(base), statistics.median(ours)
     print(f"demo services' simulated start-up: {delay} s each")
