@@ -19,7 +19,7 @@ class Check:
 def _check_engine(runner) -> list[Check]:
     checks = []
     try:
-        version = runner.ensure_daemon()
+        version = runner.engine_version()
         checks.append(Check("docker", "ok", f"Docker engine {version} reachable"))
     except SymphonyError as exc:
         checks.append(Check("docker", "fail", exc.message, exc.hint))

@@ -173,9 +173,13 @@ class Runner:
     def docker(self, *args: str, **kw) -> Result:
         return self.run(["docker", *args], **kw)
 
-    def ensure_daemon(self) -> str:
-        """The engine's version, or one clear error saying how to start it."""
-        return self._daemon_version
+    def ensure_daemon(self) -> None:
+        """The engine answers, or one clear error saying how to start it."""
+        self._engine_answers  # noqa: B018  (computed once)
+
+    def engine_version(self) -> str:
+        """The engine's version (`doctor`), or the same error as ensure_daemon."""
+        return self._engine_version
 
     def engine_api(self):
         """The local engine's API over its Unix socket (symphony.infra.dockerapi), or None where
@@ -188,17 +192,27 @@ class Runner:
         return self.__dict__["_api"]
 
     @cached_property
-    def _daemon_version(self) -> str:
-        api = self.engine_api()
-        if api is not None:
-            from symphony.infra.dockerapi import EngineUnavailable
+    def _engine_answers(self) -> bool:
+        return bool(self._over_the_socket(lambda api: api.ping()) or self._engine_version_from_cli())
 
-            try:
-                version = api.version()
-                if version:
-                    return version
-            except EngineUnavailable:
-                pass  # the CLI below says why, in its own words
+    @cached_property
+    def _engine_version(self) -> str:
+        return self._over_the_socket(lambda api: api.version()) or self._engine_version_from_cli()
+
+    def _over_the_socket(self, ask):
+        """ask(api)'s answer from the local engine's socket; None where the CLI must answer: no local
+        socket, or no answer on it (the CLI then says why, in its own words)."""
+        api = self.engine_api()
+        if api is None:
+            return None
+        from symphony.infra.dockerapi import EngineUnavailable
+
+        try:
+            return ask(api) or None
+        except EngineUnavailable:
+            return None
+
+    def _engine_version_from_cli(self) -> str:
         self.which("docker")
         res = self.query(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
         if res.code != 0 or not res.stdout.strip():

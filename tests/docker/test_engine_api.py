@@ -3,9 +3,13 @@ loop read containers that way), and only a local engine is asked that way."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import uuid
 
-from symphony.infra.dockerapi import EngineAPI, local_socket
+import pytest
+
+from symphony.infra.dockerapi import EngineAPI, EngineUnavailable, local_socket
 from tests.stack_helpers import docker
 
 
@@ -28,6 +32,7 @@ def test_project_containers_over_the_socket_equal_docker_inspect():
             assert got[name]["Config"]["Labels"] == item["Config"]["Labels"]
         assert api.project_containers("symtest-no-such-project") == []
         assert api.version() == docker("version", "--format", "{{.Server.Version}}").stdout.strip()
+        assert api.ping() is True
     finally:
         docker("rm", "-f", *names, check=False)
 
@@ -39,3 +44,40 @@ def test_only_a_local_unix_engine_is_asked_over_the_socket():
     assert local_socket(None, {"DOCKER_HOST": "ssh://gw"}) is None
     assert local_socket("gateway-vm", {}) is None
     assert local_socket(None, {"DOCKER_CONTEXT": "gateway-vm"}) is None
+
+
+def serve_once(path, response: bytes) -> threading.Thread:
+    """A Unix socket at `path` answering one HTTP request with `response` (not an engine)."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+
+    def answer():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(response)
+        conn.close()
+        server.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("response, expected", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK", True),   # what the engine's /_ping says
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", False),  # something else listens there
+])
+def test_ping_is_true_only_for_the_engines_answer(tmp_path, response, expected):
+    thread = serve_once(tmp_path / "s.sock", response)
+    assert EngineAPI(str(tmp_path / "s.sock")).ping() is expected
+    thread.join(5)
+
+
+def test_an_error_or_no_listener_is_no_answer(tmp_path):
+    thread = serve_once(tmp_path / "s.sock", b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+    with pytest.raises(EngineUnavailable):
+        EngineAPI(str(tmp_path / "s.sock")).ping()
+    thread.join(5)
+    with pytest.raises(EngineUnavailable):
+        EngineAPI(str(tmp_path / "none.sock")).ping()

@@ -72,7 +72,7 @@ def test_doctor_accepts_exactly_what_start_accepts(plugins):
     from symphony.app.observability import require_loki_plugin
 
     engine = EngineWithPlugins(plugins)
-    engine.ensure_daemon = lambda: "20.10"
+    engine.engine_version = lambda: "20.10"
     engine.compose_version = lambda: "2.30"
     engine.compose_base = ["docker", "compose"]
     check = next(c for c in _check_engine(engine) if c.name == "loki-driver")
