@@ -344,3 +344,12 @@ def test_the_one_step_line_reader_agrees_with_the_full_parser_on_random_lines(mo
     differing = [(line, f, g) for line, f, g in zip(lines, fast, full, strict=True) if f != g]
     assert not differing, differing[:3]
     assert sum(1 for entries, _ in fast if entries) > 500  # the lines do exercise definitions and sources
+
+
+def test_a_compiled_env_shown_in_a_traceback_or_log_names_no_value(tmp_path):
+    """repr(CompiledEnv) is what a debugger, a log line or pytest's assertion rewriting prints."""
+    root = make(tmp_path, profiles__p_env="HOST=canary-host-4711\nsource common/secrets.env\n",
+                common__secrets_env="DB_PASSWORD=canary-pw-0815\n")
+    shown = repr(comp(root))
+    assert "canary-pw-0815" not in shown and "canary-host-4711" not in shown
+    assert "'p'" in shown and "values" in shown  # still says which profile it is

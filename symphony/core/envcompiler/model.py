@@ -1,7 +1,6 @@
 """Data shapes shared by the env compiler's parser, resolver and writer."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from symphony.errors import UsageError
@@ -38,17 +37,29 @@ class Definition(NamedTuple):
         return f"{self.file}:{self.line}"
 
 
-@dataclass
 class CompiledEnv:
-    profile: str
-    config_root: str
-    values: dict[str, str]  # final values, in output order
-    groups: list[tuple[str, list[str]]]  # (origin, keys) in output order
-    history: dict[str, list[Definition]]  # every definition of a key, first to last
-    fragments: list[str]  # files read, in order
-    warnings: list[str] = field(default_factory=list)
-    references: dict[str, list[str]] = field(default_factory=dict)  # key -> names its final value uses
-    secrets: dict[str, str] = field(default_factory=dict)  # secret key -> why (tasks/secrets.py has the rule)
+    """A compiled profile. (A plain class: a dataclass would cost ~0.5 ms of every env.* call's
+    start-up to generate its methods, and nothing compares two of them.)"""
+
+    __slots__ = ("profile", "config_root", "values", "groups", "history", "fragments", "warnings", "references",
+                 "secrets")
+
+    def __init__(self, profile: str, config_root: str, values: dict[str, str], groups: list[tuple[str, list[str]]],
+                 history: dict[str, list[Definition]], fragments: list[str], warnings: list[str] | None = None,
+                 references: dict[str, list[str]] | None = None, secrets: dict[str, str] | None = None):
+        self.profile = profile
+        self.config_root = config_root
+        self.values = values  # final values, in output order
+        self.groups = groups  # (origin, keys) in output order
+        self.history = history  # every definition of a key, first to last
+        self.fragments = fragments  # files read, in order
+        self.warnings = [] if warnings is None else warnings
+        self.references = {} if references is None else references  # key -> names its final value uses
+        self.secrets = {} if secrets is None else secrets  # secret key -> why (core/secrets.py has the rule)
+
+    def __repr__(self) -> str:  # names and sizes only: the values may be secrets
+        return (f"CompiledEnv(profile={self.profile!r}, config_root={self.config_root!r}, "
+                f"{len(self.values)} values, {len(self.fragments)} fragments)")
 
     def secret_values(self) -> list[str]:
         """Every value to mask: final values of secret keys, and what any definition of a key that
