@@ -3,6 +3,8 @@
 run them (the installed `inv`, Invoke's defaults, the `docker compose`/`docker-compose` Symphony
 uses). Starts the demo under its own project prefix and state dir, measures both interleaved,
 prints medians and their ratio, removes what it started. Target (issue 12): ratio <= 2.0.
+Also Invoke's floor, `inv hello` from a one-task tasks.py that exits as Symphony's does (without
+Python's last cycle collection), so "Symphony's own share" is like for like.
 Usage: python bench/bench_status.py [RUNS]
 """
 import os
