@@ -1,11 +1,12 @@
 """What the benchmarks share: the user's environment, and removing the images a bench built."""
-import json
 import os
 import subprocess
+import sys
 from contextlib import contextmanager
 
 # The environment is the user's, except PYTHONDONTWRITEBYTECODE: this machine sets it, a user's shell
 # does not, and with it set no bytecode is ever cached (the README's install step compiles instead).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests.images
 USER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 # Invoke's floor: a tasks.py of one task; and the same leaving the last cycle collection out of the
 # exit as Symphony's tasks.py does (symphony.core.memory), to compare like for like.
@@ -16,9 +17,10 @@ ONE_TASK_NO_EXIT_COLLECTION = "import atexit\nimport gc\n\natexit.register(gc.fr
 @contextmanager
 def images_removed_after(project: str):
     """The demo's images are built per Compose project: leave none of a bench's project behind, nor
-    the untagged images its parallel builds left (two services built from one Dockerfile at once: one
-    build's result takes the tag, the other's stays untagged), which carry Symphony's build label."""
-    untagged_before = _untagged()
+    the untagged images its builds left (tests/images.py, shared with the test session)."""
+    from tests.images import remove_untagged_since, untagged_images
+
+    before = untagged_images()
     try:
         yield
     finally:
@@ -26,17 +28,4 @@ def images_removed_after(project: str):
                                "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True).stdout.split()
         if refs:
             subprocess.run(["docker", "image", "rm", "-f", *refs], capture_output=True)
-        left = [i for i in _untagged() - untagged_before if _built_by_symphony(i)]
-        if left:
-            subprocess.run(["docker", "image", "rm", *left], capture_output=True)
-
-
-def _untagged() -> set[str]:
-    return set(subprocess.run(["docker", "images", "-q", "--no-trunc", "--filter", "dangling=true"],
-                              capture_output=True, text=True).stdout.split())
-
-
-def _built_by_symphony(image_id: str) -> bool:
-    out = subprocess.run(["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image_id],
-                         capture_output=True, text=True).stdout
-    return (json.loads(out or "null") or {}).get("com.sentiric.built-by") == "symphony"
+        remove_untagged_since(before)

@@ -22,11 +22,8 @@ SET_HELP = "override KEY=VALUE after everything else (repeatable)"
 def generate(c, profile=None, config=None, output=None, set=None, allow_undefined=False):
     """Compile the profile's env fragments into .env.generated (0600)."""
     from symphony.app.envfile import generate_env_file
-    from symphony.core.memory import no_cycle_collection
 
-    with no_cycle_collection():  # (the compiled env is released before the collector runs again)
-        generate_env_file(settings(c), profile, config=config, output=output, sets=set,
-                          allow_undefined=allow_undefined)
+    generate_env_file(settings(c), profile, config=config, output=output, sets=set, allow_undefined=allow_undefined)
 
 
 @task(iterable=["set"], help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "set": SET_HELP,

@@ -5,7 +5,6 @@ CI (CI=true) a missing engine FAILS those tests, so a broken CI cannot pass sile
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -13,6 +12,8 @@ import sys
 from functools import lru_cache
 
 import pytest
+
+from tests.images import remove_untagged_since, untagged_images
 
 # The tools requirements-dev.txt installs (docker-compose, lint-imports, inv) sit beside the
 # interpreter running the tests, in .venv/bin when the venv is not activated: find them there,
@@ -68,7 +69,7 @@ def _leave_the_engine_as_found():
     real one, but they are still not the user's), no demo image built under one of the session's
     project prefixes, no untagged image the session's rebuilds left (a stand-in or demo image whose
     tag a later build took), and the session's lock directory removed."""
-    untagged_before = _untagged_images() if docker_problem() is None else set()
+    untagged_before = untagged_images() if docker_problem() is None else set()
     yield
     from tests.stack_helpers import LOCK_DIR, remove_session_images
 
@@ -78,22 +79,7 @@ def _leave_the_engine_as_found():
 
         remove_standins()
         remove_session_images()
-        ours = [i for i in _untagged_images() - untagged_before if _built_by_tests_or_symphony(i)]
-        if ours:
-            subprocess.run(["docker", "image", "rm", *ours], capture_output=True, timeout=120)
-
-
-def _untagged_images() -> set[str]:
-    res = subprocess.run(["docker", "images", "-q", "--no-trunc", "--filter", "dangling=true"],
-                         capture_output=True, text=True, timeout=60)
-    return set(res.stdout.split())
-
-
-def _built_by_tests_or_symphony(image_id: str) -> bool:
-    res = subprocess.run(["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image_id],
-                         capture_output=True, text=True, timeout=60)
-    labels = json.loads(res.stdout or "null") or {}
-    return labels.get("com.sentiric.test-standin") == "true" or labels.get("com.sentiric.built-by") == "symphony"
+        remove_untagged_since(untagged_before)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -188,12 +188,13 @@ def compile_env(
         for key, value in dyn.items():
             history.setdefault(key, []).append(Definition(key, (Lit(value),), DYNAMIC, 0, value))
         env_tag = environ.get("TAG")
-        tag_defs = [d for d in definitions if d.key == "TAG"] if env_tag else ()
-        if env_tag and tag_defs:
-            warnings.append(f"TAG from your environment is ignored: the config sets TAG at {tag_defs[-1].where} "
-                            "(override it with --set TAG=...)")
-        elif env_tag:
-            history.setdefault("TAG", []).append(Definition("TAG", (Lit(env_tag),), ENV_TAG, 0, env_tag))
+        if env_tag:
+            tag_defs = [d for d in definitions if d.key == "TAG"]
+            if tag_defs:
+                warnings.append(f"TAG from your environment is ignored: the config sets TAG at "
+                                f"{tag_defs[-1].where} (override it with --set TAG=...)")
+            else:
+                history.setdefault("TAG", []).append(Definition("TAG", (Lit(env_tag),), ENV_TAG, 0, env_tag))
         for d in definitions:
             history.setdefault(d.key, []).append(d)
         for key, value in (overrides or {}).items():
@@ -206,7 +207,7 @@ def compile_env(
         # a fragment's secret-ness is decided once per file, not once per definition (every definition
         # not from a fragment is from DYNAMIC, ENV_TAG or SET, which name no file)
         secret_files = {f for f in fragments if is_secrets_fragment(f)}
-        from_secret_file = {d.key for d in definitions if d.file in secret_files} if secret_files else set()
+        from_secret_file = {d.key for d in definitions if d.file in secret_files}
         base_secret = from_secret_file | {k for k in history if is_secret_name(k)}
         resolver = _Resolver({k: v[-1] for k, v in history.items()}, strict, warnings, base_secret)
         resolver.run(list(history))
