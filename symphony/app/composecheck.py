@@ -1,4 +1,9 @@
-"""Linting a profile's compose file against its env (what `compose.check` and `start` run)."""
+"""Linting a profile's compose file against its env (what `compose.check` and `start` run).
+
+The file's shape is checked against the Compose Specification's JSON schema, shipped as
+compose/compose-spec.json: `schema/compose-spec.json` of github.com/compose-spec/compose-spec at
+commit 170098b (2026-06-23), Apache License 2.0.
+"""
 from __future__ import annotations
 
 from symphony.errors import SymphonyError, UsageError
@@ -15,10 +20,16 @@ def check_profile(profile: str, env: dict[str, str]) -> tuple[int, int]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    findings = check_compose(text, str(path.relative_to(state.REPO_ROOT)), env)
+    findings = check_compose(text, str(path.relative_to(state.REPO_ROOT)), env, compose_schema())
     for f in findings:
         ui.status("fail" if f.level == "error" else "warn", f"[{profile}] {f.where}: {f.message}")
     return sum(f.level == "error" for f in findings), sum(f.level == "warn" for f in findings)
+
+
+def compose_schema() -> dict:
+    import json
+
+    return json.loads((state.COMPOSE_DIR / "compose-spec.json").read_text(encoding="utf-8"))
 
 
 def require_clean(profile: str, env: dict[str, str]) -> None:

@@ -18,7 +18,7 @@ from symphony.infra import state
 
 def restart_services(runner, profile: str, services, timeout: float, wait: bool = True):
     from symphony.app.profiles import check_services
-    from symphony.app.start_on_events import start_in_order
+    from symphony.app.start_on_events import refuse_health_waits_without_healthcheck, start_in_order
     from symphony.app.waiting import failure_report
     from symphony.core.scheduler import StartScheduler
     from symphony.core.services import specs_from_containers, start_order, with_dependencies, with_restart_dependents
@@ -34,6 +34,7 @@ def restart_services(runner, profile: str, services, timeout: float, wait: bool 
     involved = with_dependencies(specs, chosen)
     settled = sorted(involved - chosen)
     _refuse_unready_dependencies(specs, chosen, settled, current, profile)
+    refuse_health_waits_without_healthcheck(specs, involved, "nothing was stopped")
     order = start_order(specs, chosen)
     began = time.monotonic()
     # dependents first, so nothing runs while what it needs is down

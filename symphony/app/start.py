@@ -256,14 +256,17 @@ def launch(settings, runner, req: StartRequest, plan: Plan, began: float):
 
 def run_scheduled(runner, profile, model, expected, timeout, began, settled=()):
     """Start `expected` in dependency order from the engine's events; raise with a report on failure."""
-    from symphony.app.start_on_events import start_in_order
+    from symphony.app.start_on_events import refuse_health_waits_without_healthcheck, start_in_order
     from symphony.app.waiting import failure_report
     from symphony.core.scheduler import StartScheduler
-    from symphony.core.services import specs_from_compose
+    from symphony.core.services import specs_from_compose, with_engine_healthchecks
     from symphony.infra.engine import project_states
 
     project = state.project_name(profile)
-    sched = StartScheduler.for_services(specs_from_compose(model), expected, settled)
+    specs = with_engine_healthchecks(specs_from_compose(model), project_states(runner, project))
+    refuse_health_waits_without_healthcheck(specs, expected, "nothing was started (the containers are created; "
+                                                             "`inv stop` removes them)")
+    sched = StartScheduler.for_services(specs, expected, settled)
     outcome = start_in_order(runner, project, sched, timeout, began, lambda: project_states(runner, project))
     if not outcome.ok:
         if outcome.timed_out:

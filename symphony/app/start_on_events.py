@@ -10,6 +10,8 @@ import time
 
 from symphony.app.waiting import WaitOutcome
 from symphony.core.scheduler import StartScheduler
+from symphony.core.services import health_waits_without_healthcheck
+from symphony.errors import SymphonyError
 from symphony.infra import console as ui
 from symphony.infra.runner import raise_if_engine_unusable
 
@@ -36,6 +38,18 @@ def heartbeat_line(sched: StartScheduler, started_at: dict[str, float], elapsed:
             waits = [d for d, cond in sched.deps[name].items() if not sched.satisfied(d, cond)]
             parts.append(f"{name} (waits for {', '.join(waits)})" if waits else f"{name} (created)")
     return f"  still waiting {elapsed:.0f}s: " + ", ".join(parts)
+
+
+def refuse_health_waits_without_healthcheck(specs, names, consequence: str) -> None:
+    """A service that waits for a dependency to be healthy when no healthcheck runs in it would wait
+    until the timeout: say so at once (start and restart)."""
+    never = health_waits_without_healthcheck(specs, names)
+    if never:
+        raise SymphonyError("waits for health that can never come (service_healthy on a service whose container runs "
+                            f"no healthcheck: neither the compose file nor its image defines one): {', '.join(never)}; "
+                            + consequence,
+                            hint="give the dependency a healthcheck in the compose file, or wait for it with "
+                                 "condition: service_started")
 
 
 def start_in_order(runner, project: str, sched: StartScheduler, timeout: float, began: float,

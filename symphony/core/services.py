@@ -5,8 +5,8 @@ describes what runs (`docker inspect`). Both are turned into `ServiceSpec`s here
 restart, status, compose.check, the observability plan and the Kubernetes export ask the
 same questions of the same rules:
 
-- `healthcheck_active`: does a healthcheck exist that the engine will run? (`test: ["NONE"]`,
-  `disable: true`, an empty test: no)
+- `healthcheck_kind`: what the engine makes of a `healthcheck:` (declared, switched off, left to
+  the image's HEALTHCHECK, or a test with no command); `healthcheck_active` is "declared"
 - `one_shot_services`: which services are jobs that run to completion? (labelled
   `com.sentiric.one-shot: "true"`, or awaited by another service with
   `service_completed_successfully`)
@@ -14,7 +14,7 @@ same questions of the same rules:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 ONE_SHOT_LABEL = "com.sentiric.one-shot"
 COMPLETED = "service_completed_successfully"
@@ -44,18 +44,38 @@ class ServiceSpec:
         return {d.name: d.condition for d in self.depends if among is None or d.name in among}
 
 
-def healthcheck_active(healthcheck) -> bool:
-    """THE rule for "this service has a healthcheck": present, not disabled, and a test that is
-    not NONE (Compose's way to switch off an image's HEALTHCHECK) and not empty."""
-    if not isinstance(healthcheck, dict) or not healthcheck or healthcheck.get("disable"):
-        return False
+# What a compose `healthcheck:` means to the engine (checked against Docker 20.10 and Compose v5):
+DECLARED = "declared"    # a test the engine runs
+DISABLED = "disabled"    # `disable: true` or `test: ["NONE"]`: no healthcheck, not even the image's
+FROM_IMAGE = "image"     # absent, or no test (timings only, `test: []`): the image's HEALTHCHECK, if any
+NO_COMMAND = "empty"     # `["CMD"]` or `["CMD-SHELL"]` alone: nothing to run (Docker 20.10's daemon panics)
+
+
+def healthcheck_kind(healthcheck) -> str:
+    """THE rule for what a service's healthcheck is. A string test is a shell command (compose-go's
+    transformHealthCheckTest makes it ["CMD-SHELL", text]), so `test: NONE` runs a command named NONE
+    and fails; only the list `["NONE"]` switches the check off. A healthcheck without a test keeps the
+    image's test (moby daemon/commit.go `merge`), so only the created container tells whether one runs:
+    for a container's Config.Healthcheck, already merged, FROM_IMAGE means none."""
+    if not isinstance(healthcheck, dict) or not healthcheck:
+        return FROM_IMAGE
+    if healthcheck.get("disable") in (True, "true"):
+        return DISABLED
     test = healthcheck.get("test")
     if isinstance(test, str):
-        return bool(test.strip()) and test.strip().upper() != "NONE"
-    if isinstance(test, (list, tuple)):
-        return (bool(test) and str(test[0]).upper() != "NONE"
-                and not (len(test) == 1 and test[0] in ("CMD", "CMD-SHELL")))
-    return False
+        return DECLARED
+    if not isinstance(test, (list, tuple)) or not test:
+        return FROM_IMAGE
+    if str(test[0]).upper() == "NONE":
+        return DISABLED
+    if len(test) == 1 and test[0] in ("CMD", "CMD-SHELL"):
+        return NO_COMMAND
+    return DECLARED
+
+
+def healthcheck_active(healthcheck) -> bool:
+    """Does the compose file (or a container's merged config) declare a test the engine runs?"""
+    return healthcheck_kind(healthcheck) == DECLARED
 
 
 def dependencies(service: dict) -> tuple[Dependency, ...]:
@@ -66,8 +86,8 @@ def dependencies(service: dict) -> tuple[Dependency, ...]:
     out = []
     for name, spec in deps.items():
         spec = spec or {}
-        out.append(Dependency(name, spec.get("condition") or STARTED, bool(spec.get("required", True)),
-                              bool(spec.get("restart", False))))
+        required = spec.get("required", True) not in (False, "false")
+        out.append(Dependency(name, spec.get("condition") or STARTED, required, spec.get("restart") in (True, "true")))
     return tuple(out)
 
 
@@ -89,6 +109,25 @@ def specs_from_compose(model: dict) -> dict[str, ServiceSpec]:
     return {name: ServiceSpec(name, healthcheck_active((svc or {}).get("healthcheck")), name in jobs,
                               dependencies(svc or {}))
             for name, svc in services.items()}
+
+
+def with_engine_healthchecks(specs: dict[str, ServiceSpec], containers) -> dict[str, ServiceSpec]:
+    """The compose model with each created container's answer to "does a healthcheck run": a service
+    whose file declares none (or only timings) runs its image's HEALTHCHECK, which only the engine
+    knows once the container exists."""
+    runs = {c.service: c.has_healthcheck for c in containers}
+    return {name: replace(spec, healthcheck=runs[name]) if name in runs and runs[name] != spec.healthcheck else spec
+            for name, spec in specs.items()}
+
+
+def health_waits_without_healthcheck(specs: dict[str, ServiceSpec], names) -> list[str]:
+    """`service_healthy` dependencies that can never hold, because the dependency runs no healthcheck,
+    as "dependent -> dependency". Compose fails these too ("container ... has no healthcheck
+    configured", docker/compose pkg/compose/convergence.go isServiceHealthy)."""
+    wanted = set(names)
+    return [f"{name} -> {dep.name}" for name in sorted(wanted & set(specs)) for dep in specs[name].depends
+            if dep.condition == HEALTHY and dep.name in wanted and dep.name in specs
+            and not specs[dep.name].healthcheck]
 
 
 def parse_depends_label(text: str) -> tuple[Dependency, ...]:

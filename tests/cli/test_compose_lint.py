@@ -1,23 +1,30 @@
 """compose.check's core on small files (no Docker), and the real profiles through `inv`."""
 from __future__ import annotations
 
+import subprocess
 import textwrap
+from pathlib import Path
 
+import pytest
+import yaml
+
+from symphony.app.composecheck import compose_schema
 from symphony.app.platform import platform_catalog
-from symphony.core.composelint import check_compose, host_ports, interpolate
+from symphony.core.composelint import check_compose, host_ports, interpolate, schema_findings
 from symphony.core.platform.composegen import render
 from tests.invoke_helpers import inv
 
 
 def findings(text, env=None):
-    return [(f.level, f.where, f.message) for f in check_compose(textwrap.dedent(text), "x.yml", env or {})]
+    return [(f.level, f.where, f.message)
+            for f in check_compose(textwrap.dedent(text), "x.yml", env or {}, compose_schema())]
 
 
 def errors(text, env=None):
     return [(w, m) for level, w, m in findings(text, env) if level == "error"]
 
 
-HEALTHY = "healthcheck: {test: [CMD, true]}"
+HEALTHY = "healthcheck: {test: [CMD, 'true']}"  # quoted: a YAML boolean is no command (the schema says so)
 
 
 def test_a_dependency_absent_from_the_profile_is_named_with_its_line():
@@ -32,16 +39,33 @@ def test_a_dependency_absent_from_the_profile_is_named_with_its_line():
     assert errs == [("x.yml:7", "api depends on user, which is not in this profile; add user or remove the dependency")]
 
 
-def test_service_healthy_on_a_service_without_healthcheck():
-    errs = errors(f"""
-        services:
-          db: {{image: d}}
-          api:
-            image: a
-            {HEALTHY}
-            depends_on: {{db: {{condition: service_healthy}}}}
-        """)
-    assert errs == [("x.yml:7", "api waits for db to be healthy, but db has no healthcheck")]
+def test_service_healthy_on_a_service_whose_healthcheck_is_switched_off():
+    for off in ("{disable: true}", '{test: ["NONE"]}'):
+        errs = errors(f"""
+            services:
+              db: {{image: d, healthcheck: {off}}}
+              api:
+                image: a
+                {HEALTHY}
+                depends_on: {{db: {{condition: service_healthy}}}}
+            """)
+        assert errs == [("x.yml:7", "api waits for db to be healthy, but db's healthcheck is switched off "
+                                    '(disable: true or test: ["NONE"]), so it never becomes healthy')]
+
+
+def test_service_healthy_on_a_service_that_declares_no_healthcheck_is_left_to_its_image():
+    # Compose runs the image's HEALTHCHECK when the file declares none, or only its timings: the file
+    # alone cannot tell, so the lint does not refuse it (start asks the created container).
+    for declared in ("", ", healthcheck: {interval: 5s}"):
+        errs = errors(f"""
+            services:
+              db: {{image: d{declared}}}
+              api:
+                image: a
+                {HEALTHY}
+                depends_on: {{db: {{condition: service_healthy}}}}
+            """)
+        assert errs == []
 
 
 def test_dependency_cycle_prints_the_chain():
@@ -99,8 +123,8 @@ def test_long_running_service_without_healthcheck_is_a_warning():
         services:
           a: {image: a}
         """)
-    assert found == [("warn", "x.yml:3",
-                      "a is long-running but has no healthcheck, so nothing can wait for it to be ready")]
+    assert found == [("warn", "x.yml:3", "a is long-running but declares no healthcheck (its image may have one), "
+                                         "so nothing in this file can wait for it to be ready")]
 
 
 def test_broken_yaml_names_the_line():
@@ -110,9 +134,13 @@ def test_broken_yaml_names_the_line():
 
 def test_interpolation_and_port_parsing():
     assert interpolate("${A:-x}-${B}-$${C}", {"B": "2"}) == "x-2-${C}"
-    assert host_ports("${P:-8080}:80", {}) == [(8080, "tcp")]
+    assert host_ports("${P:-8080}:80", {}) == [(8080, "tcp", "")]
     assert host_ports("80", {}) == []
-    assert host_ports({"published": "53", "protocol": "udp"}, {}) == [(53, "udp")]
+    assert host_ports({"published": "53", "protocol": "udp"}, {}) == [(53, "udp", "")]
+    assert host_ports("127.0.0.1:5432:5432", {}) == [(5432, "tcp", "127.0.0.1")]
+    assert host_ports("[::1]:8080:80/udp", {}) == [(8080, "udp", "[::1]")]
+    assert host_ports({"published": "9000-9001", "target": 9000, "host_ip": "${IP}"}, {"IP": "10.0.0.1"}) == \
+        [(9000, "tcp", "10.0.0.1"), (9001, "tcp", "10.0.0.1")]
 
 
 def test_catalog_profiles_are_closed_and_gateway_has_no_dependencies():
@@ -135,3 +163,116 @@ def test_every_profile_passes_compose_check(tmp_path):
     res = inv("compose.check", "--all", state_dir=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "0 error(s), 0 warning(s)" in res.stdout
+
+
+# Files Compose refuses for their shape, each with the line a finding must point at and what it must
+# say. Compose's own refusal is checked too (its message has no line, and comes after the env is written).
+MISSHAPEN = [
+    ("services:\n  a:\n    image: x\n    depends_on: db\n  db: {image: y}\n",
+     "x.yml:4", "services.a.depends_on must be a list or a mapping"),
+    ("services:\n  a:\n    image: x\n    depends_on: {db: service_healthy}\n  db: {image: y}\n",
+     "x.yml:4", "services.a.depends_on.db must be a mapping"),
+    ("services:\n  a:\n    image: x\n    depends_on:\n      db:\n  db: {image: y}\n",
+     "x.yml:5", "services.a.depends_on.db must be a mapping"),
+    ("services:\n  a:\n    image: x\n    depends_on:\n      db: {condition: service_healthly}\n  db: {image: y}\n",
+     "x.yml:5", "services.a.depends_on.db.condition must be one of 'service_started', 'service_healthy', "
+                "'service_completed_successfully'"),
+    ("services:\n  a: [1, 2]\n", "x.yml:2", "services.a must be a mapping"),
+    ("services:\n  a:\n", "x.yml:2", "services.a must be a mapping"),
+    ("services:\n  a:\n    image: x\n    healthcheck: curl -f http://a/\n", "x.yml:4",
+     "services.a.healthcheck must be a mapping"),
+    ("services:\n  a:\n    image: x\n    healthcheck:\n      test: [CMD, true]\n", "x.yml:5",
+     "services.a.healthcheck.test.1 must be a string"),
+    ("services:\n  a:\n    image: x\n    ports: '80:80'\n", "x.yml:4", "services.a.ports must be a list"),
+    ("services:\n  a:\n    image: x\n    labels: one\n", "x.yml:4", "services.a.labels must be a mapping or a list"),
+    ("services:\n  a:\n    image: x\n    restart: 5\n", "x.yml:4", "services.a.restart must be a string"),
+    ("services:\n  a:\n    image: x\n    imagee: y\n    environmnet: {A: '1'}\n", "x.yml:2",
+     "services.a has unknown key(s): environmnet, imagee"),
+]
+
+
+@pytest.mark.parametrize("text, where, message", MISSHAPEN)
+def test_a_misshapen_file_is_named_with_its_line_as_compose_would_refuse_it(tmp_path, text, where, message):
+    assert findings(text) == [("error", where, message + " (Compose Specification)")]
+    (tmp_path / "compose.yml").write_text(text)
+    refused = subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "-q"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0, f"Compose accepts what the lint refuses: {text!r}"
+
+
+def test_the_shape_check_never_echoes_a_value():
+    text = "services:\n  a:\n    image: x\n    environment:\n      API_TOKEN: [canary-3f9a1c]\n"
+    found = findings(text)
+    assert found == [("error", "x.yml:5", "services.a.environment.API_TOKEN must be a string or a number or a "
+                                          "boolean or empty (Compose Specification)")]
+    assert "canary-3f9a1c" not in repr(found)
+
+
+def _compose_files_from_elsewhere():
+    root = Path(__file__).resolve().parent.parent / "k8s_cases"
+    return sorted(p for p in [*root.glob("*.yml"), *(root / "kompose").rglob("*.y*ml")])
+
+
+def test_every_file_compose_accepts_has_the_right_shape(tmp_path):
+    """kompose's fixtures (compose files from many projects) and the export's cases: whatever Compose
+    accepts, the shape check accepts (the rules may still warn)."""
+    checked = 0
+    for path in _compose_files_from_elsewhere():
+        doc = yaml.safe_load(path.read_text())
+        if not isinstance(doc, dict) or not isinstance(doc.get("services"), dict):
+            continue
+        accepted = subprocess.run(["docker-compose", "-p", "lint", "-f", path.name, "config", "-q"], cwd=path.parent,
+                                  capture_output=True, text=True, timeout=60).returncode == 0
+        if accepted:
+            assert schema_findings(doc, compose_schema(), lambda *_, where=str(path): where) == [], path
+            checked += 1
+    assert checked >= 40  # the corpus, not an empty glob
+
+
+def test_healthcheck_tests_with_nothing_to_run_or_none_as_a_command():
+    found = findings("""
+        services:
+          a:
+            image: a
+            healthcheck:
+              test: [CMD]
+          b:
+            image: b
+            healthcheck: {test: NONE}
+        """)
+    assert ("error", "x.yml:6", "a's healthcheck test has no command after CMD (Docker 20.10's engine crashes "
+                                "running it); add the command, or write test: [\"NONE\"] to switch the check "
+                                "off") in found
+    assert ("warn", "x.yml:9", "b's healthcheck runs `NONE` as a shell command, which fails: to switch the image's "
+                               'healthcheck off write test: ["NONE"] or disable: true') in found
+
+
+def test_a_job_may_retry_on_failure_but_not_restart_after_success():
+    def job_errors(restart):
+        return [m for _, m in errors(f"""
+            services:
+              job: {{image: j, {restart}}}
+              api:
+                image: a
+                {HEALTHY}
+                depends_on: {{job: {{condition: service_completed_successfully}}}}
+            """)]
+    assert job_errors("restart: on-failure") == [] and job_errors("restart: 'on-failure:3'") == []
+    assert job_errors("restart: 'no'") == []
+    for policy in ("restart: always", "restart: unless-stopped", "deploy: {restart_policy: {condition: any}}"):
+        assert len(job_errors(policy)) == 1 and "restarts even after it succeeds" in job_errors(policy)[0], policy
+
+
+def test_the_same_port_on_two_addresses_is_no_clash_but_on_every_address_it_is():
+    text = f"""
+        services:
+          a: {{image: a, {HEALTHY}, ports: ["127.0.0.1:8080:80"]}}
+          b: {{image: b, {HEALTHY}, ports: ["127.0.0.2:8080:80"]}}
+          c: {{image: c, {HEALTHY}, ports: ["8080:80"]}}
+        """
+    assert [m for _, m in errors(text)] == ["host port 8080/tcp is published by both a and c"]
+
+
+def test_service_names_yaml_reads_as_numbers_are_names():
+    assert findings(f"services:\n  1: {{image: a, {HEALTHY}}}\n  2: {{image: b, {HEALTHY}, depends_on: ['1']}}\n") == [
+        ("warn", "x.yml:3", "2 only waits for 1 to start although 1 has a healthcheck; use service_healthy")]

@@ -11,7 +11,7 @@ import pytest
 from symphony.core.kube import keys
 from symphony.core.kube.convert import convert
 
-SPEC = json.loads((Path(__file__).parent.parent / "k8s_cases" / "compose-spec.json").read_text())
+SPEC = json.loads((Path(__file__).parent.parent.parent / "compose" / "compose-spec.json").read_text())
 SERVICE_KEYS = set(SPEC["definitions"]["service"]["properties"])
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

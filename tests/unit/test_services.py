@@ -15,12 +15,18 @@ import yaml
 
 from symphony.core.containers import ContainerState
 from symphony.core.services import (
+    DECLARED,
     DEPENDS_ON_LABEL,
+    DISABLED,
+    FROM_IMAGE,
+    NO_COMMAND,
     ONE_SHOT_LABEL,
     Dependency,
     PublishedPort,
     ServiceSpec,
+    health_waits_without_healthcheck,
     healthcheck_active,
+    healthcheck_kind,
     parse_depends_label,
     parse_port_range,
     published_ports,
@@ -28,6 +34,7 @@ from symphony.core.services import (
     specs_from_containers,
     start_order,
     with_dependencies,
+    with_engine_healthchecks,
     with_restart_dependents,
 )
 
@@ -64,23 +71,44 @@ def resolved(tmp_path_factory):
     return json.loads(out.stdout)
 
 
-@pytest.mark.parametrize("healthcheck", [
-    {"test": ["CMD", "pg_isready"]}, {"test": ["CMD-SHELL", "curl -f http://localhost/"]}, {"test": "curl -f x"},
-    {"test": ["CMD", "pg_isready"], "interval": "5s", "disable": False},
-])
-def test_a_declared_healthcheck_is_active(healthcheck):
-    assert healthcheck_active(healthcheck)
+# What the engine does with each form (Docker 20.10.24 and Compose v5.6.1 on this machine, and the
+# sources: compose-go transformHealthCheckTest turns a string test into ["CMD-SHELL", text]; moby
+# daemon/commit.go `merge` keeps the image's test when the service gives none). The Docker tier
+# checks the same table against the engine (tests/docker/test_healthcheck_rule.py).
+HEALTHCHECK_FORMS = [
+    ({"test": ["CMD", "pg_isready"]}, DECLARED),
+    ({"test": ["CMD-SHELL", "curl -f http://localhost/"]}, DECLARED),
+    ({"test": "curl -f x"}, DECLARED),                          # a string is a shell command
+    ({"test": "NONE"}, DECLARED),                               # ... so this runs `sh -c NONE` and fails
+    ({"test": ""}, DECLARED),                                   # ["CMD-SHELL", ""]: `sh -c ""`, healthy
+    ({"test": ["CMD", "pg_isready"], "interval": "5s", "disable": False}, DECLARED),
+    ({"disable": True, "test": ["CMD", "pg_isready"]}, DISABLED),  # `disable: true` switches it off
+    ({"disable": "true"}, DISABLED),
+    ({"test": ["NONE"]}, DISABLED),                             # only the list form is the switch
+    (None, FROM_IMAGE), ({}, FROM_IMAGE),                       # none: the image's HEALTHCHECK, if any
+    ({"interval": "10s"}, FROM_IMAGE), ({"test": []}, FROM_IMAGE),  # timings only: the image's test
+    ({"test": ["CMD"]}, NO_COMMAND), ({"test": ["CMD-SHELL"]}, NO_COMMAND),  # nothing to run
+]
 
 
-@pytest.mark.parametrize("healthcheck", [
-    None, {}, "curl -f x",                                   # none, or not a mapping at all
-    {"disable": True, "test": ["CMD", "pg_isready"]},         # `disable: true` switches it off
-    {"test": ["NONE"]}, {"test": "NONE"},                     # so does a NONE test
-    {"test": []}, {"test": ["CMD"]}, {"test": ["CMD-SHELL"]}, {"test": ""}, {"test": "   "},  # nothing to run
-    {"interval": "10s"},                                      # timings only: no test declared
-])
-def test_a_disabled_or_empty_healthcheck_is_none(healthcheck):
-    assert not healthcheck_active(healthcheck)
+@pytest.mark.parametrize("healthcheck, kind", HEALTHCHECK_FORMS)
+def test_what_each_healthcheck_form_means_to_the_engine(healthcheck, kind):
+    assert healthcheck_kind(healthcheck) == kind
+    assert healthcheck_active(healthcheck) is (kind == DECLARED)
+
+
+def test_a_created_container_says_whether_a_healthcheck_runs():
+    specs = {"db": ServiceSpec("db", False, False), "api": ServiceSpec("api", True, False,
+                                                                       (Dependency("db", "service_healthy"),)),
+             "web": ServiceSpec("web", False, False, (Dependency("api", "service_healthy"),))}
+    # from the file alone db declares no healthcheck; its image has one, which the created container shows
+    assert health_waits_without_healthcheck(specs, specs) == ["api -> db"]
+    created = [ContainerState("db", "p-db-1", "created", "", 0, "", "db:1", has_healthcheck=True),
+               ContainerState("api", "p-api-1", "created", "", 0, "", "api:1", has_healthcheck=False)]
+    engine = with_engine_healthchecks(specs, created)
+    assert {n: s.healthcheck for n, s in engine.items()} == {"db": True, "api": False, "web": False}
+    assert health_waits_without_healthcheck(engine, engine) == ["web -> api"]
+    assert health_waits_without_healthcheck(engine, ["db", "api"]) == []  # web is not being started
 
 
 @needs_compose

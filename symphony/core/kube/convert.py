@@ -26,6 +26,7 @@ from symphony.core.kube.names import (
     port_name,
 )
 from symphony.core.secrets import is_secret
+from symphony.core.services import DECLARED, healthcheck_kind
 
 __all__ = ["HostPath", "Options", "Export", "ConvertError", "convert"]
 
@@ -105,9 +106,9 @@ def split_env(environment: dict) -> tuple[dict, dict, list[str]]:
 
 
 def probe_command(test) -> list[str] | None:
-    """CMD → exec argv; CMD-SHELL → sh -c; NONE/empty → no probe."""
+    """CMD → exec argv; CMD-SHELL (or a string) → sh -c; NONE/empty → no probe."""
     if isinstance(test, str):
-        return ["sh", "-c", unescape(test)] if test else None
+        return ["sh", "-c", unescape(test)]  # even "": Docker runs `sh -c ""` too (and it passes)
     if not test or test[0] == "NONE":
         return None
     if test[0] == "CMD":
@@ -123,8 +124,8 @@ def probes(healthcheck: dict | None, where: str = "", warnings: list[str] | None
     count; the container is unhealthy after `retries` failures. Readiness and liveness probe like
     that; a startupProbe covers the start period plus the retries."""
     warnings = warnings if warnings is not None else []
-    if not healthcheck or healthcheck.get("disable") in (True, "true"):
-        return {}
+    if healthcheck_kind(healthcheck) != DECLARED:
+        return {}  # switched off, nothing to run, or the image's own (not visible in the compose model)
     command = probe_command(healthcheck.get("test"))
     if not command:
         return {}
