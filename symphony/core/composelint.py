@@ -103,13 +103,21 @@ def _schema_message(error) -> str:
     if error.validator == "enum":
         return "must be one of " + ", ".join(repr(v) for v in error.validator_value)
     if error.validator == "additionalProperties":
-        allowed = set(error.schema.get("properties") or {})
-        extra = sorted(str(k) for k in error.instance if k not in allowed
-                       and not any(re.search(p, str(k)) for p in error.schema.get("patternProperties") or {}))
+        allowed, extra = set(error.schema.get("properties") or {}), _extra_keys(error)
+        patterns = [p for p in error.schema.get("patternProperties") or {} if p != "^x-"]
+        if extra and patterns and not allowed:  # names, e.g. of services: only their spelling is wrong
+            return f"has name(s) Compose does not allow ({' or '.join(patterns)}): " + ", ".join(extra)
         return "has unknown key(s): " + ", ".join(extra) if extra else "has keys Compose does not know"
     if error.validator == "required":
         return error.message
     return f"does not match the specification ({error.validator}: {error.validator_value!r})"
+
+
+def _extra_keys(error) -> list[str]:
+    """The keys an additionalProperties error is about."""
+    allowed = set(error.schema.get("properties") or {})
+    return sorted(str(k) for k in error.instance if k not in allowed
+                  and not any(re.search(p, str(k)) for p in error.schema.get("patternProperties") or {}))
 
 
 def _string_keys(node):
@@ -129,8 +137,9 @@ def schema_findings(doc, schema: dict, at) -> list[Finding]:
     for error in Draft7Validator(schema).iter_errors(_string_keys(doc)):
         error = _specific(error)
         path = [str(p) for p in error.absolute_path]
-        found.append((path, Finding("error", at(*path), f"{'.'.join(path) or 'the file'} {_schema_message(error)} "
-                                                        "(Compose Specification)")))
+        extra = _extra_keys(error)[:1] if error.validator == "additionalProperties" else []
+        message = f"{'.'.join(path) or 'the file'} {_schema_message(error)} (Compose Specification)"
+        found.append((path, Finding("error", at(*path, *extra), message)))
     return [f for _, f in sorted(found, key=lambda pf: pf[0])]
 
 

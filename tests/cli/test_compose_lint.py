@@ -186,8 +186,10 @@ MISSHAPEN = [
     ("services:\n  a:\n    image: x\n    ports: '80:80'\n", "x.yml:4", "services.a.ports must be a list"),
     ("services:\n  a:\n    image: x\n    labels: one\n", "x.yml:4", "services.a.labels must be a mapping or a list"),
     ("services:\n  a:\n    image: x\n    restart: 5\n", "x.yml:4", "services.a.restart must be a string"),
-    ("services:\n  a:\n    image: x\n    imagee: y\n    environmnet: {A: '1'}\n", "x.yml:2",
+    ("services:\n  a:\n    image: x\n    imagee: y\n    environmnet: {A: '1'}\n", "x.yml:5",
      "services.a has unknown key(s): environmnet, imagee"),
+    ("services:\n  ok: {image: x}\n  my api: {image: x}\n", "x.yml:3",
+     "services has name(s) Compose does not allow (^[a-zA-Z0-9._-]+$): my api"),
 ]
 
 
