@@ -65,7 +65,10 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "state": (["symphony/infra/state.py"],
               ["tests/unit/test_state.py"]),
     "services": (["symphony/core/services.py"],
-                 ["tests/unit/test_services.py", "tests/unit/test_scheduler.py", "tests/unit/test_containers.py"]),
+                 ["tests/unit/test_services.py", "tests/unit/test_scheduler.py", "tests/unit/test_containers.py",
+                  "tests/unit/test_healthcheck_consumers.py"]),
+    "composelint": (["symphony/core/composelint.py"],
+                    ["tests/cli/test_compose_lint.py", "tests/unit/test_healthcheck_consumers.py"]),
     "readiness": (["symphony/core/platform/readiness.py"],
                   ["tests/unit/test_platform_catalog.py", "tests/unit/test_readiness_probes.py"]),
 }

@@ -33,8 +33,8 @@ def restart_services(runner, profile: str, services, timeout: float, wait: bool 
     chosen = with_restart_dependents(specs, requested or specs)
     involved = with_dependencies(specs, chosen)
     settled = sorted(involved - chosen)
-    _refuse_unready_dependencies(specs, chosen, settled, current, profile)
     refuse_health_waits_without_healthcheck(specs, involved, "nothing was stopped")
+    _refuse_unready_dependencies(specs, chosen, settled, current, profile)
     order = start_order(specs, chosen)
     began = time.monotonic()
     # dependents first, so nothing runs while what it needs is down

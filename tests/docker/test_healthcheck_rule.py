@@ -10,6 +10,7 @@ import time
 import pytest
 import yaml
 
+from symphony.app.restart import restart_services
 from symphony.app.start import run_scheduled
 from symphony.core.services import DECLARED, FROM_IMAGE, specs_from_compose, with_engine_healthchecks
 from symphony.errors import SymphonyError
@@ -30,15 +31,15 @@ def checked_image(tmp_path):
     docker("image", "rm", "-f", tag, check=False)
 
 
-def _project(tmp_path, services: dict) -> tuple[str, Runner, list[str], dict]:
-    """Write a compose file, let Compose resolve and create it; (project, runner, compose argv, model)."""
+def _project(tmp_path, services: dict) -> tuple[str, Runner, dict]:
+    """Write a compose file, let Compose resolve and create it; (project, runner, resolved model)."""
     project = unique_prefix("hc") + "p"
     (tmp_path / "compose.yml").write_text(yaml.safe_dump({"services": services}))
     runner = Runner(echo=False)
     compose = [*runner.compose_base, "-p", project, "-f", str(tmp_path / "compose.yml")]
     model = json.loads(runner.query([*compose, "config", "--format", "json"]).stdout)
     runner.run([*compose, "create"], capture=True)
-    return project, runner, compose, model
+    return project, runner, model
 
 
 def test_the_engine_runs_a_healthcheck_exactly_when_the_rule_says(tmp_path, checked_image):
@@ -49,7 +50,7 @@ def test_the_engine_runs_a_healthcheck_exactly_when_the_rule_says(tmp_path, chec
             if healthcheck is not None:
                 svc["healthcheck"] = healthcheck
             services[f"f{i}-{suffix}"] = svc
-    project, runner, _, model = _project(tmp_path, services)
+    project, runner, model = _project(tmp_path, services)
     try:  # created, never started: Docker 20.10's daemon panics running a ["CMD"] test
         runs = {s.service: s.has_healthcheck for s in project_states(runner, project)}
         assert set(runs) == set(services)
@@ -70,7 +71,7 @@ def _start(monkeypatch, project, runner, model, timeout=60):
 
 
 def test_start_waits_for_the_health_of_an_image_s_own_check(tmp_path, checked_image, monkeypatch):
-    project, runner, _, model = _project(tmp_path, {
+    project, runner, model = _project(tmp_path, {
         "db": {"image": checked_image, "command": ["sleep", "600"]},  # no healthcheck in the file
         "api": {"image": "busybox:1.35", "command": ["sleep", "600"],
                 "depends_on": {"db": {"condition": "service_healthy"}}},
@@ -85,7 +86,7 @@ def test_start_waits_for_the_health_of_an_image_s_own_check(tmp_path, checked_im
 
 
 def test_start_refuses_at_once_a_health_wait_no_check_can_satisfy(tmp_path, monkeypatch):
-    project, runner, _, model = _project(tmp_path, {
+    project, runner, model = _project(tmp_path, {
         "db": {"image": "busybox:1.35", "command": ["sleep", "600"]},  # neither the file nor the image checks
         "api": {"image": "busybox:1.35", "command": ["sleep", "600"],
                 "depends_on": {"db": {"condition": "service_healthy"}}},
@@ -98,5 +99,23 @@ def test_start_refuses_at_once_a_health_wait_no_check_can_satisfy(tmp_path, monk
         assert "waits for health that can never come" in refused.value.message
         assert "api -> db" in refused.value.message and "nothing was started" in refused.value.message
         assert {s.service: s.state for s in project_states(runner, project)} == {"db": "created", "api": "created"}
+    finally:
+        remove_project(project)
+
+
+def test_restart_refuses_the_same_wait_before_stopping_anything(tmp_path, monkeypatch):
+    project, runner, _ = _project(tmp_path, {
+        "db": {"image": "busybox:1.35", "command": ["sleep", "600"]},
+        "api": {"image": "busybox:1.35", "command": ["sleep", "600"],
+                "depends_on": {"db": {"condition": "service_healthy"}}},
+    })
+    try:
+        # started by hand, as Compose would not: it refuses the wait too ("has no healthcheck configured")
+        docker("start", *docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").stdout.split())
+        monkeypatch.setattr(state, "PROJECT_PREFIX", project[:-1])
+        with pytest.raises(SymphonyError) as refused:
+            restart_services(runner, project[-1], ["api"], timeout=60)
+        assert "api -> db" in refused.value.message and "nothing was stopped" in refused.value.message
+        assert {s.service: s.state for s in project_states(runner, project)} == {"db": "running", "api": "running"}
     finally:
         remove_project(project)
