@@ -19,10 +19,11 @@ def declared_services(profile: str) -> list[str]:
     from symphony.core.yamlio import load_yaml
 
     try:
-        doc = load_yaml(state.compose_file(profile).read_text(encoding="utf-8")) or {}
-        return sorted((doc.get("services") or {}).keys())
+        doc = load_yaml(state.compose_file(profile).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return []
+    services = doc.get("services") if isinstance(doc, dict) else None  # a broken file: compose.check says why
+    return sorted(str(name) for name in services) if isinstance(services, dict) else []
 
 
 def check_services(requested, known, profile: str) -> list[str]:

@@ -73,3 +73,16 @@ def test_k8s_apply_dry_run_prints_the_kubectl_command(monkeypatch, tmp_path):
     assert out.code == 0, out.stderr
     assert (f"+ kubectl --context prod apply --server-side --field-manager=symphony -R -f {tmp_path / 'export'}"
             in out.stdout)
+
+
+def test_the_services_status_lists_come_from_the_profile_file_and_a_broken_one_lists_none(monkeypatch, tmp_path):
+    from symphony.app import profiles
+    from symphony.infra import state
+
+    cases = {"services:\n  web: {image: w}\n  2: {image: n}\n": ["2", "web"],  # YAML's number is a name
+             "services: [web]\n": [], "- just a list\n": [], "services:\n  a: [unclosed\n": [], "": []}
+    for text, expected in cases.items():
+        (tmp_path / "p.yml").write_text(text)
+        monkeypatch.setattr(state, "compose_file", lambda profile: tmp_path / f"{profile}.yml")
+        assert profiles.declared_services("p") == expected, text
+    assert profiles.declared_services("absent") == []
