@@ -109,7 +109,7 @@ def _schema_message(error) -> str:
             return f"has name(s) Compose does not allow ({' or '.join(patterns)}): " + ", ".join(extra)
         return "has unknown key(s): " + ", ".join(extra) if extra else "has keys Compose does not know"
     if error.validator == "required":
-        return error.message
+        return "needs " + ", ".join(f"`{key}:`" for key in error.validator_value if key not in error.instance)
     return f"does not match the specification ({error.validator}: {error.validator_value!r})"
 
 

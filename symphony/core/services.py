@@ -86,8 +86,9 @@ def dependencies(service: dict) -> tuple[Dependency, ...]:
     out = []
     for name, spec in deps.items():
         spec = spec or {}
-        required = spec.get("required", True) not in (False, "false")
-        out.append(Dependency(name, spec.get("condition") or STARTED, required, spec.get("restart") in (True, "true")))
+        # `required` is a boolean (the schema says so); `restart` may also be the string "true"
+        out.append(Dependency(name, spec.get("condition") or STARTED, spec.get("required") is not False,
+                              spec.get("restart") in (True, "true")))
     return tuple(out)
 
 

@@ -188,6 +188,8 @@ MISSHAPEN = [
     ("services:\n  a:\n    image: x\n    restart: 5\n", "x.yml:4", "services.a.restart must be a string"),
     ("services:\n  a:\n    image: x\n    imagee: y\n    environmnet: {A: '1'}\n", "x.yml:5",
      "services.a has unknown key(s): environmnet, imagee"),
+    ("services:\n  a:\n    image: x\n    depends_on:\n      db: {restart: true}\n  db: {image: y}\n",
+     "x.yml:5", "services.a.depends_on.db needs `condition:`"),
     ("services:\n  ok: {image: x}\n  my api: {image: x}\n", "x.yml:3",
      "services has name(s) Compose does not allow (^[a-zA-Z0-9._-]+$): my api"),
 ]

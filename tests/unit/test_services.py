@@ -133,6 +133,22 @@ def test_the_raw_short_syntax_and_an_empty_model():
     assert specs_from_compose({}) == {} and specs_from_compose({"services": None}) == {}
 
 
+def test_the_raw_mapping_syntax_reads_restart_as_compose_does():
+    # the schema lets `restart` be a boolean or a string ("true"), `required` only a boolean
+    specs = specs_from_compose(yaml.safe_load("""
+        services:
+          a:
+            depends_on:
+              db: {condition: service_healthy, restart: "true", required: false}
+              mq: {condition: service_started, restart: "false"}
+              job: {condition: service_completed_successfully}
+        """))
+    assert specs["a"].depends == (Dependency("db", "service_healthy", False, True),
+                                  Dependency("mq", "service_started", True, False),
+                                  Dependency("job", "service_completed_successfully", True, False))
+    assert healthcheck_kind("curl -f x") == FROM_IMAGE  # not a mapping (Compose refuses the file): no error here
+
+
 # The label Compose writes on each container: "name:condition:restart,..." (pkg/compose/create.go)
 @pytest.mark.parametrize("label, deps", [
     ("", ()),
