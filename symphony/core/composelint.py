@@ -8,6 +8,7 @@ tool started an invalid `core` file (a dependency absent from the profile) becau
 """
 from __future__ import annotations
 
+import datetime
 import re
 
 from symphony.core.envcompiler.lint import compose_variables
@@ -23,25 +24,49 @@ from symphony.core.services import (
     healthcheck_kind,
     parse_port_range,
 )
-from symphony.core.yamlio import key_lines, load_yaml
+from symphony.core.yamlio import key_lines_and_repeats, load_yaml
 
 READINESS_LABEL = "com.sentiric.readiness"  # "running": nothing to probe (documented in the catalog)
 
 # Restart policies that start a job again after it exits 0, so it never stays "completed"
 # (`on-failure` does not: it restarts only on a non-zero exit).
 RESTARTS_AFTER_SUCCESS = {"always", "unless-stopped"}
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_BRACED_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^${}]*))?\}")
+_PLAIN_VAR = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _ANY_HOST = {"", "0.0.0.0", "::", "[::]"}  # a port bound on every address clashes with any other of its number
 
 
 def interpolate(value: str, env: dict[str, str]) -> str:
-    def sub(m):
-        name = m.group(1) or m.group(3)
-        if name in env and (env[name] != "" or m.group(2) is None):
-            return env[name]
-        return m.group(2) or ""
+    """Compose's interpolation (compose-spec, "Interpolation"): `$VAR`, `${VAR}`; `${VAR:-d}` / `${VAR-d}`
+    give d when VAR is unset or empty / unset; `${VAR:+r}` / `${VAR+r}` give r when VAR is set and not
+    empty / set; `${VAR:?e}` / `${VAR?e}` read as VAR (Compose refuses the file when it is missing);
+    `$$` is a literal `$`; a default may hold `${...}` itself. A value is never expanded again."""
+    def braced(m):
+        name, op, arg = m.group(1), m.group(2), m.group(3) or ""
+        val = env.get(name, "")
+        if op == ":-":
+            out = val or arg
+        elif op == "-":
+            out = val if name in env else arg
+        elif op == ":+":
+            out = arg if val else ""
+        elif op == "+":
+            out = arg if name in env else ""
+        else:
+            out = val
+        return _inert(out)
 
-    return _VAR.sub(sub, value.replace("$$", "\0")).replace("\0", "$")
+    text = _PLAIN_VAR.sub(lambda m: _inert(env.get(m.group(1), "")), value.replace("$$", "\0"))
+    while True:  # innermost first: a default's own ${...} is replaced before the default is used
+        expanded = _BRACED_VAR.sub(braced, text)
+        if expanded == text:
+            return text.replace("\0", "$").replace("\1", "{").replace("\2", "}")
+        text = expanded
+
+
+def _inert(text: str) -> str:
+    """A substituted value, with the characters interpolation reads stood in for until the end."""
+    return text.replace("$", "\0").replace("{", "\1").replace("}", "\2")
 
 
 def host_ports(spec, env: dict[str, str]) -> list[tuple[int, str, str]]:
@@ -74,27 +99,25 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "
                "integer": "an integer", "boolean": "a boolean", "null": "empty"}
 
 
-def _specific(error):
-    """For a oneOf/anyOf failure, the error of the alternative the value was meant for (the one whose
-    type it has), deepest first; the failure itself when the value has none of their types."""
-    while error.validator in ("oneOf", "anyOf") and error.context:
-        wrong_type = {e.schema_path[0] for e in error.context if e.validator == "type" and not e.relative_path}
-        meant = [e for e in error.context if e.schema_path[0] not in wrong_type]
-        if not meant:
-            return error
-        error = max(meant, key=lambda e: len(e.relative_path))
-    return error
+def _meant(error) -> list:
+    """The errors to report for one: for a oneOf failure, those of the alternatives the value was
+    meant for (the ones whose type it has), else the failure itself ("must be X or Y")."""
+    if error.validator != "oneOf":
+        return [error]
+    wrong_type = {e.schema_path[0] for e in error.context if e.validator == "type" and not e.relative_path}
+    meant = [e for e in error.context if e.schema_path[0] not in wrong_type]
+    return [found for e in meant for found in _meant(e)] if meant else [error]
 
 
 def _type_names(types) -> str:
     types = types if isinstance(types, list) else [types]
-    return " or ".join(_TYPE_NAMES.get(t, t) for t in dict.fromkeys(types))
+    return " or ".join(_TYPE_NAMES[t] for t in dict.fromkeys(types))
 
 
 def _schema_message(error) -> str:
     """What is wrong, in Compose's terms, without echoing the value (a compose file can hold one
     that should not be printed)."""
-    if error.validator in ("oneOf", "anyOf"):
+    if error.validator == "oneOf":
         return "must be " + _type_names([t for e in error.context if e.validator == "type"
                                          for t in (e.validator_value if isinstance(e.validator_value, list)
                                                    else [e.validator_value])])
@@ -103,11 +126,10 @@ def _schema_message(error) -> str:
     if error.validator == "enum":
         return "must be one of " + ", ".join(repr(v) for v in error.validator_value)
     if error.validator == "additionalProperties":
-        allowed, extra = set(error.schema.get("properties") or {}), _extra_keys(error)
         patterns = [p for p in error.schema.get("patternProperties") or {} if p != "^x-"]
-        if extra and patterns and not allowed:  # names, e.g. of services: only their spelling is wrong
-            return f"has name(s) Compose does not allow ({' or '.join(patterns)}): " + ", ".join(extra)
-        return "has unknown key(s): " + ", ".join(extra) if extra else "has keys Compose does not know"
+        if patterns:  # names, e.g. of services: only their spelling is wrong
+            return f"has name(s) Compose does not allow ({' or '.join(patterns)}): " + ", ".join(_extra_keys(error))
+        return "has unknown key(s): " + ", ".join(_extra_keys(error))
     if error.validator == "required":
         return "needs " + ", ".join(f"`{key}:`" for key in error.validator_value if key not in error.instance)
     return f"does not match the specification ({error.validator}: {error.validator_value!r})"
@@ -120,27 +142,34 @@ def _extra_keys(error) -> list[str]:
                   and not any(re.search(p, str(k)) for p in error.schema.get("patternProperties") or {}))
 
 
-def _string_keys(node):
-    """YAML allows keys that are not strings (`1:`); Compose reads every key as a string."""
+def _as_json(node):
+    """The document as the schema sees it: every key a string (YAML allows `1:`, Compose reads it
+    as "1"), and a YAML timestamp a string (go-yaml reads one as a time, which Compose accepts)."""
     if isinstance(node, dict):
-        return {str(k): _string_keys(v) for k, v in node.items()}
+        return {str(k): _as_json(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_string_keys(v) for v in node]
+        return [_as_json(v) for v in node]
+    if isinstance(node, (datetime.date, datetime.datetime)):
+        return node.isoformat()
     return node
 
 
+def _line_of(where: str) -> int:
+    return int(where.rpartition(":")[2]) if where.rpartition(":")[2].isdigit() else 0
+
+
 def schema_findings(doc, schema: dict, at) -> list[Finding]:
-    """The document checked against the Compose Specification's JSON schema (draft 7)."""
+    """The document checked against the Compose Specification's JSON schema (draft 7), in line order."""
     from jsonschema import Draft7Validator
 
     found = []
-    for error in Draft7Validator(schema).iter_errors(_string_keys(doc)):
-        error = _specific(error)
+    for error in (e for top in Draft7Validator(schema).iter_errors(_as_json(doc)) for e in _meant(top)):
         path = [str(p) for p in error.absolute_path]
-        extra = _extra_keys(error)[:1] if error.validator == "additionalProperties" else []
+        key = [_extra_keys(error)[0]] if error.validator == "additionalProperties" else []
         message = f"{'.'.join(path) or 'the file'} {_schema_message(error)} (Compose Specification)"
-        found.append((path, Finding("error", at(*path, *extra), message)))
-    return [f for _, f in sorted(found, key=lambda pf: pf[0])]
+        found.append(Finding("error", at(*path, *key), message))
+    # one error per missing key of a mapping: the message names them all, so say it once
+    return sorted(dict.fromkeys(found), key=lambda f: (_line_of(f.where), f.message))
 
 
 def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
@@ -170,7 +199,7 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
 
     try:
         doc = load_yaml(text) or {}
-        lines = key_lines(text)
+        lines, repeats = key_lines_and_repeats(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{filename}:{mark.line + 1}" if mark else filename
@@ -185,7 +214,9 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
                 return f"{filename}:{lines[path[:n]]}"
         return filename
 
-    shape = schema_findings(doc, schema, at)
+    shape = [Finding("error", f"{filename}:{again}", f"{'.'.join(path)} is written twice (lines {first} and {again}): "
+                     "Compose refuses the file; keep one") for path, first, again in repeats]
+    shape = sorted(shape + schema_findings(doc, schema, at), key=lambda f: (_line_of(f.where), f.message))
     if shape:
         return shape
     services: dict = {str(name): svc or {} for name, svc in doc["services"].items()}
@@ -251,18 +282,18 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
             try:
                 published = host_ports(spec, env)
             except ValueError as exc:
-                findings.append(Finding("error", at("services", name, "ports"),
-                    f"{name} publishes {spec!r}: host port {exc} is not a number or range"))
+                findings.append(Finding("error", at("services", name, "ports"), f"{name} publishes {spec!r}: {exc}"))
                 continue
             for port, proto, host_ip in published:
                 holders = seen.setdefault((port, proto), [])
                 other = next((n for n, ip in holders if _clash(ip, host_ip)), None)
                 if other is not None:
                     findings.append(Finding("error", at("services", name, "ports"),
+                        f"{name} publishes host port {port}/{proto} twice" if other == name else
                         f"host port {port}/{proto} is published by both {other} and {name}"))
                 else:
                     holders.append((name, host_ip))
-    return findings
+    return sorted(findings, key=lambda f: _line_of(f.where))
 
 
 def _healthcheck_findings(name: str, healthcheck, at) -> list[Finding]:

@@ -4,24 +4,80 @@ from __future__ import annotations
 
 
 def load_yaml(text: str):
+    """The document as Compose reads it: go-yaml v3's scalars (YAML 1.2's booleans and numbers), not
+    PyYAML's YAML 1.1 ones, under which `restart: no` is False, `ports: [22:22]` the number 1342 and a
+    service called `off` False; the same safe constructors otherwise."""
     import yaml
 
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506  (a safe loader)
+    return yaml.load(text, Loader=_compose_loader())  # noqa: S506  (a safe loader)
+
+
+_LOADER = []
+
+
+def _compose_loader():
+    """A safe loader (libyaml's when PyYAML has it) resolving plain scalars as go-yaml v3 does:
+    true/false only; integers in decimal, 0x, 0o, 0b or leading-0 octal, with underscores, never
+    base 60; floats with a dot or an exponent (checked against Compose v5.6.1's own reading)."""
+    if _LOADER:
+        return _LOADER[0]
+    import re
+
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+    class ComposeLoader(base):
+        yaml_implicit_resolvers = {first: [(tag, rx) for tag, rx in rules if tag not in replaced]
+                                   for first, rules in base.yaml_implicit_resolvers.items()}
+
+    def resolver(tag, pattern, first):
+        ComposeLoader.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+
+    resolver("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+    resolver("tag:yaml.org,2002:int", r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$", "-+0123456789")
+    resolver("tag:yaml.org,2002:float", r"""^(?:[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                                              |[0-9][0-9_]*[eE][-+]?[0-9]+|\.[0-9][0-9_]*[eE][-+]?[0-9]+)
+                                        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", "-+0123456789.")
+
+    def construct_int(loader, node):
+        text = loader.construct_scalar(node).replace("_", "")
+        sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
+        if digits[:2] in ("0b", "0o", "0x"):
+            return sign * int(digits, 0)
+        octal = len(digits) > 1 and digits[0] == "0" and set(digits) <= set("01234567")
+        return sign * int(digits, 8 if octal else 10)
+
+    ComposeLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    _LOADER.append(ComposeLoader)
+    return ComposeLoader
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
     """1-based line of every mapping key path, e.g. ('services', 'api', 'depends_on', 'db'), and
     of every scalar item of a list (its value as the last element): where a finding points."""
+    return key_lines_and_repeats(text)[0]
+
+
+def key_lines_and_repeats(text: str) -> tuple[dict[tuple[str, ...], int], list[tuple[tuple[str, ...], int, int]]]:
+    """key_lines, and every key written twice in one mapping as (path, first line, repeated line):
+    PyYAML keeps the last silently, Compose (go-yaml) refuses the file."""
     import yaml
 
     lines: dict[tuple[str, ...], int] = {}
+    repeats: list[tuple[tuple[str, ...], int, int]] = []
 
     def walk(node, path):
         if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode):
-                    sub = (*path, key.value)
-                    lines.setdefault(sub, key.start_mark.line + 1)
+                    sub, line = (*path, key.value), key.start_mark.line + 1
+                    if key.value in seen and key.value != "<<":
+                        repeats.append((sub, seen[key.value], line))
+                    seen.setdefault(key.value, line)
+                    lines.setdefault(sub, line)
                     walk(value, sub)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
@@ -29,4 +85,4 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
                     lines.setdefault((*path, item.value), item.start_mark.line + 1)
 
     walk(yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), ())
-    return lines
+    return lines, repeats

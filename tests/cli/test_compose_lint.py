@@ -1,6 +1,8 @@
 """compose.check's core on small files (no Docker), and the real profiles through `inv`."""
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import textwrap
 from pathlib import Path
@@ -190,8 +192,14 @@ MISSHAPEN = [
      "services.a has unknown key(s): environmnet, imagee"),
     ("services:\n  a:\n    image: x\n    depends_on:\n      db: {restart: true}\n  db: {image: y}\n",
      "x.yml:5", "services.a.depends_on.db needs `condition:`"),
-    ("services:\n  ok: {image: x}\n  my api: {image: x}\n", "x.yml:3",
-     "services has name(s) Compose does not allow (^[a-zA-Z0-9._-]+$): my api"),
+    ("services:\n  ok: {image: x}\n  my api: {image: x}\n  my db: {image: x}\n", "x.yml:3",
+     "services has name(s) Compose does not allow (^[a-zA-Z0-9._-]+$): my api, my db"),
+    ("services:\n  a: {image: x}\nvolumes: [data]\n", "x.yml:3", "volumes must be a mapping"),
+    ("services:\n  a: {image: x}\nvolume: {data: {}}\n", "x.yml:3", "the file has unknown key(s): volume"),
+    ("services:\n  a:\n    image: x\n    ports: [[80]]\n", "x.yml:4",
+     "services.a.ports.0 must be a number or a string or a mapping"),
+    ("services:\n  a:\n    image: x\n    ulimits:\n      nofile: {}\n", "x.yml:5",
+     "services.a.ulimits.nofile needs `soft:`, `hard:`"),
 ]
 
 
@@ -280,3 +288,121 @@ def test_the_same_port_on_two_addresses_is_no_clash_but_on_every_address_it_is()
 def test_service_names_yaml_reads_as_numbers_are_names():
     assert findings(f"services:\n  1: {{image: a, {HEALTHY}}}\n  2: {{image: b, {HEALTHY}, depends_on: ['1']}}\n") == [
         ("warn", "x.yml:3", "2 only waits for 1 to start although 1 has a healthcheck; use service_healthy")]
+
+
+INTERPOLATED = ["${P}", "${P:-d1}", "${P-d2}", "$P", "${P:+r1}", "${P+r2}", "x${P}y", "$${P}", "$$P", "p$$",
+                "${P:-${Q:-nest}}", "${P:-$Q}", "${Q:-a}-${P:-b}", "${P?must}", "${P:?must}", "${P:-}", "{${P}}"]
+
+
+@pytest.mark.parametrize("env", [{"Q": "q"}, {"P": "", "Q": "q"}, {"P": "v", "Q": "q"}, {"P": "a$b}c{"}, {}],
+                         ids=["unset", "empty", "set", "value-with-syntax", "nothing"])
+def test_interpolation_is_compose_s(tmp_path, env):
+    """Every form, as Compose itself resolves it (`config --format json`, which writes a literal $ as $$)."""
+    forms = [f for f in INTERPOLATED if not ("?" in f and "P" not in env) and not (":?" in f and not env.get("P"))]
+    (tmp_path / "c.yml").write_text(yaml.safe_dump(
+        {"services": {"s": {"image": "x", "environment": {f"V{i}": f for i, f in enumerate(forms)}}}}))
+    (tmp_path / "e.env").write_text("".join(f"{k}='{v}'\n" for k, v in env.items()))
+    res = subprocess.run(["docker-compose", "-p", "interp", "-f", "c.yml", "--env-file", "e.env", "config", "--format",
+                          "json"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)})
+    assert res.returncode == 0, res.stderr
+    resolved = json.loads(res.stdout)["services"]["s"]["environment"]
+    assert {f: interpolate(f, env) for f in forms} == {f: resolved[f"V{i}"].replace("$$", "$")
+                                                       for i, f in enumerate(forms)}
+
+
+def test_every_rule_points_at_its_line_in_line_order():
+    found = findings("""
+        services:
+          job:
+            image: j
+            restart: always
+          seed:
+            image: s
+            deploy:
+              restart_policy:
+                condition: any
+          api:
+            image: a
+            container_name: api
+            healthcheck: {test: [CMD, 'true']}
+            depends_on:
+              ghost: {condition: service_started}
+              job: {condition: service_completed_successfully}
+              seed: {condition: service_completed_successfully}
+          web:
+            image: w
+            labels: ["com.sentiric.readiness=running", "note", "k=a=b"]
+            ports: ["0.0.0.0:8080:80", "127.0.0.1:8080:80", "abc:81", "127.0.0.1:9090:90", "127.0.0.1:9090:91"]
+            depends_on: [cycle1]
+          cycle1:
+            image: c
+            labels: {com.sentiric.readiness: running}
+            depends_on: [cycle2]
+          cycle2:
+            image: c
+            labels: {com.sentiric.readiness: running}
+            depends_on: [cycle1]
+          off:
+            image: o
+            healthcheck: {disable: true, test: NONE}
+        """)
+    assert found == [
+        ("error", "x.yml:5", 'job is awaited with service_completed_successfully but restarts even after it succeeds '
+                             '(always); one-shot jobs need restart: "no" or on-failure'),
+        ("error", "x.yml:10", "seed is awaited with service_completed_successfully but restarts even after it succeeds "
+                              '(restart_policy: any); one-shot jobs need restart: "no" or on-failure'),
+        ("error", "x.yml:13", "api pins container_name, so two profiles or checkouts collide; remove it (the project "
+                              "name isolates)"),
+        # the rest of api's dependencies are still read after the missing one
+        ("error", "x.yml:16", "api depends on ghost, which is not in this profile; add ghost or remove the dependency"),
+        # on every address, then on one: a clash; the same port on one address twice: a clash
+        ("error", "x.yml:22", "web publishes host port 8080/tcp twice"),
+        ("error", "x.yml:22", "web publishes 'abc:81': not a port or port range: 'abc'"),
+        ("error", "x.yml:22", "web publishes host port 9090/tcp twice"),
+        ("error", "x.yml:27", "dependency cycle: cycle1 -> cycle2 -> cycle1"),  # once, though web leads into it
+        # `off` is a name (YAML 1.2, as Compose reads it); its check is off, and a string NONE beside disable is moot
+        ("warn", "x.yml:32", "off is long-running but declares no healthcheck (its image may have one), so nothing in "
+                             "this file can wait for it to be ready"),
+    ]
+
+
+@pytest.mark.parametrize("text", ["- a list\n", "services: [a, b]\n", "services: {}\n", "name: x\n", ""])
+def test_what_is_not_a_compose_file_is_said_so(text):
+    assert findings(text) == [("error", "x.yml", "no `services:` mapping: this is not a compose file")]
+
+
+@pytest.mark.parametrize("text, where, problem", [
+    ("services:\n  a: [unclosed\n", "x.yml:3", "did not find expected ',' or ']'"),
+    ("services:\n  a: \x01\n", "x.yml", "unacceptable character #x0001"),  # no line: libyaml gives a position
+])
+def test_a_file_that_is_not_yaml_is_named_with_what_the_parser_says(text, where, problem):
+    [(level, at, message)] = findings(text)
+    assert (level, at) == ("error", where) and message.startswith("not valid YAML: ") and problem in message
+
+
+def test_a_key_written_twice_is_refused_as_compose_refuses_it(tmp_path):
+    text = "services:\n  a:\n    image: x\n    image: y\n  b: {image: z}\n  b: {image: w}\n"
+    assert findings(text) == [
+        ("error", "x.yml:4", "services.a.image is written twice (lines 3 and 4): Compose refuses the file; keep one"),
+        ("error", "x.yml:6", "services.b is written twice (lines 5 and 6): Compose refuses the file; keep one")]
+    (tmp_path / "compose.yml").write_text(text)
+    assert subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "-q"], cwd=tmp_path,
+                          capture_output=True, timeout=60).returncode != 0
+
+
+def test_scalars_are_read_as_compose_reads_them(tmp_path):
+    """go-yaml v3 (YAML 1.2), not PyYAML's YAML 1.1: `restart: no` is "no", `22:22` is not base 60."""
+    from symphony.core.yamlio import load_yaml
+
+    scalars = {"a": "yes", "b": "no", "c": "on", "d": "off", "e": "y", "f": "true", "g": "True", "h": "FALSE",
+               "i": "22:22", "j": "1:20:30", "k": "0755", "l": "0o755", "m": "0x1F", "n": "0b101", "o": "1_000",
+               "p": "1e3", "q": ".5", "r": "~", "s": "null", "t": "+12", "u": "1.", "v": "-0", "w": "1.2.3",
+               "x": "-0o17", "z": "1.5e-3"}
+    text = "services:\n  a: {image: x}\nx-v:\n" + "".join(f"  {k}: {v}\n" for k, v in scalars.items())
+    (tmp_path / "compose.yml").write_text(text)
+    res = subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "--format", "json"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert load_yaml(text)["x-v"] == json.loads(res.stdout)["x-v"]
+    assert findings("services:\n  a:\n    image: x\n    restart: no\n    labels: {com.sentiric.readiness: on}\n") == []
