@@ -72,19 +72,17 @@ def _inert(text: str) -> str:
 def host_ports(spec, env: dict[str, str]) -> list[tuple[int, str, str]]:
     """(host port, protocol, host IP) of what a `ports:` entry publishes; empty when none is
     published. The short syntax is `[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`."""
-    if isinstance(spec, dict):
-        published = str(spec.get("published") or "")
+    if isinstance(spec, dict):  # interpolated once, as the short syntax's whole text below
+        published = interpolate(str(spec.get("published") or ""), env)
         proto = spec.get("protocol") or "tcp"
-        host_ip = str(spec.get("host_ip") or "")
+        host_ip = interpolate(str(spec.get("host_ip") or ""), env)
     else:
         text = interpolate(str(spec), env)
         text, _, proto = text.partition("/")
         proto = proto or "tcp"
-        parts = text.rsplit(":", 2) if text.count(":") >= 2 else text.split(":")
+        parts = text.rsplit(":", 2)
         published = parts[-2] if len(parts) >= 2 else ""
         host_ip = parts[0] if len(parts) == 3 else ""
-    published = interpolate(published, env)
-    host_ip = interpolate(host_ip, env)
     if not published:
         return []
     start, end = parse_port_range(published)  # ValueError names the text
@@ -127,8 +125,8 @@ def _schema_message(error) -> str:
         return "must be one of " + ", ".join(repr(v) for v in error.validator_value)
     if error.validator == "additionalProperties":
         patterns = [p for p in error.schema.get("patternProperties") or {} if p != "^x-"]
-        if patterns:  # names, e.g. of services: only their spelling is wrong
-            return f"has name(s) Compose does not allow ({' or '.join(patterns)}): " + ", ".join(_extra_keys(error))
+        if patterns:  # names, e.g. of services (one pattern each in the schema): only their spelling is wrong
+            return f"has name(s) Compose does not allow ({patterns[0]}): " + ", ".join(_extra_keys(error))
         return "has unknown key(s): " + ", ".join(_extra_keys(error))
     if error.validator == "required":
         return "needs " + ", ".join(f"`{key}:`" for key in error.validator_value if key not in error.instance)
@@ -155,7 +153,8 @@ def _as_json(node):
 
 
 def _line_of(where: str) -> int:
-    return int(where.rpartition(":")[2]) if where.rpartition(":")[2].isdigit() else 0
+    """The line of a finding past the YAML checks: each has one (at() falls back to the top-level key)."""
+    return int(where.rsplit(":", 1)[1])
 
 
 def schema_findings(doc, schema: dict, at) -> list[Finding]:
@@ -201,9 +200,12 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
         doc = load_yaml(text) or {}
         lines, repeats = key_lines_and_repeats(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{filename}:{mark.line + 1}" if mark else filename
-        return [Finding("error", where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        mark = getattr(exc, "problem_mark", None)  # a reader's error has a character position instead
+        line = mark.line + 1 if mark else text.count("\n", 0, getattr(exc, "position", 0)) + 1
+        where = f"{filename}:{line}"
+        # a parser's problem ("did not find expected ..."), or a reader's reason (a control character)
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc
+        return [Finding("error", where, f"not valid YAML: {problem}")]
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), dict) or not doc["services"]:
         return [Finding("error", filename, "no `services:` mapping: this is not a compose file")]
 
@@ -251,8 +253,8 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
                 "remove it (the project name isolates)"))
     for name in sorted(completed_targets):
         svc = services[name]
-        policy = str(svc.get("restart") or "no")
-        deploy_policy = str((((svc.get("deploy") or {}).get("restart_policy")) or {}).get("condition") or "")
+        policy = svc.get("restart")
+        deploy_policy = ((svc.get("deploy") or {}).get("restart_policy") or {}).get("condition")
         if policy in RESTARTS_AFTER_SUCCESS or deploy_policy == "any":
             key = ("restart",) if policy in RESTARTS_AFTER_SUCCESS else ("deploy", "restart_policy", "condition")
             findings.append(Finding("error", at("services", name, *key),
