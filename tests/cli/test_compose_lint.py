@@ -387,6 +387,7 @@ def test_what_is_not_a_compose_file_is_said_so(text):
 @pytest.mark.parametrize("text, where, problem", [
     ("services:\n  a: [unclosed\n", "x.yml:3", "did not find expected ',' or ']'"),
     ("services:\n  a: b\n  c: \x01\n", "x.yml:3", "control characters are not allowed"),  # from a position
+    ("\nservices:\n  a: \x01\n", "x.yml:3", "control characters are not allowed"),
 ])
 def test_a_file_that_is_not_yaml_is_named_with_what_the_parser_says(text, where, problem):
     assert findings(text) == [("error", where, f"not valid YAML: {problem}")]
