@@ -66,7 +66,7 @@ def healthcheck_kind(healthcheck) -> str:
         return DECLARED
     if not isinstance(test, (list, tuple)) or not test:
         return FROM_IMAGE
-    if str(test[0]).upper() == "NONE":
+    if test[0] == "NONE":  # exactly: Compose refuses "none", the engine does not know it
         return DISABLED
     if len(test) == 1 and test[0] in ("CMD", "CMD-SHELL"):
         return NO_COMMAND
