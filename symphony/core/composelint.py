@@ -232,9 +232,10 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
         for dep in deps:
             where = at("services", name, "depends_on", dep.name)
             if dep.name not in services:
-                findings.append(Finding("error", where,
-                    f"{name} depends on {dep.name}, which is not in this profile; add {dep.name} or remove the "
-                    "dependency"))
+                if "include" not in doc:  # else it may come from an included file: Compose resolves that
+                    findings.append(Finding("error", where,
+                        f"{name} depends on {dep.name}, which is not in this profile; add {dep.name} or remove the "
+                        "dependency"))
                 continue
             kind = healthcheck_kind(services[dep.name].get("healthcheck"))
             if dep.condition == HEALTHY and kind == DISABLED:

@@ -418,3 +418,15 @@ def test_scalars_are_read_as_compose_reads_them(tmp_path):
     assert res.returncode == 0, res.stderr
     assert load_yaml(text)["x-v"] == json.loads(res.stdout)["x-v"]
     assert findings("services:\n  a:\n    image: x\n    restart: no\n    labels: {com.sentiric.readiness: on}\n") == []
+
+
+def test_a_dependency_from_an_included_file_is_left_to_compose(tmp_path):
+    (tmp_path / "db.yml").write_text("services:\n  db: {image: d, healthcheck: {test: [CMD, 'true']}}\n")
+    text = f"include: [db.yml]\nservices:\n  api:\n    image: a\n    {HEALTHY}\n    depends_on:\n" \
+           "      db: {condition: service_healthy}\n"
+    assert errors(text) == []
+    (tmp_path / "compose.yml").write_text(text)
+    assert subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "-q"], cwd=tmp_path,
+                          capture_output=True, timeout=60).returncode == 0  # Compose finds db where it is
+    assert errors(text.replace("include: [db.yml]\n", "")) == [
+        ("x.yml:6", "api depends on db, which is not in this profile; add db or remove the dependency")]
