@@ -68,10 +68,11 @@ def _leave_the_engine_as_found():
     """After the session: no stand-in image left (they carry the stand-in registry's name, never a
     real one, but they are still not the user's), no demo image built under one of the session's
     project prefixes, no untagged image the session's rebuilds left (a stand-in or demo image whose
-    tag a later build took), and the session's lock directory removed."""
+    tag a later build took), no network left under one of the session's project prefixes, and the
+    session's lock directory removed."""
     untagged_before = untagged_images() if docker_problem() is None else set()
     yield
-    from tests.stack_helpers import LOCK_DIR, remove_session_images
+    from tests.stack_helpers import LOCK_DIR, remove_session_images, remove_session_networks
 
     shutil.rmtree(LOCK_DIR, ignore_errors=True)
     if docker_problem() is None:
@@ -79,6 +80,7 @@ def _leave_the_engine_as_found():
 
         remove_standins()
         remove_session_images()
+        remove_session_networks()
         remove_untagged_since(untagged_before)
 
 

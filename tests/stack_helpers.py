@@ -32,6 +32,15 @@ def remove_session_images() -> list[str]:
     return refs
 
 
+def remove_session_networks() -> list[str]:
+    """Remove the networks left under this session's project prefixes; returns their names."""
+    names = [n for n in docker("network", "ls", "--format", "{{.Name}}", check=False).stdout.split()
+             if n.startswith(tuple(SESSION_PREFIXES))] if SESSION_PREFIXES else []
+    if names:
+        docker("network", "rm", *names, check=False)
+    return names
+
+
 def free_port() -> int:
     """A host port nothing listens on right now (for services published on 127.0.0.1)."""
     with socket.socket() as s:
@@ -60,6 +69,10 @@ def remove_project(project: str) -> None:
     vols = project_volumes(project)
     if vols:
         docker("volume", "rm", *vols, check=False)
+    # the networks Compose made for the project (`<project>_default`), not an external one it joined
+    nets = docker("network", "ls", "-q", "--filter", f"label=com.docker.compose.project={project}").stdout.split()
+    if nets:
+        docker("network", "rm", *nets, check=False)
 
 
 # Stand-in images are tagged under this registry, never under a real image's name (a user's
