@@ -153,8 +153,9 @@ def _as_json(node):
 
 
 def _line_of(where: str) -> int:
-    """The line of a finding past the YAML checks: each has one (at() falls back to the top-level key)."""
-    return int(where.rsplit(":", 1)[1])
+    """The line of a finding (0 for one about the whole file)."""
+    line = where.rsplit(":", 1)[-1]
+    return int(line) if line.isdigit() else 0
 
 
 def schema_findings(doc, schema: dict, at) -> list[Finding]:

@@ -71,14 +71,19 @@ def key_lines_and_repeats(text: str) -> tuple[dict[tuple[str, ...], int], list[t
     def walk(node, path):
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
+            merged = []
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
+                if isinstance(key, yaml.ScalarNode) and key.value == "<<":
+                    merged += value.value if isinstance(value, yaml.SequenceNode) else [value]
+                elif isinstance(key, yaml.ScalarNode):
                     sub, line = (*path, key.value), key.start_mark.line + 1
-                    if key.value in seen and key.value != "<<":
+                    if key.value in seen:
                         repeats.append((sub, seen[key.value], line))
                     seen.setdefault(key.value, line)
                     lines.setdefault(sub, line)
                     walk(value, sub)
+            for mapping in merged:  # `<<: *base`: its keys are here too, where the anchor wrote them
+                walk(mapping, path)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 if isinstance(item, yaml.ScalarNode):

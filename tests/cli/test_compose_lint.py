@@ -430,3 +430,18 @@ def test_a_dependency_from_an_included_file_is_left_to_compose(tmp_path):
                           capture_output=True, timeout=60).returncode == 0  # Compose finds db where it is
     assert errors(text.replace("include: [db.yml]\n", "")) == [
         ("x.yml:6", "api depends on db, which is not in this profile; add db or remove the dependency")]
+
+
+def test_keys_merged_from_an_anchor_point_where_the_anchor_wrote_them(tmp_path):
+    text = ("x-job: &job\n  image: j\n  restart: always\n"
+            "services:\n  job:\n    <<: *job\n  api:\n    image: a\n    healthcheck: {test: [CMD, 'true']}\n"
+            "    depends_on: {job: {condition: service_completed_successfully}}\n")
+    assert errors(text) == [("x.yml:3", 'job is awaited with service_completed_successfully but restarts even after '
+                                        'it succeeds (always); one-shot jobs need restart: "no" or on-failure')]
+    merged_services = "x-all: &all\n  services:\n    a: {image: x}\n<<: *all\n"  # even the services themselves
+    assert findings(merged_services) == [("warn", "x.yml:3", "a is long-running but declares no healthcheck (its "
+                                          "image may have one), so nothing in this file can wait for it to be ready")]
+    for i, accepted in enumerate((text, merged_services)):
+        (tmp_path / f"c{i}.yml").write_text(accepted)
+        assert subprocess.run(["docker-compose", "-p", "lint", "-f", f"c{i}.yml", "config", "-q"], cwd=tmp_path,
+                              capture_output=True, timeout=60).returncode == 0
