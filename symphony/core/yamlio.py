@@ -91,3 +91,30 @@ def key_lines_and_repeats(text: str) -> tuple[dict[tuple[str, ...], int], list[t
 
     walk(yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), ())
     return lines, repeats
+
+
+def scalar_values(text: str) -> list[tuple[int, str]]:
+    """(1-based line, text) of every scalar value of a document, in file order: what Compose
+    interpolates (not keys, not comments). A block scalar's lines start below its `|` or `>`."""
+    import yaml
+
+    found: list[tuple[int, str]] = []
+    seen: set[int] = set()
+
+    def walk(node):
+        if id(node) in seen:  # an alias: the anchor's values were read where it was written
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            found.append((node.start_mark.line + 1 + (node.style in ("|", ">")), node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item)
+        elif isinstance(node, yaml.MappingNode):
+            for _, value in node.value:
+                walk(value)
+
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if root is not None:
+        walk(root)
+    return found

@@ -3,6 +3,10 @@ compiler already refuses — clashes between shared fragments, placeholder and m
 and compose variables the profile does not define (README: Configuration, Secrets)."""
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+
 import pytest
 
 from symphony.core.envcompiler import compile_env
@@ -119,3 +123,30 @@ def test_compose_variables_with_their_first_line_and_whether_every_use_has_a_def
         "B": (2, True), "C": (2, True), "D": (2, True), "E": (2, False), "F": (2, False), "G": (2, False),
         "J": (4, True),
     }
+
+
+def test_the_variables_are_those_compose_itself_asks_for(tmp_path):
+    """Values only, as Compose interpolates them: not comments, not keys; `$$` is a literal `$`
+    however many follow. Compose warns for each variable it needs that has no default."""
+    text = ('services:\n'
+            '  a:\n'
+            '    image: "x:${TAG}"  # pinned by ${COMMENTED}\n'
+            '    command: ["echo", "$$LITERAL", "$$$$ALSO_LITERAL", "$$$REAL", "${WITH_DEFAULT:-1}"]\n'
+            '    environment:\n'
+            '      PLAIN: $PLAINVAR\n'
+            '      BLOCK: |\n'
+            '        first line\n'
+            '        uses ${IN_BLOCK}\n'
+            '      ALT: ${ALTV:+x}\n'
+            '    labels:\n'
+            '      ${NOT_A_KEY_VAR}: v\n'
+            '# ${ONLY_IN_COMMENT}\n')
+    (tmp_path / "c.yml").write_text(text)
+    res = subprocess.run(["docker-compose", "-p", "vars", "-f", "c.yml", "config", "-q"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]})
+    asked = set(re.findall(r'The \\"([A-Z_]+)\\" variable is not set', res.stderr))
+    assert asked == {"TAG", "REAL", "PLAINVAR", "IN_BLOCK"}, res.stderr  # the check on this Compose itself
+    assert compose_variables(text) == {"TAG": (3, False), "REAL": (4, False), "WITH_DEFAULT": (4, True),
+                                       "PLAINVAR": (6, False), "IN_BLOCK": (9, False), "ALTV": (10, True)}
+    assert {n for n, (_, has_default) in compose_variables(text).items() if not has_default} == asked
+    assert compose_variables("services: [unclosed\n") == {}  # not YAML: compose.check says why

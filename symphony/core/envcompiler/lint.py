@@ -9,8 +9,8 @@ from symphony.core.findings import Finding
 from symphony.core.secrets import is_secrets_fragment
 
 PLACEHOLDERS = {"", "changeme", "change_me", "change-me", "todo", "xxx", "secret", "password", "example"}
-# ${VAR}, ${VAR:-d}, $VAR — but not $${VAR} (a literal for Compose).
-_COMPOSE_VAR = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|([A-Za-z_][A-Za-z0-9_]*))")
+# $$ (a literal $ for Compose), ${VAR}, ${VAR:-d} and the other operators, $VAR
+_COMPOSE_TOKEN = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 
@@ -20,12 +20,23 @@ COMPOSE_PROVIDED = frozenset({"COMPOSE_PROJECT_NAME"})
 
 
 def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
-    """Variables a compose file takes from the env: name -> (first line, has a default)."""
+    """Variables a compose file takes from the env: name -> (first line, has a default). Read from
+    its values as Compose interpolates them (a comment or a key is not interpolated, `$$` is a
+    literal `$`); a file that is not YAML has none (compose.check names its error)."""
+    import yaml
+
+    from symphony.core.yamlio import scalar_values
+
+    try:
+        values = scalar_values(text)
+    except yaml.YAMLError:
+        return {}
     found: dict[str, tuple[int, bool]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        for m in _COMPOSE_VAR.finditer(line):
+    for first_line, value in values:
+        for m in _COMPOSE_TOKEN.finditer(value):
+            if m.group(0) == "$$":
+                continue
+            number = first_line + value.count("\n", 0, m.start())
             name = m.group(1) or m.group(3)
             has_default = m.group(2) in (":-", "-", ":+", "+")
             prev = found.get(name)
