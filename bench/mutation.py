@@ -67,8 +67,9 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "services": (["symphony/core/services.py"],
                  ["tests/unit/test_services.py", "tests/unit/test_scheduler.py", "tests/unit/test_containers.py",
                   "tests/unit/test_healthcheck_consumers.py"]),
-    "composelint": (["symphony/core/composelint.py"],
-                    ["tests/cli/test_compose_lint.py", "tests/unit/test_healthcheck_consumers.py"]),
+    "composelint": (["symphony/core/composelint.py", "symphony/core/yamlio.py"],
+                    ["tests/cli/test_compose_lint.py", "tests/unit/test_healthcheck_consumers.py",
+                     "tests/unit/test_env_check.py"]),
     "readiness": (["symphony/core/platform/readiness.py"],
                   ["tests/unit/test_platform_catalog.py", "tests/unit/test_readiness_probes.py"]),
 }

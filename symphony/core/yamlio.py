@@ -95,7 +95,7 @@ def key_lines_and_repeats(text: str) -> tuple[dict[tuple[str, ...], int], list[t
 
 def scalar_values(text: str) -> list[tuple[int, str]]:
     """(1-based line, text) of every scalar value of a document, in file order: what Compose
-    interpolates (not keys, not comments). A block scalar's lines start below its `|` or `>`."""
+    interpolates (not keys, not comments); a literal block (`|`) line by line."""
     import yaml
 
     found: list[tuple[int, str]] = []
@@ -105,8 +105,10 @@ def scalar_values(text: str) -> list[tuple[int, str]]:
         if id(node) in seen:  # an alias: the anchor's values were read where it was written
             return
         seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            found.append((node.start_mark.line + 1 + (node.style in ("|", ">")), node.value))
+        if isinstance(node, yaml.ScalarNode) and node.style == "|":  # literal: each line is a line of the file
+            found.extend((node.start_mark.line + 2 + i, part) for i, part in enumerate(node.value.split("\n")))
+        elif isinstance(node, yaml.ScalarNode):  # a folded block starts below its `>`
+            found.append((node.start_mark.line + 1 + (node.style == ">"), node.value))
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 walk(item)

@@ -138,6 +138,8 @@ def test_the_variables_are_those_compose_itself_asks_for(tmp_path):
             '        first line\n'
             '        uses ${IN_BLOCK}\n'
             '      ALT: ${ALTV:+x}\n'
+            '      FOLDED: >\n'
+            '        ${IN_FOLDED}\n'
             '    labels:\n'
             '      ${NOT_A_KEY_VAR}: v\n'
             '# ${ONLY_IN_COMMENT}\n')
@@ -145,8 +147,9 @@ def test_the_variables_are_those_compose_itself_asks_for(tmp_path):
     res = subprocess.run(["docker-compose", "-p", "vars", "-f", "c.yml", "config", "-q"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]})
     asked = set(re.findall(r'The \\"([A-Z_]+)\\" variable is not set', res.stderr))
-    assert asked == {"TAG", "REAL", "PLAINVAR", "IN_BLOCK"}, res.stderr  # the check on this Compose itself
+    assert asked == {"TAG", "REAL", "PLAINVAR", "IN_BLOCK", "IN_FOLDED"}, res.stderr  # this Compose itself
     assert compose_variables(text) == {"TAG": (3, False), "REAL": (4, False), "WITH_DEFAULT": (4, True),
-                                       "PLAINVAR": (6, False), "IN_BLOCK": (9, False), "ALTV": (10, True)}
+                                       "PLAINVAR": (6, False), "IN_BLOCK": (9, False), "ALTV": (10, True),
+                                       "IN_FOLDED": (12, False)}
     assert {n for n, (_, has_default) in compose_variables(text).items() if not has_default} == asked
     assert compose_variables("services: [unclosed\n") == {}  # not YAML: compose.check says why

@@ -32,11 +32,10 @@ def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
     except yaml.YAMLError:
         return {}
     found: dict[str, tuple[int, bool]] = {}
-    for first_line, value in values:
+    for number, value in values:
         for m in _COMPOSE_TOKEN.finditer(value):
             if m.group(0) == "$$":
                 continue
-            number = first_line + value.count("\n", 0, m.start())
             name = m.group(1) or m.group(3)
             has_default = m.group(2) in (":-", "-", ":+", "+")
             prev = found.get(name)
