@@ -199,7 +199,7 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
 
     try:
         doc = load_yaml(text) or {}
-        lines, repeats = key_lines_and_repeats(text)
+        lines, repeats, cycles = key_lines_and_repeats(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)  # a reader's error has a character position instead
         line = mark.line + 1 if mark else text.count("\n", 0, getattr(exc, "position", 0)) + 1
@@ -217,6 +217,9 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
                 return f"{filename}:{lines[path[:n]]}"
         return filename
 
+    if cycles:  # the document cannot be read as data at all
+        return [Finding("error", f"{filename}:{line}", f"{'.'.join(path)} names an anchor it is inside (a cycle): "
+                        "Compose refuses the file") for path, line in cycles]
     shape = [Finding("error", f"{filename}:{again}", f"{'.'.join(path)} is written twice (lines {first} and {again}): "
                      "Compose refuses the file; keep one") for path, first, again in repeats]
     shape = sorted(shape + schema_findings(doc, schema, at), key=lambda f: (_line_of(f.where), f.message))

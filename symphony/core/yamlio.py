@@ -23,9 +23,8 @@ def _compose_loader():
         return _LOADER[0]
     import re
 
-    import yaml
 
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = _node_loader()
     replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
     class ComposeLoader(base):
@@ -60,37 +59,50 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     return key_lines_and_repeats(text)[0]
 
 
-def key_lines_and_repeats(text: str) -> tuple[dict[tuple[str, ...], int], list[tuple[tuple[str, ...], int, int]]]:
-    """key_lines, and every key written twice in one mapping as (path, first line, repeated line):
-    PyYAML keeps the last silently, Compose (go-yaml) refuses the file."""
+def key_lines_and_repeats(text: str):
+    """key_lines, and what Compose (go-yaml) refuses where PyYAML reads on: every key written twice
+    in one mapping, as (path, first line, repeated line); every alias inside the node it names
+    (`&a [*a]`, a cycle), as (path, line)."""
     import yaml
 
     lines: dict[tuple[str, ...], int] = {}
     repeats: list[tuple[tuple[str, ...], int, int]] = []
+    cycles: list[tuple[tuple[str, ...], int]] = []
 
-    def walk(node, path):
+    def walk(node, path, inside=()):
+        if id(node) in inside:  # nothing new below it
+            cycles.append((path, lines.get(path, node.start_mark.line + 1)))
+            return
+        inside = (*inside, id(node))
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
             merged = []
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == "<<":
-                    merged += value.value if isinstance(value, yaml.SequenceNode) else [value]
+                if isinstance(key, yaml.ScalarNode) and key.value == "<<":  # at most one (a key is unique)
+                    merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
                 elif isinstance(key, yaml.ScalarNode):
                     sub, line = (*path, key.value), key.start_mark.line + 1
                     if key.value in seen:
                         repeats.append((sub, seen[key.value], line))
                     seen.setdefault(key.value, line)
                     lines.setdefault(sub, line)
-                    walk(value, sub)
+                    walk(value, sub, inside)
             for mapping in merged:  # `<<: *base`: its keys are here too, where the anchor wrote them
-                walk(mapping, path)
+                walk(mapping, path, inside)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 if isinstance(item, yaml.ScalarNode):
                     lines.setdefault((*path, item.value), item.start_mark.line + 1)
 
-    walk(yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), ())
-    return lines, repeats
+    walk(yaml.compose(text, Loader=_node_loader()), ())
+    return lines, repeats, cycles
+
+
+def _node_loader():
+    """Nodes only (no values are built): libyaml's parser when PyYAML has it, for speed."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def scalar_values(text: str) -> list[tuple[int, str]]:
@@ -116,7 +128,7 @@ def scalar_values(text: str) -> list[tuple[int, str]]:
             for _, value in node.value:
                 walk(value)
 
-    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    root = yaml.compose(text, Loader=_node_loader())
     if root is not None:
         walk(root)
     return found

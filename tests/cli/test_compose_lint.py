@@ -405,18 +405,20 @@ def test_a_key_written_twice_is_refused_as_compose_refuses_it(tmp_path):
 
 def test_scalars_are_read_as_compose_reads_them(tmp_path):
     """go-yaml v3 (YAML 1.2), not PyYAML's YAML 1.1: `restart: no` is "no", `22:22` is not base 60."""
-    from symphony.core.yamlio import load_yaml
+    from symphony.core import yamlio
 
+    yamlio._LOADER.clear()  # built once per process: build it here, from the code under test
     scalars = {"a": "yes", "b": "no", "c": "on", "d": "off", "e": "y", "f": "true", "g": "True", "h": "FALSE",
                "i": "22:22", "j": "1:20:30", "k": "0755", "l": "0o755", "m": "0x1F", "n": "0b101", "o": "1_000",
                "p": "1e3", "q": ".5", "r": "~", "s": "null", "t": "+12", "u": "1.", "v": "-0", "w": "1.2.3",
-               "x": "-0o17", "z": "1.5e-3"}
+               "x": "-0o17", "z": "1.5e-3", "aa": "-017", "ab": "08", "ac": "+0x1F", "ad": "-0b11", "ae": "7",
+               "af": "-5", "ag": "0"}
     text = "services:\n  a: {image: x}\nx-v:\n" + "".join(f"  {k}: {v}\n" for k, v in scalars.items())
     (tmp_path / "compose.yml").write_text(text)
     res = subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "--format", "json"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
-    assert load_yaml(text)["x-v"] == json.loads(res.stdout)["x-v"]
+    assert yamlio.load_yaml(text)["x-v"] == json.loads(res.stdout)["x-v"]
     assert findings("services:\n  a:\n    image: x\n    restart: no\n    labels: {com.sentiric.readiness: on}\n") == []
 
 
@@ -445,3 +447,26 @@ def test_keys_merged_from_an_anchor_point_where_the_anchor_wrote_them(tmp_path):
         (tmp_path / f"c{i}.yml").write_text(accepted)
         assert subprocess.run(["docker-compose", "-p", "lint", "-f", f"c{i}.yml", "config", "-q"], cwd=tmp_path,
                               capture_output=True, timeout=60).returncode == 0
+
+
+def test_a_list_of_merged_anchors_and_a_dependency_listed_on_its_own_line():
+    text = ("x-a: &a {image: a}\nx-b: &b\n  restart: always\n"
+            "services:\n  job:\n    <<: [*a, *b]\n  api:\n    image: x\n    healthcheck: {test: [CMD, 'true']}\n"
+            "    depends_on:\n      job: {condition: service_completed_successfully}\n"
+            "  web:\n    image: w\n    labels: {com.sentiric.readiness: running}\n    depends_on:\n      - api\n"
+            "      - ghost\n")
+    assert errors(text) == [
+        ("x.yml:3", 'job is awaited with service_completed_successfully but restarts even after it succeeds (always); '
+                    'one-shot jobs need restart: "no" or on-failure'),
+        ("x.yml:17", "web depends on ghost, which is not in this profile; add ghost or remove the dependency")]
+
+
+def test_an_alias_of_its_own_container_ends_in_a_finding_not_a_crash():
+    from symphony.core.envcompiler.lint import compose_variables
+
+    text = "services:\n  a:\n    image: x\n    labels: &l {k: *l}\n"
+    assert findings(text) == [("error", "x.yml:4", "services.a.labels.k names an anchor it is inside (a cycle): "
+                                                   "Compose refuses the file")]
+    assert findings("x-a: {a: 1, a: 2}\nservices:\n  s: {image: x, labels: {com.sentiric.readiness: running}}\n") == [
+        ("error", "x.yml:1", "x-a.a is written twice (lines 1 and 1): Compose refuses the file; keep one")]
+    assert compose_variables("a: &x [*x, '${V}']\n") == {"V": (1, False)}
