@@ -42,7 +42,8 @@ def _compose_loader():
 
     def construct_int(loader, node):
         text = loader.construct_scalar(node).replace("_", "")
-        sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
+        sign = -1 if text[0] == "-" else 1
+        digits = text[1:] if text[0] in "+-" else text
         if digits[:2] in ("0b", "0o", "0x"):
             return sign * int(digits, 0)
         octal = len(digits) > 1 and digits[0] == "0" and set(digits) <= set("01234567")
@@ -71,7 +72,7 @@ def key_lines_and_repeats(text: str):
 
     def walk(node, path, inside=()):
         if id(node) in inside:  # nothing new below it
-            cycles.append((path, lines.get(path, node.start_mark.line + 1)))
+            cycles.append((path, lines[path]))  # only a mapping's value recurses, and its key has a line
             return
         inside = (*inside, id(node))
         if isinstance(node, yaml.MappingNode):

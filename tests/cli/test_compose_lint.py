@@ -412,7 +412,7 @@ def test_scalars_are_read_as_compose_reads_them(tmp_path):
                "i": "22:22", "j": "1:20:30", "k": "0755", "l": "0o755", "m": "0x1F", "n": "0b101", "o": "1_000",
                "p": "1e3", "q": ".5", "r": "~", "s": "null", "t": "+12", "u": "1.", "v": "-0", "w": "1.2.3",
                "x": "-0o17", "z": "1.5e-3", "aa": "-017", "ab": "08", "ac": "+0x1F", "ad": "-0b11", "ae": "7",
-               "af": "-5", "ag": "0"}
+               "af": "-5", "ag": "0", "ah": "1__0", "ai": "1:20.5", "aj": "01234567"}
     text = "services:\n  a: {image: x}\nx-v:\n" + "".join(f"  {k}: {v}\n" for k, v in scalars.items())
     (tmp_path / "compose.yml").write_text(text)
     res = subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "--format", "json"],
@@ -470,3 +470,12 @@ def test_an_alias_of_its_own_container_ends_in_a_finding_not_a_crash():
     assert findings("x-a: {a: 1, a: 2}\nservices:\n  s: {image: x, labels: {com.sentiric.readiness: running}}\n") == [
         ("error", "x.yml:1", "x-a.a is written twice (lines 1 and 1): Compose refuses the file; keep one")]
     assert compose_variables("a: &x [*x, '${V}']\n") == {"V": (1, False)}
+    assert findings("x-a: &a\n  <<: *a\nservices:\n  s: {image: x}\n") == [
+        ("error", "x.yml:1", "x-a names an anchor it is inside (a cycle): Compose refuses the file")]
+
+
+def test_key_lines_are_the_lines_of_keys_and_list_items():
+    from symphony.core.yamlio import key_lines
+
+    assert key_lines("a:\n  b: 1\n  c:\n    - x\n    - y\nd: [z]\n") == {
+        ("a",): 1, ("a", "b"): 2, ("a", "c"): 3, ("a", "c", "x"): 4, ("a", "c", "y"): 5, ("d",): 6, ("d", "z"): 6}
