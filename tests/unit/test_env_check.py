@@ -140,16 +140,19 @@ def test_the_variables_are_those_compose_itself_asks_for(tmp_path):
             '      ALT: ${ALTV:+x}\n'
             '      FOLDED: >\n'
             '        ${IN_FOLDED}\n'
+            '      NESTED: "${SET_OUTER:-${INNER}} ${ALSO}"\n'
             '    labels:\n'
             '      ${NOT_A_KEY_VAR}: v\n'
             '# ${ONLY_IN_COMMENT}\n')
     (tmp_path / "c.yml").write_text(text)
-    res = subprocess.run(["docker-compose", "-p", "vars", "-f", "c.yml", "config", "-q"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]})
+    (tmp_path / "e.env").write_text("SET_OUTER=1\n")  # so Compose never reads INNER
+    res = subprocess.run(["docker-compose", "-p", "vars", "-f", "c.yml", "--env-file", "e.env", "config", "-q"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]})
     asked = set(re.findall(r'The \\"([A-Z_]+)\\" variable is not set', res.stderr))
-    assert asked == {"TAG", "REAL", "PLAINVAR", "IN_BLOCK", "IN_FOLDED"}, res.stderr  # this Compose itself
+    assert asked == {"TAG", "REAL", "PLAINVAR", "IN_BLOCK", "IN_FOLDED", "ALSO"}, res.stderr  # this Compose itself
     assert compose_variables(text) == {"TAG": (3, False), "REAL": (4, False), "WITH_DEFAULT": (4, True),
                                        "PLAINVAR": (6, False), "IN_BLOCK": (9, False), "ALTV": (10, True),
-                                       "IN_FOLDED": (12, False)}
+                                       "IN_FOLDED": (12, False), "SET_OUTER": (13, True), "INNER": (13, True),
+                                       "ALSO": (13, False)}
     assert {n for n, (_, has_default) in compose_variables(text).items() if not has_default} == asked
     assert compose_variables("services: [unclosed\n") == {}  # not YAML: compose.check says why

@@ -9,8 +9,9 @@ from symphony.core.findings import Finding
 from symphony.core.secrets import is_secrets_fragment
 
 PLACEHOLDERS = {"", "changeme", "change_me", "change-me", "todo", "xxx", "secret", "password", "example"}
-# $$ (a literal $ for Compose), ${VAR}, ${VAR:-d} and the other operators, $VAR
-_COMPOSE_TOKEN = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|\$([A-Za-z_][A-Za-z0-9_]*)")
+# $$ (a literal $ for Compose), ${VAR}, ${VAR:-d} and the other operators, $VAR, and the } that ends a ${
+_COMPOSE_TOKEN = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|\$([A-Za-z_][A-Za-z0-9_]*)|\}")
+_CONDITIONAL = (":-", "-", ":+", "+")  # operators whose argument Compose reads only in one case
 
 
 
@@ -33,11 +34,17 @@ def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
         return {}
     found: dict[str, tuple[int, bool]] = {}
     for number, value in values:
+        enclosing: list[str | None] = []  # the operators of the ${ we are inside
         for m in _COMPOSE_TOKEN.finditer(value):
-            if m.group(0) == "$$":
+            if m.group(0) in ("$$", "}"):
+                if m.group(0) == "}" and enclosing:
+                    enclosing.pop()
                 continue
             name = m.group(1) or m.group(3)
-            has_default = m.group(2) in (":-", "-", ":+", "+")
+            # a variable in a default or a replacement (`${A:-${B}}`) is read only when A is missing
+            has_default = m.group(2) in _CONDITIONAL or any(op in _CONDITIONAL for op in enclosing)
+            if m.group(1):
+                enclosing.append(m.group(2))
             prev = found.get(name)
             found[name] = (prev[0] if prev else number, (prev[1] if prev else True) and has_default)
     return {name: v for name, v in found.items() if name not in COMPOSE_PROVIDED}
