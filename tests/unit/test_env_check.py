@@ -140,7 +140,7 @@ def test_the_variables_are_those_compose_itself_asks_for(tmp_path):
             '      ALT: ${ALTV:+x}\n'
             '      FOLDED: >\n'
             '        ${IN_FOLDED}\n'
-            '      NESTED: "${SET_OUTER:-${INNER}} ${ALSO}"\n'
+            '      NESTED: "${SET_OUTER:-${INNER}${INNER2}} ${ALSO}"\n'
             '    labels:\n'
             '      ${NOT_A_KEY_VAR}: v\n'
             '# ${ONLY_IN_COMMENT}\n')
@@ -153,6 +153,6 @@ def test_the_variables_are_those_compose_itself_asks_for(tmp_path):
     assert compose_variables(text) == {"TAG": (3, False), "REAL": (4, False), "WITH_DEFAULT": (4, True),
                                        "PLAINVAR": (6, False), "IN_BLOCK": (9, False), "ALTV": (10, True),
                                        "IN_FOLDED": (12, False), "SET_OUTER": (13, True), "INNER": (13, True),
-                                       "ALSO": (13, False)}
+                                       "INNER2": (13, True), "ALSO": (13, False)}
     assert {n for n, (_, has_default) in compose_variables(text).items() if not has_default} == asked
     assert compose_variables("services: [unclosed\n") == {}  # not YAML: compose.check says why
