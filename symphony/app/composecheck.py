@@ -6,6 +6,8 @@ commit 170098b (2026-06-23), Apache License 2.0.
 """
 from __future__ import annotations
 
+import functools
+
 from symphony.errors import SymphonyError, UsageError
 from symphony.infra import console as ui
 from symphony.infra import state
@@ -26,7 +28,9 @@ def check_profile(profile: str, env: dict[str, str]) -> tuple[int, int]:
     return sum(f.level == "error" for f in findings), sum(f.level == "warn" for f in findings)
 
 
+@functools.cache
 def compose_schema() -> dict:
+    """Read once per run (`compose.check --all` checks five files against it); never modified."""
     import json
 
     return json.loads((state.COMPOSE_DIR / "compose-spec.json").read_text(encoding="utf-8"))

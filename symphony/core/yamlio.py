@@ -23,7 +23,6 @@ def _compose_loader():
         return _LOADER[0]
     import re
 
-
     base = _node_loader()
     replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
