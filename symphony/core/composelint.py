@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from symphony.core.envcompiler.lint import compose_variables
+from symphony.core.envcompiler.lint import variables_in
 from symphony.core.findings import Finding
 from symphony.core.services import (
     COMPLETED,
@@ -24,7 +24,7 @@ from symphony.core.services import (
     healthcheck_kind,
     parse_port_range,
 )
-from symphony.core.yamlio import key_lines_and_repeats, load_yaml
+from symphony.core.yamlio import parse
 
 READINESS_LABEL = "com.sentiric.readiness"  # "running": nothing to probe (documented in the catalog)
 
@@ -198,8 +198,7 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
     import yaml
 
     try:
-        doc = load_yaml(text) or {}
-        lines, repeats, cycles = key_lines_and_repeats(text)
+        doc, lines, repeats, cycles, scalars = parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)  # a reader's error has a character position instead
         line = mark.line + 1 if mark else text.count("\n", 0, getattr(exc, "position", 0)) + 1
@@ -278,7 +277,7 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
     for cycle in _cycles(graph):
         findings.append(Finding("error", at("services", cycle[0], "depends_on"),
             "dependency cycle: " + " -> ".join(cycle)))
-    for var, (line, has_default) in sorted(compose_variables(text).items()):
+    for var, (line, has_default) in sorted(variables_in(scalars).items()):
         if var not in env and not has_default:
             findings.append(Finding("error", f"{filename}:{line}",
                 f"${{{var}}} is used but the profile's env does not define it; "

@@ -2,6 +2,8 @@
 on a platform compose file, and `status` parses one on every call); the same safe semantics."""
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 
 def load_yaml(text: str):
     """The document as Compose reads it: go-yaml v3's scalars (YAML 1.2's booleans and numbers), not
@@ -23,7 +25,7 @@ def _compose_loader():
         return _LOADER[0]
     import re
 
-    base = _node_loader()
+    base = _base_loader()
     replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
     class ComposeLoader(base):
@@ -53,16 +55,37 @@ def _compose_loader():
     return ComposeLoader
 
 
+class Parsed(NamedTuple):
+    """What the readers of a compose file want, from one pass of the parser (not one per reader)."""
+    document: Any  # as load_yaml reads it
+    lines: dict[tuple[str, ...], int]  # key_lines
+    repeats: list[tuple[tuple[str, ...], int, int]]  # keys written twice: (path, first line, again)
+    cycles: list[tuple[tuple[str, ...], int]]  # aliases inside what they name: (path, line)
+    scalars: list[tuple[int, str]]  # scalar_values
+
+
+def parse(text: str) -> Parsed:
+    loader = _compose_loader()(text)
+    try:
+        root = loader.get_single_node()
+        lines, repeats, cycles = key_lines_and_repeats(root)
+        scalars = scalar_values(root)
+        # last: building the values rewrites the tree (a merge key's mapping is folded in)
+        return Parsed(loader.construct_document(root) if root is not None else None, lines, repeats, cycles, scalars)
+    finally:
+        loader.dispose()
+
+
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
     """1-based line of every mapping key path, e.g. ('services', 'api', 'depends_on', 'db'), and
     of every scalar item of a list (its value as the last element): where a finding points."""
-    return key_lines_and_repeats(text)[0]
+    return parse(text).lines
 
 
-def key_lines_and_repeats(text: str):
-    """key_lines, and what Compose (go-yaml) refuses where PyYAML reads on: every key written twice
-    in one mapping, as (path, first line, repeated line); every alias inside the node it names
-    (`&a [*a]`, a cycle), as (path, line)."""
+def key_lines_and_repeats(root):
+    """key_lines of the node tree `root`, and what Compose (go-yaml) refuses where PyYAML reads on:
+    every key written twice in one mapping, as (path, first line, repeated line); every alias inside
+    the node it names (`&a [*a]`, a cycle), as (path, line)."""
     import yaml
 
     lines: dict[tuple[str, ...], int] = {}
@@ -94,20 +117,21 @@ def key_lines_and_repeats(text: str):
                 if isinstance(item, yaml.ScalarNode):
                     lines.setdefault((*path, item.value), item.start_mark.line + 1)
 
-    walk(yaml.compose(text, Loader=_node_loader()), ())
+    if root is not None:
+        walk(root, ())
     return lines, repeats, cycles
 
 
-def _node_loader():
-    """Nodes only (no values are built): libyaml's parser when PyYAML has it, for speed."""
+def _base_loader():
+    """The safe loader, libyaml's when PyYAML has it, for speed."""
     import yaml
 
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def scalar_values(text: str) -> list[tuple[int, str]]:
-    """(1-based line, text) of every scalar value of a document, in file order: what Compose
-    interpolates (not keys, not comments); a literal block (`|`) line by line."""
+def scalar_values(root) -> list[tuple[int, str]]:
+    """(1-based line, text) of every scalar value of the node tree `root`, in file order: what
+    Compose interpolates (not keys, not comments); a literal block (`|`) line by line."""
     import yaml
 
     found: list[tuple[int, str]] = []
@@ -128,7 +152,6 @@ def scalar_values(text: str) -> list[tuple[int, str]]:
             for _, value in node.value:
                 walk(value)
 
-    root = yaml.compose(text, Loader=_node_loader())
     if root is not None:
         walk(root)
     return found

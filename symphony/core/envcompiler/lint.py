@@ -26,12 +26,16 @@ def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
     literal `$`); a file that is not YAML has none (compose.check names its error)."""
     import yaml
 
-    from symphony.core.yamlio import scalar_values
+    from symphony.core.yamlio import parse
 
     try:
-        values = scalar_values(text)
+        return variables_in(parse(text).scalars)
     except yaml.YAMLError:
         return {}
+
+
+def variables_in(values: list[tuple[int, str]]) -> dict[str, tuple[int, bool]]:
+    """compose_variables of a file's scalar values, given as (line, text) in file order."""
     found: dict[str, tuple[int, bool]] = {}
     for number, value in values:
         enclosing: list[str | None] = []  # the operators of the ${ we are inside
