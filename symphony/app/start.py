@@ -263,6 +263,8 @@ def run_scheduled(runner, profile, model, expected, timeout, began, settled=()):
     from symphony.infra.engine import project_states
 
     project = state.project_name(profile)
+    # asked again by the loop once its event watch runs (a change between the two is then not lost);
+    # this answer only says which created containers run a healthcheck
     specs = with_engine_healthchecks(specs_from_compose(model), project_states(runner, project))
     refuse_health_waits_without_healthcheck(specs, expected, "nothing was started (the containers are created; "
                                                              "`inv stop` removes them)")
