@@ -156,6 +156,17 @@ CASES = [
     ('K="${UNSET:-\'\'}"\n', "''"),
     ('K="${UNSET:-"a"\'x\'}"\n', "a'x'"),
     ('K="${UNSET:-\'X\'}"\n', "'X'"),
+    # inside ${…} a quoted or escaped <( is text, and so is a < or > that opens nothing
+    ("K=${UNSET-\\<(}\n", "<("),
+    ('K=${UNSET-"<("}\n', "<("),
+    ("K=${UNSET-'>('}\n", ">("),
+    ("K=${UNSET-<x>}\n", "<x>"),
+    ('K="${UNSET-a<b>c}"\n', "a<b>c"),
+    ('K="${UNSET-\\<(}"\n', "\\<("),
+    # bash joins a backslash-newline before it reads the operator
+    ("K=${UNSET:\\\n-d}\n", "d"),
+    ("K=${S:\\\n\\\n+a}\n", "a"),
+    ('K="${UNSET:\\\n-d}"\n', "d"),
     # ${…} nested as deep as the parser goes (64 levels), after references that came back out
     ("K=${S}${S}" + "${UNSET:-" * 64 + "x" + "}" * 64 + "\n", "yesyesx"),
 ]
@@ -195,6 +206,16 @@ REFUSED = [
     ("K=${!S}", "${!…} (indirection)"),
     ("K=${S:=x}", "assigns in bash"),
     ("K=${S/a/b}", "unsupported expansion ${S…}"),
+    ("K=${UNSET-<(id)}", "process substitution"),   # bash runs id
+    ("K=${UNSET->(id)}", "process substitution"),
+    ("K=${UNSET-a<(id)b}", "process substitution"),
+    ("K=${S:+<(id)}", "process substitution"),
+    ("K=${UNSET-${UNSET-<(id)}}", "process substitution"),
+    ("K=${UNSET-<\\\n(id)}", "process substitution"),
+    ('K="${UNSET-<(id)}"', "process substitution"),  # bash parses it (an unclosed one is its syntax error)
+    ("K=${UNSET-<(}", "process substitution"),         # bash: syntax error
+    ("PIPESTATUS=5", "PIPESTATUS is a variable bash sets itself"),
+    ("SHLVL=5", "SHLVL is a variable bash sets itself"),
     ("K=~", "unquoted ~"),
     ("K=~/x", "unquoted ~"),
     ("K=a:~/x", "unquoted ~"),

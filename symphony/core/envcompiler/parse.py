@@ -55,14 +55,15 @@ BASH_SPECIAL_NAMES = frozenset({
     "BASH_COMMAND", "BASH_COMPAT", "BASH_EXECUTION_STRING", "BASH_LINENO", "BASH_REMATCH", "BASH_SOURCE",
     "BASH_SUBSHELL", "BASH_VERSINFO", "BASH_VERSION", "BASH_XTRACEFD", "COMP_WORDBREAKS", "DIRSTACK",
     "EPOCHREALTIME", "EPOCHSECONDS", "EUID", "FUNCNAME", "GROUPS", "HISTCMD", "LINENO", "OPTIND",
-    "POSIXLY_CORRECT", "PPID", "RANDOM", "SECONDS", "SHELLOPTS", "SRANDOM", "UID",
+    "PIPESTATUS", "POSIXLY_CORRECT", "PPID", "RANDOM", "SECONDS", "SHELLOPTS", "SHLVL", "SRANDOM", "UID",
 })
 # Runs of characters that mean only themselves in each context: consumed in one step, so a
 # multi-megabyte value costs one regex match instead of a Python loop per character.
 _PLAIN_WORD = re.compile(r"[^ \t\n'\"\\$`~:;&|<>()\x00}]+")
 _PLAIN_DQ = re.compile(r'[^"\\$`]+')
-_PLAIN_DQ_BRACE = re.compile(r"[^}\\'\"$`]+")
+_PLAIN_DQ_BRACE = re.compile(r"[^}\\'\"$`<>]+")
 _NO_QUOTE_HINT = "write the value in single quotes, or escape the character with a backslash"
+_PROCESS_SUBSTITUTION = "<(…) or >(…) inside ${…} is a process substitution in bash: it would run a command"
 # The one-step reader makes ~40,000 records for 1,000 services: tuple.__new__ builds the same
 # named tuple as calling the class, without the Python frame of its generated __new__.
 _record = tuple.__new__
@@ -305,6 +306,8 @@ class _Parser:
                                "quote it ('~') or write the path itself")
             elif not brace and ch in METACHARS:
                 raise self.err(i, f"an unquoted {ch!r} is shell syntax in bash, not part of a value", _NO_QUOTE_HINT)
+            elif brace and self.process_substitution(i):
+                raise self.err(i, _PROCESS_SUBSTITUTION, _NO_QUOTE_HINT)
             else:
                 buf.append(ch)
                 tilde_expands = ch == ":"
@@ -403,6 +406,15 @@ class _Parser:
                                "escape it as \\` or use single quotes")
             elif ch == "$":
                 i = self.dollar(i, "dq_brace", parts, buf, flush)
+            elif self.process_substitution(i):  # bash parses it here too (and wants its `)`)
+                raise self.err(i, _PROCESS_SUBSTITUTION, "move the default out of the double quotes, in single quotes")
+            else:  # a < or > that starts nothing
+                buf.append(ch)
+                i += 1
+
+    def process_substitution(self, i: int) -> bool:
+        """`<(` or `>(` at i: inside `${…}` bash reads it as a process substitution, quoted or not."""
+        return self.at(i) in ("<", ">") and self.at(self.cont(i + 1)) == "("
 
     def dollar(self, i: int, ctx: str, parts: list, buf: list, flush) -> int:
         """A `$` at i in context unquoted | dq | dq_brace; appends to parts/buf; returns next i."""
@@ -467,14 +479,18 @@ class _Parser:
             return Ref(name), j + 1
         if ch == "\n":
             raise self.err(dollar, f"unterminated ${{{self.nm(name)}", "close the reference with } on the same line")
-        op = next((o for o in _OPS if self.t.startswith(o, j)), None)
+        op = ch
+        if ch == ":":  # `:\⏎-` is `:-`: bash joins the lines first
+            j = self.cont(j + 1)
+            op += self.at(j)
+        op = op if op in _OPS else None
         if op in (":=", "="):
             raise self.err(dollar, f"${{{self.nm(name)}{op}…}} assigns in bash; not supported",
                            f"write ${{{self.nm(name)}:-…}} instead")
         if op is None:
             raise self.err(dollar, f"unsupported expansion ${{{self.nm(name)}…}}",
                            "supported: ${V} ${V:-d} ${V-d} ${V:+a} ${V+a} ${V:?msg} ${V?msg}")
-        start = j + len(op)
+        start = j + 1  # j is the operator's last character
         if ctx == "unquoted":
             word, end = self.word(start, brace=True, opened=dollar)
         else:
