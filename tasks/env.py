@@ -51,20 +51,18 @@ def diff(c, profile=None, config=None, set=None, output=None):
     """Show what regenerating .env.generated would change (secrets masked on both sides)."""
     from pathlib import Path
 
-    from dotenv import dotenv_values
-
-    from symphony.app.envfile import compile_profile, display_value
+    from symphony.app.envfile import compile_profile, display_value, read_env_file
     from symphony.core.secrets import is_secret
     from symphony.infra import console as ui
     from symphony.infra import state
 
     compiled, _ = compile_profile(settings(c), profile, config, set)
     path = Path(output) if output else state.ENV_OUTPUT
-    old = {k: v or "" for k, v in dotenv_values(path, interpolate=False).items()} if path.exists() else {}
+    old, old_secrets = read_env_file(path)
     new = compiled.values
 
     def secret(key, value):
-        return key in compiled.secrets or is_secret(key, value)
+        return key in compiled.secrets or key in old_secrets or is_secret(key, value)
 
     # The old side's secrets (a rotated-away password, and the URLs built from it) are masked too.
     ui.register_secrets(v for k, v in old.items() if v and secret(k, v))

@@ -131,26 +131,52 @@ def generate_env_file(settings: Settings, profile=None, *, config=None, output=N
     return compiled
 
 
-def register_secrets_of_env_file(path: Path | None = None) -> None:
-    """Mask the secrets of the env a running profile was started with (for `logs`, which
-    compiles nothing): the values of .env.generated that the secret rule classifies, including
-    every key of the secrets fragment's group in the file."""
+def read_env_file(path: Path, *, lenient: bool = False) -> tuple[dict[str, str], set[str]]:
+    """The values of an env file env.generate wrote, and which keys were secret when it was
+    written: those its `# secret keys:` line names, every key of a secrets fragment's group (a
+    file written before that line existed), and every key the secret rule classifies now.
+    A file that is not UTF-8 text is a usage error, unless `lenient` (logs: mask what can be read)."""
+    from io import StringIO
+
     from dotenv import dotenv_values
 
-    from symphony.core.secrets import is_secret
+    from symphony.core.envcompiler.writer import GROUP_LINE, SECRET_KEYS_LINE
+    from symphony.core.secrets import is_secret, is_secrets_fragment
 
+    if path.exists() and not path.is_file():
+        raise UsageError(f"{path} is not a regular file", hint="name the env file env.generate wrote")
+    if not path.exists():
+        return {}, set()
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not lenient:
+            line = data[:exc.start].count(b"\n") + 1
+            raise UsageError(f"{path}:{line}: not UTF-8 text, so this is not a file env.generate wrote",
+                             hint="regenerate it with `inv env.generate`, or name another file") from None
+        text = data.decode("utf-8", errors="replace")
+    values = {k: v or "" for k, v in dotenv_values(stream=StringIO(text), interpolate=False).items()}
+    secret, group = set(), ""
+    for line in text.splitlines():
+        if line.startswith(SECRET_KEYS_LINE):
+            secret.update(line[len(SECRET_KEYS_LINE):].split())
+        elif line.startswith(GROUP_LINE):
+            group = line[len(GROUP_LINE):].strip()
+        elif "=" in line and not line.startswith("#") and is_secrets_fragment(group):
+            secret.add(line.split("=", 1)[0].strip())
+    secret.update(k for k, v in values.items() if is_secret(k, v))
+    return values, secret & values.keys()
+
+
+def register_secrets_of_env_file(path: Path | None = None) -> None:
+    """Mask the secrets of the env a running profile was started with (for `logs`, which
+    compiles nothing): the secret values of .env.generated (read_env_file says which)."""
     path = Path(path) if path else state.ENV_OUTPUT
     if not path.is_file():
         return
-    values = {k: v or "" for k, v in dotenv_values(path, interpolate=False).items()}
-    from_secrets = set()
-    group = ""
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.startswith("# --- from "):
-            group = line[len("# --- from "):].strip()
-        elif "=" in line and not line.startswith("#") and "secrets" in group:
-            from_secrets.add(line.split("=", 1)[0].strip())
-    ui.register_secrets(v for k, v in values.items() if v and (k in from_secrets or is_secret(k, v)))
+    values, secret = read_env_file(path, lenient=True)
+    ui.register_secrets(values[k] for k in secret if values[k])
 
 
 def check_profiles(settings: Settings, profile=None, config=None, every=False) -> tuple[int, int]:

@@ -17,7 +17,9 @@ Masking (`Masker`, used through symphony.infra.console.mask): every registered s
 or more is masked wherever it occurs; shorter ones only where they stand as a whole token (not
 next to a letter, digit or `_`), so a 2-character password does not turn every "ab" inside a
 word into ******. Matching is one compiled regular expression over the distinct 6-character
-prefixes (a trie), so the cost grows with the text, not with text x number of secrets.
+prefixes (a trie), so the cost grows with the text, not with text x number of secrets. Whatever
+was registered, a URL's password (`scheme://user:PASSWORD@`) and an http(s) URL's token
+(`https://TOKEN@`) are masked in every text: a config repo's URL, a git message.
 """
 from __future__ import annotations
 
@@ -49,25 +51,42 @@ def is_secrets_fragment(relpath: str) -> bool:
     return name in SECRETS_FRAGMENT_NAMES or name.endswith(SECRETS_FRAGMENT_SUFFIXES)
 
 
-# "://" then userinfo with a ':' and a non-empty password up to '@'. Every repetition stops at
-# '/', so attempts at different "://" cannot overlap: linear time (the old pattern that also
-# searched for the scheme backtracked quadratically: a 100 KB value took 14 s).
-_USERINFO = re.compile(r"://[^/\s:@]*:[^/\s@]+@")
+# "://" then the userinfo up to '@'. Every repetition stops at '/', so attempts at different "://"
+# cannot overlap: linear time (the old pattern that also searched for the scheme backtracked
+# quadratically: a 100 KB value took 14 s).
+_USERINFO = re.compile(r"://([^/\s@]*)@")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+_TOKEN_SCHEMES = ("http", "https")  # `https://TOKEN@host`: how git and CI pass a token
+
+
+def _url_credentials(text: str):
+    """(start, end, is a password) of each credential in a URL in `text`: the password of
+    `scheme://user:password@host` (a scheme: letters, digits, + . -, with a letter), and the whole
+    userinfo of `http(s)://token@host`."""
+    if "://" not in text:  # most texts: one substring search instead of a regex scan
+        return
+    for m in _USERINFO.finditer(text):
+        i = m.start()
+        while i > 0 and text[i - 1] in _SCHEME_CHARS:
+            i -= 1
+        scheme = text[i:m.start()]
+        if not any(c.isalpha() for c in scheme):
+            continue
+        user, colon, password = m.group(1).partition(":")
+        if password:
+            yield m.start(1) + len(user) + 1, m.end(1), True
+        elif user and not colon and scheme.lower().rsplit("+", 1)[-1] in _TOKEN_SCHEMES:
+            yield m.start(1), m.end(1), False
 
 
 def url_has_password(value: str) -> bool:
-    """`scheme://user:password@host` anywhere in `value` (a scheme: a letter, then letters,
-    digits, + . -), in time linear in len(value)."""
-    if "://" not in value:  # most values: one substring search instead of a regex scan
-        return False
-    for m in _USERINFO.finditer(value):
-        i = m.start()
-        while i > 0 and value[i - 1] in _SCHEME_CHARS:
-            i -= 1
-            if value[i].isalpha():
-                return True
-    return False
+    """`scheme://user:password@host` anywhere in `value`, in time linear in len(value)."""
+    return any(is_password for _, _, is_password in _url_credentials(value))
+
+
+def url_credential_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds a URL's password or token: what every output masks, whatever was registered."""
+    return [(start, end) for start, end, _ in _url_credentials(text)]
 
 
 def is_secret(key: str, value: str | None = None) -> bool:
@@ -157,9 +176,9 @@ class Masker:
         return found
 
     def mask(self, text: str) -> str:
-        if not self._values or not text:
+        if not text:
             return text
-        found = self.spans(text)
+        found = (self.spans(text) if self._values else []) + url_credential_spans(text)
         if not found:
             return text
         found.sort()

@@ -46,9 +46,9 @@ def register_secrets(values) -> None:
 
 def mask(text: str) -> str:
     """`text` with every registered secret replaced by MASK; linear in len(text)."""
-    if _MASKER is None:
+    if _MASKER is None and "://" not in text:  # nothing registered, and no URL that may hold a password
         return text
-    return _MASKER.mask(text)
+    return _masker().mask(text)
 
 
 _MASKER = None

@@ -94,6 +94,10 @@ def test_set_of_a_secret_is_masked(config, tmp_path):
     ("common/secrets.env", "DB_PASSWD=pa${canaryunt0017\n", "unterminated ${…"),
     ("common/secrets.env", "DB_PASSWD=x${canarysub0018/a/b}\n", "unsupported expansion ${…"),
     ("common/secrets.env", "DB_PASSWD=\"canary-cr\r-0014\"\n", "DB_PASSWD: the value cannot be written"),
+    # a stray blank before a quoted multi-line key: bash runs the quoted text as a command, so its
+    # lines are not lines of the fragment (read as such, they were reported with their text)
+    ("profiles/canary.env", 'JWT_PRIVATE_KEY= "-----BEGIN-----\ncanarypem0019+=\ncanary-pem-0020 x\n-----END-----"\n',
+     "unquoted blank inside a value"),
 ])
 def test_error_messages_carry_no_secret(config, tmp_path, fragment, text, needle):
     path = config / "environments" / fragment
@@ -119,3 +123,61 @@ def test_check_strict_reports_placeholder_and_misplaced_secrets_by_any_secret_na
     assert "GITHUB_TOKEN_RO looks secret but is defined outside common/secrets.env" in res.stdout
     assert "SMTP_CREDENTIALS looks secret" in res.stdout
     assert not leaks(res)
+
+
+def test_a_stray_blank_before_a_quoted_value_is_one_error_not_one_per_line_of_the_value(config, tmp_path):
+    path = config / "environments" / "profiles" / "canary.env"
+    path.write_text(path.read_text() + 'KEY= "line one\nCANARY+=\nnot a command\n# nor a comment\n"\nAFTER=$(id)\n')
+    res = run(config, tmp_path, "env.generate", "--profile", "canary")
+    assert res.returncode == 2
+    errors = re.findall(r"profiles/canary\.env:(\d+):\d+:", res.stdout + res.stderr)
+    assert errors == ["2", "7"], res.stdout + res.stderr  # the blank, then the next command bash reads
+
+
+def test_a_rotated_secret_is_masked_in_diff_after_it_left_the_secrets_fragment(config, tmp_path):
+    """The old file says which keys were secret when it was written (`# secret keys:`)."""
+    res = run(config, tmp_path, "env.generate", "--profile", "canary")
+    assert res.returncode == 0, res.stderr
+    secrets = config / "environments" / "common" / "secrets.env"
+    secrets.write_text(secrets.read_text().replace("ODDLY_NAMED=canary-odd-0006\n", ""))
+    base = config / "environments" / "common" / "base.env"
+    base.write_text(base.read_text() + "ODDLY_NAMED=now-plain\n")
+    res = run(config, tmp_path, "env.diff", "--profile", "canary")
+    assert res.returncode == 0, res.stderr
+    assert "~ ODDLY_NAMED: ****** -> ******" in res.stdout
+    assert not leaks(res)
+
+
+def test_an_overridden_url_password_is_masked_in_explain_and_check(config, tmp_path):
+    base = config / "environments" / "common" / "base.env"
+    base.write_text(base.read_text() + "DATABASE_URL=postgres://app:canary-url-0021@db/app\n")
+    (config / "environments" / "common" / "local.env").write_text("DATABASE_URL=sqlite:///x.db\n")
+    profile = config / "environments" / "profiles" / "canary.env"
+    profile.write_text(profile.read_text() + "source common/local.env\n")
+    res = run(config, tmp_path, "env.explain", "DATABASE_URL", "--profile", "canary")
+    assert res.returncode == 0 and "postgres://app:******@db/app" in res.stdout, res.stdout + res.stderr
+    check = run(config, tmp_path, "env.check", "--profile", "canary")
+    assert "postgres://app:******@db/app" in check.stdout + check.stderr
+    for res in (check, run(config, tmp_path, "env.show", "--profile", "canary")):
+        assert not leaks(res, extra=["canary-url-0021"])
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("https://ci:canary-tok-0022@127.0.0.1:1/cfg.git", "https://ci:******@127.0.0.1:1/cfg.git"),
+    ("https://canary-tok-0023@127.0.0.1:1/cfg.git", "https://******@127.0.0.1:1/cfg.git"),  # a bare token
+])
+def test_credentials_in_the_config_repo_url_are_masked_in_every_config_output(tmp_path, url, shown):
+    import subprocess
+
+    repo = tmp_path / "cfg"
+    assert inv("config.init", str(repo), state_dir=tmp_path).returncode == 0
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", url], check=True)
+    res = inv("config.status", "--path", str(repo), state_dir=tmp_path)
+    assert shown in res.stdout, res.stdout + res.stderr
+    outputs = [res]
+    for extra in (["--dry-run"], []):  # the echoed command, then the warning that it cannot be cloned
+        outputs.append(inv("config.sync", "--url", url, "--path", str(tmp_path / "new"), *extra, state_dir=tmp_path))
+        assert shown in outputs[-1].stdout + outputs[-1].stderr
+    token = url.split("@")[0].rsplit(":", 1)[-1].lstrip("/")
+    for res in outputs:
+        assert token not in res.stdout + res.stderr

@@ -176,3 +176,18 @@ def test_a_config_outside_any_checkout_has_no_commit_in_the_header(config, tmp_p
     assert res.returncode == 0, res.stderr
     line = _source_line(tmp_path)
     assert line == f"# source:  {config} (--config)", line
+
+
+def test_diff_refuses_what_is_not_a_generated_env_file_and_waits_on_nothing(config, tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    garbled = tmp_path / "garbled.env"
+    garbled.write_bytes(b"A='1'\n# \xff\xfe\n")
+    for output, needle in ((fifo, "is not a regular file"), (tmp_path, "is not a regular file"),
+                           (garbled, "garbled.env:2: not UTF-8 text")):
+        res = inv("env.diff", "--profile", "demo", "--config", str(config), "--output", str(output),
+                  state_dir=tmp_path, timeout=30)  # a FIFO read would block: the timeout fails the test
+        assert res.returncode == 2 and needle in res.stderr, (output, res.stdout, res.stderr)
+        assert "Traceback" not in res.stderr

@@ -149,6 +149,21 @@ def test_secrets_registered_later_are_masked_too():
 def test_whitespace_is_no_secret_and_text_without_secrets_is_left_alone():
     only_blank = masker("   ", "\t")
     assert only_blank.mask("a \t b :   : c") == "a \t b :   : c" and len(only_blank) == 0
-    text = "postgres://u:p@db -- ok, (x) [y]"
+    text = "postgres://u@db -- ok, (x) [y]"  # a user name is no secret
     assert masker("hunter2-long").mask(text) == text      # only long secrets registered
     assert masker("q7").mask(text) == text                # only short ones
+
+
+@pytest.mark.parametrize("text,masked", [
+    ("postgres://u:p@db/x", "postgres://u:******@db/x"),         # a password, whatever is registered
+    ("git+https://ci:t0k@h/r.git and amqp://a:b:c@mq", "git+https://ci:******@h/r.git and amqp://a:******@mq"),
+    ("https://ghp_abc@github.com/o/r", "https://******@github.com/o/r"),  # http(s) userinfo alone: a token
+    ("ssh://git@github.com/o/r", "ssh://git@github.com/o/r"),    # elsewhere a user name alone is no secret
+    ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+    ("pg://u:@db", "pg://u:@db"),                                # an empty password
+    ("1://u:p@db", "1://u:p@db"),                                # no scheme: a scheme has a letter
+    ("https://h/p?next=a:b@c", "https://h/p?next=a:b@c"),        # past the host: no userinfo
+])
+def test_credentials_in_urls_are_masked_in_any_text(text, masked):
+    assert masker().mask(text) == masked
+    assert masker("unrelated-secret").mask(text) == masked

@@ -164,9 +164,35 @@ class _Parser:
                 problems.append(exc)
                 if exc.fatal:
                     break
-                i = self.t.find("\n", max(exc.pos, i)) + 1 or self.n  # the next line, or the end
+                i = self.end_of_command(i)
             line = self.place(i)[0]
         return entries
+
+    def end_of_command(self, i: int) -> int:
+        """Where the command bash reads from i ends: after the first newline outside quotes, a
+        backslash or a comment. Reading resumes there after an error, so the lines of a quoted
+        value (a PEM key after a stray blank) are not read, and reported, as lines of their own."""
+        t, n = self.t, self.n
+        word_start = True
+        while i < n:
+            ch = t[i]
+            if ch == "\\":
+                i += 2
+            elif ch == "'":
+                i = t.find("'", i + 1) + 1 or n
+            elif ch == '"':
+                i += 1
+                while i < n and t[i] != '"':
+                    i += 2 if t[i] == "\\" else 1
+                i += 1
+            elif ch == "\n":
+                return i + 1
+            elif ch == "#" and word_start:
+                return t.find("\n", i) + 1 or n
+            else:
+                i += 1
+            word_start = ch in " \t;&|()"
+        return n
 
     def statement(self, i: int, entries: list) -> int:
         i = self.skip_blanks(i)

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from symphony.core.envcompiler.model import CompiledEnv, EnvError
 
+SECRET_KEYS_LINE = "# secret keys: "
+GROUP_LINE = "# --- from "
 # After a `$` inside double quotes these start an expansion in bash or Compose.
 _EXPANDS_AFTER_DOLLAR = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_!#$(*-?@[{")
 
@@ -79,10 +81,12 @@ def render_env_file(compiled: CompiledEnv, *, source_label: str, commit: str | N
         f"# source:  {source_label}".replace("\n", " ") + (f" @ {commit}" if commit else ""),
         "# mode 0600: this file holds secrets.",
     ]
+    if compiled.secrets:  # names only: what env.diff and logs mask once the config has moved on
+        lines.append(SECRET_KEYS_LINE + " ".join(k for k in compiled.values if k in compiled.secrets))
     problems = []
     for origin, keys in compiled.groups:
         lines.append("")
-        lines.append(f"# --- from {origin}")
+        lines.append(f"{GROUP_LINE}{origin}")
         for key in keys:
             try:
                 lines.append(f"{key}={quote_value(key, compiled.values[key])}")
