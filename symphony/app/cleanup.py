@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from symphony.app.devbuild import IMAGE_PROJECT_LABEL
 from symphony.core.containers import PROJECT_LABEL
 from symphony.infra import state
 from symphony.infra.engine import MANAGED_LABEL, symphony_projects
@@ -45,6 +46,27 @@ def owned_projects() -> set[str]:
     return set(symphony_projects()) | {state.PROJECT_PREFIX + "obs"}
 
 
+def image_projects(runner, ids) -> dict[str, str]:
+    """Image id (short) -> the project label it was built with ("" for none), in one call."""
+    if not ids:
+        return {}
+    fmt = '{{.Id}}\t{{index .Config.Labels "' + IMAGE_PROJECT_LABEL + '"}}'
+    out = runner.query(["docker", "image", "inspect", "--format", fmt, *sorted(ids)], check=False).stdout
+    found = {}
+    for line in out.splitlines():
+        full, _, project = line.partition("\t")
+        found[full.removeprefix("sha256:")[:12]] = "" if project == "<no value>" else project
+    return found
+
+
+def built_for(ours: set[str], ref: str, project: str) -> bool:
+    """Whether an image Symphony built belongs to one of `ours`: its project label says so, or
+    (an image built before that label existed) its name is `<project>-<service>`."""
+    if project:
+        return project in ours
+    return any(ref.startswith(p + "-") for p in ours)
+
+
 def plan_cleanup(runner) -> CleanupPlan:
     ours = owned_projects()
     plan = CleanupPlan()
@@ -71,9 +93,13 @@ def plan_cleanup(runner) -> CleanupPlan:
         else:
             plan.networks.append(state.NETWORK_NAME)
     removing = {cid[:12] for cid, _ in plan.containers}
-    for line in runner.query(["docker", "images", "--filter", f"label={BUILT_BY_LABEL}",
-                              "--format", "{{.ID}}\t{{.Repository}}:{{.Tag}}"]).stdout.splitlines():
-        iid, _, ref = line.partition("\t")
+    built = [line.partition("\t")[::2] for line in runner.query(
+        ["docker", "images", "--filter", f"label={BUILT_BY_LABEL}",
+         "--format", "{{.ID}}\t{{.Repository}}:{{.Tag}}"]).stdout.splitlines()]
+    projects = image_projects(runner, {iid for iid, _ in built})
+    for iid, ref in built:
+        if not built_for(ours, ref, projects.get(iid, "")):
+            continue  # another checkout's (or prefix's) build
         users = [u.split() for u in runner.query(["docker", "ps", "-a", "--filter", f"ancestor={iid}",
                                                    "--format", "{{.ID}} {{.Names}}"]).stdout.splitlines()]
         foreign = [name for cid, name in users if cid[:12] not in removing]

@@ -10,11 +10,13 @@ from symphony.infra import state
 SOURCE_KEY = "x-sentiric-source"
 OVERRIDE_FILE = ".compose.dev-build.yml"
 BUILT_BY = {"com.sentiric.built-by": "symphony"}
+IMAGE_PROJECT_LABEL = "com.sentiric.project"  # which project built it: `clean` removes only its own projects' images
 
 
-def build_override(model: dict, sources_dir: Path) -> tuple[dict, list[tuple[str, str]], list[str]]:
+def build_override(model: dict, sources_dir: Path, project: str) -> tuple[dict, list[tuple[str, str]], list[str]]:
     """(override compose dict, [(service, checkout)] built from source, [service] using images).
-    `x-sentiric-source` names the checkout directory inside `sources_dir`."""
+    `x-sentiric-source` names the checkout directory inside `sources_dir`; the images are labelled
+    as built by Symphony for `project`."""
     services, built, images = {}, [], []
     for name, svc in sorted(model.get("services", {}).items()):
         source = svc.get(SOURCE_KEY)
@@ -22,14 +24,15 @@ def build_override(model: dict, sources_dir: Path) -> tuple[dict, list[tuple[str
             continue
         checkout = (sources_dir / Path(source).name).resolve()
         if (checkout / "Dockerfile").is_file():
-            services[name] = {"build": {"context": str(checkout), "labels": dict(BUILT_BY)}, "pull_policy": "build"}
+            labels = {**BUILT_BY, IMAGE_PROJECT_LABEL: project}
+            services[name] = {"build": {"context": str(checkout), "labels": labels}, "pull_policy": "build"}
             built.append((name, str(checkout)))
         else:
             images.append(name)
     return {"services": services}, built, images
 
 
-def dev_build_override(compose_file: Path, dry_run: bool = False) -> list[Path]:
+def dev_build_override(compose_file: Path, project: str, dry_run: bool = False) -> list[Path]:
     """The override file that builds each service whose checkout exists ([] when none does)."""
     import yaml
 
@@ -39,7 +42,7 @@ def dev_build_override(compose_file: Path, dry_run: bool = False) -> list[Path]:
     from symphony.infra.files import write_file
 
     raw = load_yaml(compose_file.read_text(encoding="utf-8")) or {}
-    override, built, images = build_override(raw, state.SOURCES_DIR)
+    override, built, images = build_override(raw, state.SOURCES_DIR, project)
     if built:
         ui.status("info", "dev: building from source: " + ", ".join(f"{n} ({p})" for n, p in built))
     if images:

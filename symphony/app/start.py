@@ -143,7 +143,8 @@ def prepare(settings, runner, req: StartRequest) -> Plan:
     if req.profile == "dev":
         from symphony.app.devbuild import dev_build_override
 
-        override = dev_build_override(state.compose_file(req.profile), runner.dry_run)
+        override = dev_build_override(state.compose_file(req.profile), state.project_name(req.profile),
+                                      runner.dry_run)
         files += override
         build = build or bool(override)
     if req.pull == "never":

@@ -20,12 +20,17 @@ def profile_status(runner, profile: str) -> dict:
 def show_logs(runner, profile: str, services, follow: bool, tail, since) -> None:
     """The profile's container logs through Compose, every secret of its env masked."""
     from symphony.app.envfile import register_secrets_of_env_file
-    from symphony.infra.engine import project_container_ids
+    from symphony.core.containers import secret_env_values
+    from symphony.infra import console as ui
+    from symphony.infra.engine import project_inspect
 
     project = state.project_name(profile)
-    if not project_container_ids(runner, project):
+    containers = project_inspect(runner, project)
+    if not containers:
         raise SymphonyError(f"profile {profile} has no containers, so there are no logs",
                             hint=f"start it with `inv start --profile {profile}`")
+    # what the containers were given, whatever .env.generated holds now (or whether it exists)
+    ui.register_secrets(secret_env_values(containers))
     register_secrets_of_env_file()
     args = ["logs", "--no-color"] + (["--follow"] if follow else [])
     if tail is not None:

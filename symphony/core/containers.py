@@ -104,6 +104,20 @@ def parse_inspect(items: list[dict]) -> list[ContainerState]:
     return sorted((replace(s, one_shot=s.service in jobs) for s in states), key=lambda s: (s.service, s.name))
 
 
+def secret_env_values(items: list[dict]) -> set[str]:
+    """The values of the containers' environment (`docker inspect` items) that the secret rule
+    classifies (core.secrets.is_secret: a secret name, a URL with a password)."""
+    from symphony.core.secrets import is_secret
+
+    found = set()
+    for item in items:
+        for entry in (item.get("Config") or {}).get("Env") or []:
+            key, _, value = entry.partition("=")
+            if value and is_secret(key, value):
+                found.add(value)
+    return found
+
+
 def uptime(started_at: str, now: datetime) -> str:
     start = parse_time(started_at)
     if not start:

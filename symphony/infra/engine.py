@@ -14,15 +14,15 @@ def project_container_ids(runner, project: str) -> list[str]:
                          f"label={PROJECT_LABEL}={project}"]).stdout.split()
 
 
-def project_states(runner, project: str) -> list[ContainerState]:
-    """Every container of a project as the engine describes it: over the local engine's socket
-    when there is one (one connection, no CLI processes), else through the CLI."""
+def project_inspect(runner, project: str) -> list[dict]:
+    """`docker inspect` of every container of a project: over the local engine's socket when
+    there is one (one connection, no CLI processes), else through the CLI."""
     api = runner.engine_api()
     if api is not None:
         from symphony.infra.dockerapi import EngineUnavailable
 
         try:
-            return parse_inspect(api.project_containers(project))
+            return api.project_containers(project)
         except EngineUnavailable:
             pass  # the CLI below reports the engine's state in its own words (exit 127)
     ids = project_container_ids(runner, project)
@@ -30,7 +30,12 @@ def project_states(runner, project: str) -> list[ContainerState]:
         return []
     res = runner.query(["docker", "inspect", *ids], check=False)
     # a container removed between the two calls makes inspect fail for that id only
-    return parse_inspect(json.loads(res.stdout or "[]"))
+    return json.loads(res.stdout or "[]")
+
+
+def project_states(runner, project: str) -> list[ContainerState]:
+    """Every container of a project as the engine describes it."""
+    return parse_inspect(project_inspect(runner, project))
 
 
 def project_volumes(runner, project: str) -> list[str]:

@@ -66,6 +66,21 @@ def test_clean_removes_only_what_the_plan_found_and_says_what_it_kept(monkeypatc
                                                              "docker volume rm sentiric-demo_data"]
 
 
+def test_clean_removes_only_the_images_its_own_projects_built(monkeypatch, tmp_path):
+    images = ("i1\tsentiric-demo-api:latest\ni2\tother-demo-api:latest\ni3\tsentiric-demo-old:latest\n"
+              "i4\tother-demo-old:latest\ni5\tsentiric-demox-api:latest\n")
+    labels = ("sha256:i1\tsentiric-demo\nsha256:i2\tother-demo\nsha256:i3\t<no value>\n"  # i3, i4, i5: built
+              "sha256:i4\t<no value>\nsha256:i5\t<no value>\n")                       # before the label
+    answers = [(r"docker ps -a --filter label=com.docker.compose.project --format", (0, "", "")),
+               (r"docker volume ls", (0, "", "")), (r"docker network ls", (0, "", "")),
+               (r"docker images", (0, images, "")), (r"docker image inspect", (0, labels, "")),
+               (r"docker ps -a --filter ancestor=", (0, "", ""))]
+    out = run_tasks(monkeypatch, tmp_path, "clean", "--yes", answers=answers)
+    assert out.code == 0, out.stderr
+    assert out.runner.commands(r"docker image rm") == ["docker image rm sentiric-demo-api:latest "
+                                                       "sentiric-demo-old:latest"]
+
+
 def test_k8s_apply_dry_run_prints_the_kubectl_command(monkeypatch, tmp_path):
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "a.yaml").write_text("kind: ConfigMap\n")

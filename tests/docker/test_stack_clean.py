@@ -52,11 +52,42 @@ def test_clean_removes_ours_and_leaves_a_foreign_container_and_volume(stack, for
     assert docker("inspect", "-f", "{{.State.Running}}", foreign).stdout.strip() == "true"
     assert docker("volume", "inspect", f"{foreign}-data", check=False).returncode == 0
     assert not (stack.state_dir / ".profile.state").exists()
-    # built images go too, unless a container outside Symphony's projects still uses one: then it is
-    # kept and named (another checkout's stack, or a test running beside this one)
-    left = docker("images", "--filter", "label=com.sentiric.built-by=symphony", "--format", "{{.Repository}}:{{.Tag}}")
-    for ref in left.stdout.split():
-        assert f"(kept: image {ref}, used by" in res.stdout
+    # the images this checkout's projects built go too (another checkout's are not even looked at)
+    assert images_of(project) == []
+
+
+def images_of(project: str) -> list[str]:
+    """The images Symphony built for `project`, by name (by id when a later build took the name)."""
+    out = docker("images", "--filter", "label=com.sentiric.built-by=symphony", "--filter",
+                 f"label=com.sentiric.project={project}", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").stdout
+    return [iid if "<none>" in ref else ref for iid, ref in (line.split() for line in out.splitlines())]
+
+
+def test_clean_leaves_the_images_another_checkout_built(stack, tmp_path_factory):
+    """Two checkouts on one engine (two project prefixes): one's clean never removes the other's
+    built images, though both carry Symphony's built-by label."""
+    from tests.stack_helpers import Stack, remove_project
+
+    other = Stack(tmp_path_factory.mktemp("other"), "clean-other")
+    try:
+        assert other("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0").returncode == 0
+        assert other("stop").returncode == 0  # its images stay, no container uses them
+        theirs = images_of(other.project("demo"))
+        assert len(theirs) >= 5, theirs  # datastore (also migrate's), broker, user, agent, gateway
+        assert stack("start", "--offline", "--set", "API_GATEWAY_HOST_PORT=0").returncode == 0
+        ours = images_of(stack.project("demo"))
+        preview = stack("clean", "--dry-run")
+        assert all(f"image     {ref}" in preview.stdout for ref in ours), preview.stdout
+        assert not any(ref in preview.stdout for ref in theirs), preview.stdout
+        res = stack("clean", "--yes")
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert images_of(stack.project("demo")) == []
+        assert sorted(images_of(other.project("demo"))) == sorted(theirs)
+    finally:
+        other.cleanup()
+        remove_project(other.project("demo"))
+        for ref in images_of(other.project("demo")):
+            docker("image", "rm", "-f", ref, check=False)
 
 
 def test_dry_run_start_prints_commands_and_changes_nothing(stack):

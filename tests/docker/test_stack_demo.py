@@ -48,6 +48,17 @@ def test_demo_lifecycle_keeps_data(stack):
     agent_logs = stack("logs", "-s", "agent-service")
     assert "connecting to the broker at" in agent_logs.stdout and password not in agent_logs.stdout + agent_logs.stderr
     assert password in docker("logs", f"{project}-agent-service-1").stdout  # the container really printed it
+    # masked too when .env.generated is gone or garbled: the containers' own env says what is secret
+    generated = stack.state_dir / ".env.generated"
+    kept = generated.read_bytes()
+    for replacement in (None, b"\xff\xfe not text\n"):
+        generated.unlink(missing_ok=True)
+        if replacement is not None:
+            generated.write_bytes(replacement)
+        agent_logs = stack("logs", "-s", "agent-service")
+        assert agent_logs.returncode == 0 and "Traceback" not in agent_logs.stderr, agent_logs.stderr
+        assert "connecting to the broker at" in agent_logs.stdout and password not in agent_logs.stdout
+    generated.write_bytes(kept)
 
     before = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"]
               for c in project_containers(project)}

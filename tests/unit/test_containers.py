@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from symphony.app.devbuild import build_override
-from symphony.core.containers import parse_inspect, status_rows, table, uptime
+from symphony.core.containers import parse_inspect, secret_env_values, status_rows, table, uptime
 
 
 def container(service, status="running", health=None, exit_code=0, one_shot=False, ports=None, log=None):
@@ -93,9 +93,17 @@ def test_dev_builds_existing_checkouts_and_uses_images_for_the_rest(tmp_path):
         "evil": {"x-sentiric-source": "../../etc"},   # only a directory name inside the sources dir counts
         "postgres": {"image": "postgres:16-alpine"},
     }}
-    override, built, images = build_override(model, tmp_path)
+    override, built, images = build_override(model, tmp_path, "sentiric-dev")
     assert built == [("user-service", str(tmp_path / "sentiric-user-service"))]
     assert images == ["evil", "media-service"]
     assert override["services"]["user-service"]["build"]["context"] == str(tmp_path / "sentiric-user-service")
-    assert override["services"]["user-service"]["build"]["labels"] == {"com.sentiric.built-by": "symphony"}
+    assert override["services"]["user-service"]["build"]["labels"] == {"com.sentiric.built-by": "symphony",
+                                                                         "com.sentiric.project": "sentiric-dev"}
     assert set(override["services"]) == {"user-service"}
+
+
+def test_the_secret_values_of_the_containers_env_are_those_the_secret_rule_names():
+    items = [{"Config": {"Env": ["POSTGRES_PASSWORD=pw-0001", "BROKER_URL=amqp://u:pw-0002@mq/", "PATH=/bin",
+                                 "API_TOKEN=", "LOG_LEVEL=info", "EQUALS_KEY=a=b"]}},
+             {"Config": {"Env": None}}, {"Config": {}}, {}]
+    assert secret_env_values(items) == {"pw-0001", "amqp://u:pw-0002@mq/", "a=b"}
