@@ -17,7 +17,7 @@ from symphony.infra import state
 
 
 def restart_services(runner, profile: str, services, timeout: float, wait: bool = True):
-    from symphony.app.profiles import check_services
+    from symphony.app.profiles import check_services, declared_services
     from symphony.app.start_on_events import refuse_health_waits_without_healthcheck, start_in_order
     from symphony.app.waiting import failure_report
     from symphony.core.scheduler import StartScheduler
@@ -29,12 +29,16 @@ def restart_services(runner, profile: str, services, timeout: float, wait: bool 
     if not current:
         raise SymphonyError(f"profile {profile} is not running", hint=f"start it with `inv start --profile {profile}`")
     specs = specs_from_containers(current)
-    requested = check_services(services, set(specs), profile)
+    requested = check_services(services, set(specs) | set(declared_services(profile)), profile)
+    gone = [name for name in requested if name not in specs]
+    if gone:  # declared, but its container was removed: only a start creates it again
+        raise SymphonyError(f"cannot restart {', '.join(gone)}: no container (removed by hand?); nothing was stopped",
+                            hint=f"`inv start --profile {profile}` creates it again")
     chosen = with_restart_dependents(specs, requested or specs)
     involved = with_dependencies(specs, chosen)
     settled = sorted(involved - chosen)
     refuse_health_waits_without_healthcheck(specs, involved, "nothing was stopped")
-    _refuse_unready_dependencies(specs, chosen, settled, current, profile)
+    _refuse_unready_dependencies(specs, chosen, current, profile)
     order = start_order(specs, chosen)
     began = time.monotonic()
     # dependents first, so nothing runs while what it needs is down
@@ -57,13 +61,13 @@ def restart_services(runner, profile: str, services, timeout: float, wait: bool 
     return outcome
 
 
-def _refuse_unready_dependencies(specs, chosen, settled, current, profile) -> None:
+def _refuse_unready_dependencies(specs, chosen, current, profile) -> None:
     by_service = {s.service: s for s in current}
     problems = []
     for name in sorted(chosen):
         for dep in specs[name].depends:
-            if dep.name not in settled:
-                continue
+            if dep.name in chosen:
+                continue  # restarted with it
             c = by_service.get(dep.name)
             if c is None:
                 problems.append(f"{name} needs {dep.name}, which has no container")

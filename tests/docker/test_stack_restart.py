@@ -49,3 +49,13 @@ def test_restart_is_refused_when_a_dependency_it_would_not_restart_is_not_ready(
     after = {c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["StartedAt"]
              for c in project_containers(project)}
     assert after == before
+
+    # a dependency whose container was removed by hand: refused too, and so is restarting it alone
+    docker("rm", "-f", f"{project}-user-service-1")
+    for args, needle in ((("-s", "agent-service"), "agent-service needs user-service, which has no container"),
+                         ((), "agent-service needs user-service, which has no container"),
+                         (("-s", "user-service"), "cannot restart user-service: no container")):
+        before = {c["Name"]: c["State"]["StartedAt"] for c in project_containers(project)}
+        res = stack("restart", *args)
+        assert res.returncode == 1 and needle in res.stderr and "nothing was stopped" in res.stderr, res.stderr
+        assert {c["Name"]: c["State"]["StartedAt"] for c in project_containers(project)} == before
