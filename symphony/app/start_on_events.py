@@ -52,6 +52,15 @@ def refuse_health_waits_without_healthcheck(specs, names, consequence: str) -> N
                                  "condition: service_started")
 
 
+def start_error(stderr: str) -> str:
+    """What `docker start` said, without its closing summary: the engine's reason ("Bind for
+    0.0.0.0:18080 failed: port is already allocated") comes first, "Error: failed to start
+    containers: NAME" last."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    reasons = [line for line in lines if not line.startswith("Error: failed to start containers")]
+    return "; ".join(reasons or lines) or "docker start failed"
+
+
 def start_in_order(runner, project: str, sched: StartScheduler, timeout: float, began: float,
                    snapshot, clock=time.monotonic) -> WaitOutcome:
     """Start containers as their conditions allow until every service is ready, one fails, or
@@ -102,7 +111,7 @@ def _loop(runner, sched, timeout, began, snapshot, events, clock, watcher) -> Wa
                 starting.remove((n, call))
                 res = call.wait(check=False)  # an engine that went away raises here (exit 127)
                 if res.code != 0:
-                    sched.status[n], sched.reason[n] = "failed", (res.stderr.strip().splitlines() or ["?"])[-1]
+                    sched.status[n], sched.reason[n] = "failed", start_error(res.stderr)
                     show(n, "failed")
         elapsed = clock() - began
         if sched.failed() or (sched.done() and not starting) or elapsed >= timeout:

@@ -187,3 +187,26 @@ def test_the_engine_dying_mid_start_is_exit_127_with_the_fix(stack, tmp_path):
     assert proc.returncode == 127, text + err
     assert "Docker daemon is not reachable" in err and "hint:" in err and "Traceback" not in err
     assert " failed " not in text  # no healthy service is blamed for the engine going away
+
+
+def test_a_host_port_taken_mid_start_is_named_with_the_engines_reason(stack):
+    """The port is free when start checks it, then taken before the gateway's `docker start`:
+    the failure says why (the engine's first line), not only "failed to start containers"."""
+    port = free_port()
+    env = {**os.environ, **stack.env(), "SYMPHONY_STATE_DIR": str(stack.state_dir), "NO_COLOR": "1"}
+    stack.started.add(stack.project("demo"))
+    proc = subprocess.Popen([sys.executable, "-m", "invoke", "start", "--offline", "--set", "DEMO_STARTUP_DELAY=3",
+                             "--set", f"API_GATEWAY_HOST_PORT={port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = []
+    for line in proc.stdout:  # the first start: the port check is behind us, the gateway far ahead
+        out.append(line)
+        if "starting" in line and "datastore" in line:
+            break
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("0.0.0.0", port))
+        taken.listen()
+        rest, err = proc.communicate(timeout=180)
+    assert proc.returncode == 1, "".join(out) + rest + err
+    assert "api-gateway:" in err and ("address already in use" in err or "port is already allocated" in err), err
+    assert "Traceback" not in err
