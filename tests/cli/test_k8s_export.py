@@ -212,14 +212,17 @@ def test_rejected_compose_file_bad_names_and_bad_env_keys(tmp_path):
 
     odd = tmp_path / "odd.yml"
     odd.write_text("services:\n  Web_API:\n    image: x\n    expose: ['80']\n"
-                   "    environment: {GOOD: '1', 'bad.key': '2', '9LIVES': '3'}\n")
+                   "    environment: {GOOD: '1', 'discovery.type': single-node, 'my-name': '2', '9LIVES': '3',"
+                   " '..up': '4'}\n")
     out = tmp_path / "o2"
     res = inv("k8s.export", "--file", str(odd), "--output", str(out), state_dir=tmp_path)
     assert res.returncode == 0, res.stderr
     assert "Web_API: renamed 'web-api' (DNS-1035)" in res.stdout
-    assert "'bad.key' is not a valid variable name" in res.stdout and "'9LIVES'" in res.stdout
+    # Kubernetes' IsEnvVarName: letters, digits, `_ - .`, no leading digit, not `..` first (envFrom skips those)
+    assert "'9LIVES' is not a valid variable name" in res.stdout and "'..up' is not" in res.stdout
+    assert "discovery.type" not in res.stdout and "my-name" not in res.stdout
     objs = {(o["kind"], o["metadata"]["name"]): o for o in load_dir(out)}
-    assert objs["ConfigMap", "web-api-env"]["data"] == {"GOOD": "1"}
+    assert objs["ConfigMap", "web-api-env"]["data"] == {"GOOD": "1", "discovery.type": "single-node", "my-name": "2"}
     assert inv("k8s.validate", str(out), state_dir=tmp_path).returncode == 0
 
 

@@ -121,3 +121,19 @@ def test_a_tmpfs_size_0_means_no_limit(size, limit):
         {"type": "tmpfs", "target": "/scratch", "tmpfs": {"size": size}}]}})
     volume = pod_of(objs, "Deployment", "app")["volumes"][0]
     assert volume["emptyDir"] == {"medium": "Memory", **({"sizeLimit": limit} if limit else {})}
+
+
+@pytest.mark.parametrize("job", [
+    {"image": "migrate:1", "user": "1000", "restart": "no", "expose": ["9999"]},         # restart "no"
+    {"image": "migrate:1", "user": "1000", "restart": "on-failure", "expose": ["9999"]},  # restarts only on failure
+    {"image": "migrate:1", "user": "1000", "deploy": {"mode": "replicated-job"}},        # headless, no port
+])
+def test_a_plain_depends_on_a_one_shot_job_is_not_waited_for(job):
+    """A Job's pod is not ready once it has finished, so its Service has no endpoint: a wait for it
+    (nc -z, nslookup) would hold every later start of the dependent (a reschedule, a rollout) for ever.
+    Compose's service_started needs only that the job was started."""
+    objs, warnings = export({"migrate": job, "app": {"image": "app:1", "user": "1000", "expose": ["8080"],
+                                                       "depends_on": {"migrate": {"condition": "service_started"}}}})
+    assert ("Job", "migrate") in objs
+    assert "initContainers" not in pod_of(objs, "Deployment", "app")
+    assert any(w.startswith("app: depends on one-shot migrate (service_started)") for w in warnings), warnings

@@ -31,7 +31,9 @@ from symphony.core.services import DECLARED, healthcheck_kind
 __all__ = ["HostPath", "Options", "Export", "ConvertError", "convert"]
 
 PART_OF = "sentiric"
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Kubernetes' IsEnvVarName (apimachinery pkg/util/validation: envVarNameFmt, hasChDirPrefix): the
+# names envFrom passes on. Dots and dashes are fine (`discovery.type` for Elasticsearch).
+_ENV_NAME = re.compile(r"^(?!\.\.)(?!\.$)[-._a-zA-Z][-._a-zA-Z0-9]*$")
 WAIT_IMAGE = "busybox:1.36"
 WAIT_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}
 DEFAULT_REQUESTS = (("cpu", "100m"), ("memory", "128Mi"))
@@ -562,6 +564,11 @@ def _wait_containers(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
         if condition == "service_completed_successfully":
             ctx.warnings.append(f"{name}: waits for one-shot {dep} ({condition}); {dep} is a Job and {name} starts "
                                 f"without waiting — its own readiness probe gates traffic until {dep} is done")
+            continue
+        if dep in ctx.jobs:  # a finished Job's pod is not ready, so its Service has no endpoint to wait for
+            ctx.warnings.append(f"{name}: depends on one-shot {dep} ({condition}); {dep} is a Job, whose Service "
+                                f"has no endpoint once it has finished, so {name} does not wait for it (a wait "
+                                f"would block every later start of {name})")
             continue
         target = ctx.services[dep]
         if condition == "service_healthy" and not probes(target.get("healthcheck")):
