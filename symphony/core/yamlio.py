@@ -25,6 +25,8 @@ def _compose_loader():
         return _LOADER[0]
     import re
 
+    import yaml
+
     base = _base_loader()
     replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
@@ -51,6 +53,14 @@ def _compose_loader():
         return sign * int(digits, 8 if octal else 10)
 
     ComposeLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    ComposeLoader.flatten_mapping = _flatten_mapping
+
+    def construct_tagged(loader, node):  # `!override`/`!reset` outside a mapping's value: the value as written
+        kind = {yaml.MappingNode: loader.construct_mapping, yaml.SequenceNode: loader.construct_sequence}
+        return kind.get(type(node), loader.construct_scalar)(node)
+
+    for tag in ("!override", "!reset"):
+        ComposeLoader.add_constructor(tag, construct_tagged)
     _LOADER.append(ComposeLoader)
     return ComposeLoader
 
@@ -74,6 +84,41 @@ def parse(text: str) -> Parsed:
         return Parsed(loader.construct_document(root) if root is not None else None, lines, repeats, cycles, scalars)
     finally:
         loader.dispose()
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _flatten_mapping(loader, node) -> None:
+    """Fold the mappings of a merge key (`<<: *a` or `<<: [*a, *b]`) into `node`, as go-yaml
+    does: the mapping's own keys win, then the earlier of the merged mappings (PyYAML 6.0.4 lets the
+    later one win). Compose's `!reset` drops its key here (the merged value, if any, applies) and
+    `!override` is the value itself (compose-go's loader; checked against `docker-compose config`)."""
+    import yaml
+
+    own, sources = [], []
+    for key, value in node.value:
+        if key.tag == _MERGE:
+            sources.append(value)
+        elif value.tag != "!reset":
+            if value.tag == "!override":
+                value.tag = (loader.resolve(yaml.ScalarNode, value.value, (True, False)) if
+                             isinstance(value, yaml.ScalarNode) and not value.style else
+                             {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+                             .get(type(value), "tag:yaml.org,2002:str"))
+            own.append((key, value))
+    node.value = own  # before the sources are read: a mapping merged into itself finds no merge key
+    merged = []
+    for value in sources:
+        for mapping in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+            if not isinstance(mapping, yaml.MappingNode):
+                raise yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark,
+                                                        f"expected a mapping for merging, but found {mapping.id}",
+                                                        mapping.start_mark)
+            _flatten_mapping(loader, mapping)
+            merged.append(list(mapping.value))
+    # a later pair wins when the mapping is built: the first merged mapping last, the own keys after it
+    node.value = [pair for pairs in reversed(merged) for pair in pairs] + own
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:

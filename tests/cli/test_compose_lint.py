@@ -422,6 +422,63 @@ def test_scalars_are_read_as_compose_reads_them(tmp_path):
     assert findings("services:\n  a:\n    image: x\n    restart: no\n    labels: {com.sentiric.readiness: on}\n") == []
 
 
+MERGES_AND_TAGS = """\
+x-a: &a
+  restart: "no"
+  user: "1000"
+  environment: {FROM_A: a}
+x-b: &b
+  restart: always
+  user: "2000"
+  labels: {from-b: b}
+  environment: {FROM_B: b}
+x-base: &base
+  image: nginx:1.27
+  restart: always
+  ports: ["8080:80"]
+  environment: {FOO: bar, DROPME: x}
+services:
+  job:
+    <<: [*a, *b]
+    image: alpine:3.20
+  own:
+    <<: [*a, *b]
+    image: alpine:3.20
+    user: "3000"
+  reset:
+    <<: *base
+    ports: !reset []
+    environment:
+      DROPME: !reset null
+      EXTRA: !override y
+  override:
+    <<: *base
+    ports: !override ["8081:80"]
+"""
+
+
+def test_merge_keys_and_compose_tags_are_read_as_compose_reads_them(tmp_path):
+    """`<<: [*a, *b]`: the mapping's own keys win, then the earlier merged one (YAML's merge key, as
+    go-yaml reads it; PyYAML 6.0.4 lets the later win); `!reset` drops a key, `!override` is the value."""
+    from symphony.core import yamlio
+
+    yamlio._LOADER.clear()
+    (tmp_path / "compose.yml").write_text(MERGES_AND_TAGS)
+    res = subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "--format", "json"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    theirs = json.loads(res.stdout)["services"]
+    ours = yamlio.load_yaml(MERGES_AND_TAGS)["services"]
+    for name, svc in theirs.items():
+        for key in ("restart", "user", "environment", "labels"):
+            assert ours[name].get(key) == svc.get(key), (name, key)
+        assert [p.split(":")[0] for p in ours[name].get("ports", [])] == [p["published"] for p in svc.get("ports", [])]
+    # so the one-shot job (restart "no" from the first mapping) awaited to complete is no lint error
+    text = MERGES_AND_TAGS + ("  app:\n    image: x\n    healthcheck: {test: [CMD, 'true']}\n"
+                              "    depends_on: {job: {condition: service_completed_successfully}}\n")
+    assert errors(text) == []
+
+
 def test_a_dependency_from_an_included_file_is_left_to_compose(tmp_path):
     (tmp_path / "db.yml").write_text("services:\n  db: {image: d, healthcheck: {test: [CMD, 'true']}}\n")
     text = f"include: [db.yml]\nservices:\n  api:\n    image: a\n    {HEALTHY}\n    depends_on:\n" \
