@@ -95,6 +95,11 @@ def run_script(svc: Service, delay: int) -> str:
     for e in svc.env:
         if e.required:
             lines.append(f'[ -n "${{{e.name}+x}}" ] || {{ log "required variable {e.name} is not set"; exit 1; }}')
+        if e.empty == "exits":  # Compose passes a variable the config defines empty as set and empty
+            lines.append(f'[ -n "${{{e.name}}}" ] || {{ log "required variable {e.name} is empty"; exit 1; }}')
+        elif e.empty == "hangs":  # retries for ever and never opens a port
+            lines.append(f'[ -n "${{{e.name}}}" ] || {{ log "{e.name} is empty: retrying for ever"; '
+                         'while :; do $bb sleep 5; done; }')
         if re.search(r"_(CERT|KEY|CA)_PATH$", e.name) and e.value.startswith("/"):
             lines.append(f'[ -r "${{{e.name}}}" ] || {{ log "cannot read ${{{e.name}}} ({e.name})"; exit 1; }}')
     lines.append(f"$bb sleep {delay}  # the service's own start-up")

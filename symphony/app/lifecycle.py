@@ -22,9 +22,27 @@ def stop_profile(runner, profile: str, volumes: bool, yes: bool) -> None:
     if res.code != 0:
         raise SymphonyError(f"compose could not stop profile {profile}:\n" + ui.mask(res.stderr.strip()),
                             exit_code=res.code)
+    if volumes and not runner.dry_run:
+        kept = project_volumes(runner, project)  # Compose says "Resource is still in use" and exits 0
+        if kept:
+            users = volume_users(runner, kept)
+            raise SymphonyError(f"profile {profile} stopped, but {len(kept)} volume(s) could not be deleted: "
+                                + "; ".join(f"{v} (used by {', '.join(users.get(v, [])) or 'another container'})"
+                                            for v in kept),
+                                hint="stop or remove those containers, then `inv stop --volumes` again")
     if not runner.dry_run:
         ui.status("ok", f"profile {profile} stopped"
                   + ("" if volumes else "; volumes kept (`inv stop --volumes` deletes them)"))
+
+
+def volume_users(runner, volumes) -> dict[str, list[str]]:
+    """Volume -> the names of the containers (any project's) that mount it."""
+    users = {}
+    for volume in volumes:
+        out = runner.query(["docker", "ps", "-a", "--filter", f"volume={volume}", "--format", "{{.Names}}"],
+                           check=False).stdout
+        users[volume] = out.split()
+    return users
 
 
 def clean_all(runner, yes: bool) -> None:

@@ -25,8 +25,6 @@ def _compose_loader():
         return _LOADER[0]
     import re
 
-    import yaml
-
     base = _base_loader()
     replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
@@ -54,13 +52,14 @@ def _compose_loader():
 
     ComposeLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
     ComposeLoader.flatten_mapping = _flatten_mapping
+    ComposeLoader.construct_sequence = _construct_sequence
 
-    def construct_tagged(loader, node):  # `!override`/`!reset` outside a mapping's value: the value as written
-        kind = {yaml.MappingNode: loader.construct_mapping, yaml.SequenceNode: loader.construct_sequence}
-        return kind.get(type(node), loader.construct_scalar)(node)
+    def construct_untagged(loader, node):  # a tag of no meaning to go-yaml: the value as if untagged
+        _untag(node)
+        return loader.yaml_constructors[node.tag](loader, node)
 
-    for tag in ("!override", "!reset"):
-        ComposeLoader.add_constructor(tag, construct_tagged)
+    # `!override`, `!reset` outside a mapping's value, and any local tag (`!custom x`): Compose reads on
+    ComposeLoader.add_constructor(None, construct_untagged)
     _LOADER.append(ComposeLoader)
     return ComposeLoader
 
@@ -89,6 +88,21 @@ def parse(text: str) -> Parsed:
 _MERGE = "tag:yaml.org,2002:merge"
 
 
+def _untag(node) -> None:
+    """The tag a node with a tag of its own (`!override`, `!reset`, `!custom`) is read with, as
+    go-yaml reads it: a scalar is a string (`!override 5` is "5"), a mapping or sequence as usual."""
+    import yaml
+
+    node.tag = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}.get(
+        type(node), "tag:yaml.org,2002:str")
+
+
+def _construct_sequence(loader, node, deep=False):
+    """A sequence without its `!reset` items (Compose drops them; checked with `docker-compose config`)."""
+    node.value = [item for item in node.value if item.tag != "!reset"]
+    return [loader.construct_object(item, deep=deep) for item in node.value]
+
+
 def _flatten_mapping(loader, node) -> None:
     """Fold the mappings of a merge key (`<<: *a` or `<<: [*a, *b]`) into `node`, as go-yaml
     does: the mapping's own keys win, then the earlier of the merged mappings (PyYAML 6.0.4 lets the
@@ -101,21 +115,15 @@ def _flatten_mapping(loader, node) -> None:
         if key.tag == _MERGE:
             sources.append(value)
         elif value.tag != "!reset":
-            if value.tag == "!override":
-                value.tag = (loader.resolve(yaml.ScalarNode, value.value, (True, False)) if
-                             isinstance(value, yaml.ScalarNode) and not value.style else
-                             {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
-                             .get(type(value), "tag:yaml.org,2002:str"))
             own.append((key, value))
     node.value = own  # before the sources are read: a mapping merged into itself finds no merge key
     merged = []
     for value in sources:
         for mapping in value.value if isinstance(value, yaml.SequenceNode) else [value]:
             if not isinstance(mapping, yaml.MappingNode):
-                raise yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark,
-                                                        f"expected a mapping for merging, but found {mapping.id}",
-                                                        mapping.start_mark)
-            _flatten_mapping(loader, mapping)
+                raise yaml.constructor.ConstructorError(
+                    problem=f"expected a mapping for merging, but found {mapping.id}", problem_mark=mapping.start_mark)
+            loader.flatten_mapping(mapping)
             merged.append(list(mapping.value))
     # a later pair wins when the mapping is built: the first merged mapping last, the own keys after it
     node.value = [pair for pairs in reversed(merged) for pair in pairs] + own

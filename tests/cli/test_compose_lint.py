@@ -473,6 +473,24 @@ def test_merge_keys_and_compose_tags_are_read_as_compose_reads_them(tmp_path):
         for key in ("restart", "user", "environment", "labels"):
             assert ours[name].get(key) == svc.get(key), (name, key)
         assert [p.split(":")[0] for p in ours[name].get("ports", [])] == [p["published"] for p in svc.get("ports", [])]
+    # tags in every place a value can stand: Compose's own and any other (go-yaml reads a tagged scalar as a
+    # string, a `!reset` item of a list is dropped)
+    tagged = ("services:\n  s: {image: x}\nx-l: [!foo 5, !override 6, !reset 7, !foo true, !foo {a: 1}, !foo [2]]\n"
+              "x-b: &b {p: !override 7, q: !reset 1, r: 2}\nx-c: {<<: *b, r: !reset 3}\nx-n: !override 5\n"
+              "x-m: !foo 5\nx-r: !reset 1\n")
+    (tmp_path / "tagged.yml").write_text(tagged)
+    res = subprocess.run(["docker-compose", "-p", "lint", "-f", "tagged.yml", "config", "--format", "json"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    theirs = {k: v for k, v in json.loads(res.stdout).items() if k.startswith("x-")}
+    assert {k: v for k, v in yamlio.load_yaml(tagged).items() if k.startswith("x-")} == theirs
+    assert errors("services:\n  s:\n    image: !unknown x\n    user: !foo 5\n") == []  # "5", as Compose reads it
+    # a merge of what is not a mapping: Compose refuses it, and so does the lint (no crash)
+    assert errors("name: p\nx-a: &a [1]\nservices:\n  s:\n    <<: *a\n    image: x\n") == [
+        ("x.yml:2", "not valid YAML: expected a mapping for merging, but found scalar")]  # the item of *a
+    (tmp_path / "bad.yml").write_text("x-a: &a [1]\nservices:\n  s:\n    <<: *a\n    image: x\n")
+    assert subprocess.run(["docker-compose", "-p", "lint", "-f", "bad.yml", "config", "-q"], cwd=tmp_path,
+                          capture_output=True, timeout=60).returncode != 0
     # so the one-shot job (restart "no" from the first mapping) awaited to complete is no lint error
     text = MERGES_AND_TAGS + ("  app:\n    image: x\n    healthcheck: {test: [CMD, 'true']}\n"
                               "    depends_on: {job: {condition: service_completed_successfully}}\n")

@@ -100,3 +100,21 @@ def test_stop_volumes_asks_and_refuses_without_a_terminal(stack):
     assert res.returncode == 2
     assert f"{project}_datastore-data" in res.stdout and "--yes" in res.stderr
     assert project_containers(project)  # nothing was stopped either
+
+
+def test_stop_volumes_says_which_volume_another_container_keeps(stack):
+    """Compose leaves a volume another container mounts ("Resource is still in use") and exits 0:
+    `stop --volumes` must not report the data as deleted."""
+    project = stack.project("demo")
+    assert stack("start", "--offline", "--no-wait", "--set", "API_GATEWAY_HOST_PORT=0").returncode == 0
+    user = f"{project}-volume-user"
+    docker("run", "-d", "--name", user, "-v", f"{project}_datastore-data:/x", "busybox:1.35", "sleep", "600")
+    try:
+        res = stack("stop", "--volumes", "--yes")
+        assert res.returncode == 1, res.stdout + res.stderr
+        assert f"{project}_datastore-data (used by {user})" in res.stderr and "could not be deleted" in res.stderr
+        assert project_containers(project) == []  # the profile itself is stopped
+    finally:
+        docker("rm", "-f", user, check=False)
+    res = stack("stop", "--volumes", "--yes")
+    assert res.returncode == 0 and project_volumes(project) == []

@@ -156,3 +156,36 @@ def test_a_service_without_its_required_variable_exits_like_the_real_one(tmp_pat
     res = docker("run", "--name", name, "-e", "USER_SERVICE_CERT_PATH=/x", image, check=False)
     docker("rm", "-f", name, check=False)
     assert res.returncode == 1 and "required variable POSTGRES_URL is not set" in res.stdout + res.stderr
+
+
+EMPTY_FACTS = sorted((s.name, e.name, e.empty) for s in platform_catalog().services.values() for e in s.env if e.empty)
+
+
+@pytest.mark.parametrize("service", sorted({name for name, _, _ in EMPTY_FACTS}))
+def test_a_required_variable_set_but_empty_fails_the_stand_in_where_it_fails_the_real_image(service, tmp_path):
+    """Compose passes a variable the config defines empty (`TENANT_ID=`) as set and empty. The
+    catalog says, per variable, what the real code does then (e.g. TENANT_ID `is_empty()` -> exit 1;
+    sip-registrar's REDIS_URL: retries for ever, never serves); the stand-in must do the same."""
+    svc = platform_catalog().services[service]
+    image = build_standin(svc, delay=0)
+    # every variable set (a readable file for each path), as the rendered compose file sets them
+    base = {e.name: ("/etc/passwd" if e.value.startswith("/") else "x") for e in svc.env}
+    for var, effect in [(None, "ready")] + [(v, e) for s, v, e in EMPTY_FACTS if s == service]:
+        name = f"symtest-empty-{tmp_path.name[-6:]}-{(var or 'none').lower().replace('_', '-')}"[:60]
+        env = [f"--env={k}={'' if k == var else v}" for k, v in base.items()]
+        try:
+            if effect == "ready":  # with every variable set it gets past its checks
+                docker("run", "-d", "--name", name, *env, image)
+                time.sleep(2)
+                assert "standin " + service + ": ready" in docker("logs", name).stdout
+            elif effect == "exits":
+                res = docker("run", "--name", name, *env, image, check=False)
+                assert res.returncode == 1 and f"required variable {var} is empty" in res.stdout + res.stderr
+            else:  # hangs: still running, no port opened, after the service's own start-up would be done
+                docker("run", "-d", "--name", name, *env, image)
+                time.sleep(3)
+                state = docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip()
+                logs = docker("logs", name).stdout
+                assert state == "true" and f"{var} is empty: retrying for ever" in logs and "listening" not in logs
+        finally:
+            docker("rm", "-f", name, check=False)

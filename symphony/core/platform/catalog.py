@@ -68,12 +68,16 @@ class Endpoint:
     any_path: bool = False        # the server answers 200 on every path (the probe uses `path`)
 
 
+EMPTY_EFFECTS = ("exits", "hangs")  # what a service does with a required variable set but empty
+
+
 @dataclass(frozen=True)
 class EnvVar:
     name: str
     value: str
-    required: bool = False
+    required: bool = False  # unset: the service exits
     cite: str = ""
+    empty: str | None = None  # set but empty: "exits" (or fails its start), "hangs" (never serves); None: runs
 
 
 @dataclass(frozen=True)
@@ -230,7 +234,11 @@ def service_from_dict(doc: dict, where: str = "") -> Service:
             raise CatalogError(f"{where}: env[{i}]: needs name and value")
         if not _VAR.match(str(e["name"])) and str(e["name"]).upper() != str(e["name"]):
             raise CatalogError(f"{where}: env[{i}]: {e['name']!r} is not a variable name")
-        env.append(EnvVar(str(e["name"]), str(e["value"]), bool(e.get("required", False)), e.get("cite", "")))
+        empty = e.get("empty")
+        if empty is not None and (empty not in EMPTY_EFFECTS or not e.get("required")):
+            raise CatalogError(f"{where}: env[{i}] ({e['name']}): `empty` is one of {', '.join(EMPTY_EFFECTS)}, "
+                               "and only on a required variable")
+        env.append(EnvVar(str(e["name"]), str(e["value"]), bool(e.get("required", False)), e.get("cite", ""), empty))
     env_names = [e.name for e in env] + [v for p in ports for v in (p.variable, p.end_variable) if v]
     dupes = sorted({n for n in env_names if env_names.count(n) > 1})
     if dupes:
