@@ -7,6 +7,8 @@ NAME="${SERVICE_NAME:-demo}"
 PORT="${PORT:-8080}"
 DELAY="${STARTUP_DELAY:-1}"
 WWW=/tmp/www
+# a restarted container keeps its files: the last run's /health must not answer before this run is ready
+rm -f "$WWW/health"
 mkdir -p "$WWW"
 STARTED=$(date +%s)
 echo "$NAME: starting, ready in ${DELAY}s"
