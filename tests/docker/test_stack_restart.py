@@ -1,6 +1,8 @@
 """`restart` goes through the same dependency-ordered start as `start` (engine events say so)."""
 from __future__ import annotations
 
+import re
+
 from tests.docker.test_stack_platform import EngineEvents
 from tests.stack_helpers import project_containers, stack_fixture
 
@@ -59,3 +61,13 @@ def test_restart_is_refused_when_a_dependency_it_would_not_restart_is_not_ready(
         res = stack("restart", *args)
         assert res.returncode == 1 and needle in res.stderr and "nothing was stopped" in res.stderr, res.stderr
         assert {c["Name"]: c["State"]["StartedAt"] for c in project_containers(project)} == before
+
+
+def test_a_restarted_service_is_healthy_only_after_its_own_start_up(stack):
+    """The demo service's health file lives in the container: a restart must not find the last run's."""
+    assert stack("start", "--offline", "-s", "user-service", "--set", "DEMO_STARTUP_DELAY=3",
+                 *FREE_PORT).returncode == 0
+    res = stack("restart", "-s", "user-service")
+    assert res.returncode == 0, res.stdout + res.stderr
+    line = re.search(r"user-service +healthy +([\d.]+)s  \(([\d.]+)s after its start\)", res.stdout)
+    assert line and float(line.group(2)) >= 3.0, res.stdout
