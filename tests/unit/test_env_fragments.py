@@ -244,11 +244,28 @@ def test_secrets_are_read_last_and_once(cfg):
     assert env.fragments == ["profiles/p.env", "common/base.env", "common/secrets.env"]
     assert env.values["URL"] == "pg://u:s3cret@db/"  # the secrets file is read after the profile: it wins
     assert [d.where for d in env.history["DB_PASSWORD"]] == ["profiles/p.env:2", "common/secrets.env:1"]
-    # sourced by the profile itself: read where it is sourced, and not a second time at the end
-    write(cfg, **{"profiles/p.env": "source common/secrets.env\nDB_PASSWORD=from-profile\n"})
+    # sourced by the profile itself, before a fragment with a placeholder: still read last (README's
+    # precedence), so the placeholder cannot replace the real secret; the early `source` is named
+    write(cfg, **{"profiles/p.env": "source common/secrets.env\nsource common/base.env\n",
+                  "common/base.env": "DB_PASSWORD=changeme\n"})
     env = compiled(cfg)
-    assert env.fragments == ["profiles/p.env", "common/secrets.env"]
-    assert env.values["DB_PASSWORD"] == "from-profile" and env.warnings == []
+    assert env.fragments == ["profiles/p.env", "common/base.env", "common/secrets.env"]
+    assert env.values["DB_PASSWORD"] == "s3cret"
+    assert env.warnings == ["profiles/p.env:1: common/secrets.env is read last anyway (after every fragment); "
+                            "this `source` is skipped"]
+
+
+def test_a_fragment_reached_by_a_second_name_is_read_once(cfg):
+    """`common2 -> common` (a symlinked directory): the same file by another name is a repeat, so it
+    cannot undo the override made after it was first read."""
+    write(cfg, **{"profiles/p.env": "source common/base.env\nLOG_LEVEL=debug\nsource common2/base.env\n",
+                  "common/base.env": "LOG_LEVEL=info\n"})
+    (cfg / "environments" / "common2").symlink_to("common")
+    env = compiled(cfg)
+    assert env.values["LOG_LEVEL"] == "debug"
+    assert env.warnings == ["profiles/p.env:3: common2/base.env is sourced again (the same file as common/base.env); "
+                            "it was already read, ignoring the repeat (so it cannot undo an override made after "
+                            "the first time)"]
 
 
 def test_secrets_that_cannot_be_read_are_named_by_their_path(cfg):

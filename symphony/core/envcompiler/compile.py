@@ -109,7 +109,7 @@ def read_definitions(config_root: Path, profile: str,
     definitions: list[Definition] = []
     fragments: list[str] = []
     warnings: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # real path -> the name it was first read by
     problems: list[EnvError] = []
     resolved_dirs: dict = {}
 
@@ -124,13 +124,19 @@ def read_definitions(config_root: Path, profile: str,
         if rel in chain:
             loop = " -> ".join((*chain[chain.index(rel):], rel))
             raise EnvError(f"{where}: include cycle: {loop}", hint="remove one of the `source` lines in the cycle")
-        if rel in seen:
-            warnings.append(f"{where}: {rel} is sourced again; it was already read, ignoring the repeat "
+        if chain and rel == SECRETS_FRAGMENT:  # read last whoever sources it, so no later placeholder wins
+            warnings.append(f"{where}: {rel} is read last anyway (after every fragment); this `source` is skipped")
+            return
+        # the file itself, whatever name reaches it (a symlinked directory is a second name)
+        real = os.path.realpath(os.path.join(env_dir, rel))
+        if real in seen:
+            again = "" if seen[real] == rel else f" (the same file as {seen[real]})"
+            warnings.append(f"{where}: {rel} is sourced again{again}; it was already read, ignoring the repeat "
                             "(so it cannot undo an override made after the first time)")
             return
         text = _read_fragment(os.path.join(env_dir, rel), f"{where}: sourced fragment environments/{rel}"
                               if chain else f"environments/{rel}", boundary, resolved_dirs)
-        seen.add(rel)
+        seen[real] = rel
         fragments.append(rel)
         for entry in parse_fragment(text, rel, problems):
             if isinstance(entry, Definition):
@@ -140,7 +146,7 @@ def read_definitions(config_root: Path, profile: str,
                 include(os.path.normpath(target), (*chain, rel), f"{rel}:{line}")
 
     include(profile_rel, (), None)
-    if os.path.lexists(env_dir / SECRETS_FRAGMENT) and SECRETS_FRAGMENT not in seen:
+    if os.path.lexists(env_dir / SECRETS_FRAGMENT) and SECRETS_FRAGMENT != profile_rel:
         include(SECRETS_FRAGMENT, (), None)  # always read last
     for extra in extra_files:
         shown = str(Path(extra).expanduser())
