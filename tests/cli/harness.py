@@ -30,8 +30,8 @@ class FakeRunning:
 @dataclass
 class RecordingRunner(Runner):
     """A Runner whose commands are recorded; `answers` maps a regex over the shown command line to
-    (exit code, stdout, stderr). Mutating commands in a dry run are only printed, as the real
-    Runner does; `which` finds every tool."""
+    (exit code, stdout, stderr), or to a list of them for successive calls. Mutating commands in a
+    dry run are only printed, as the real Runner does; `which` finds every tool."""
 
     answers: list[tuple[str, tuple[int, str, str]]] = field(default_factory=list)
     calls: list[list[str]] = field(default_factory=list)
@@ -51,8 +51,11 @@ class RecordingRunner(Runner):
             return FakeRunning(argv, Result(argv, 0, dry_run=True))
         self.calls.append(argv)
         line = " ".join(argv)
-        for pattern, (code, out, err) in self.answers:
+        for pattern, answer in self.answers:
             if re.search(pattern, line):
+                if isinstance(answer, list):  # one answer per call, in order; the last one repeats
+                    answer = answer.pop(0) if len(answer) > 1 else answer[0]
+                code, out, err = answer
                 return FakeRunning(argv, Result(argv, code, out, err))
         return FakeRunning(argv, Result(argv, 0, "", ""))
 

@@ -191,3 +191,18 @@ def test_diff_refuses_what_is_not_a_generated_env_file_and_waits_on_nothing(conf
                   state_dir=tmp_path, timeout=30)  # a FIFO read would block: the timeout fails the test
         assert res.returncode == 2 and needle in res.stderr, (output, res.stdout, res.stderr)
         assert "Traceback" not in res.stderr
+
+
+def test_check_refuses_what_generate_cannot_write_and_both_name_the_line(config, tmp_path):
+    profile = config / "environments" / "profiles" / "demo.env"
+    profile.write_text(profile.read_text() + "MSG=\"it's \\$HOME\"\nCR='a\rb'\n")
+    lines = profile.read_text().splitlines()
+    msg_line = f"profiles/demo.env:{next(i for i, t in enumerate(lines, 1) if t.startswith('MSG='))}"
+    check = inv("env.check", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    generate = inv("env.generate", "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+    assert check.returncode == 1 and generate.returncode == 2
+    for res in (check, generate):
+        out = res.stdout + res.stderr
+        assert f"{msg_line}: MSG: the value cannot be written" in out, out
+        assert ": CR: the value cannot be written" in out and "carriage return" in out
+    assert not (tmp_path / ".env.generated").exists()

@@ -26,7 +26,7 @@ def test_stop_keeps_volumes_and_stop_volumes_yes_removes_them(monkeypatch, tmp_p
         "docker compose -p sentiric-demo down --remove-orphans"]
     assert "volumes kept" in out.stdout
     out = run_tasks(monkeypatch, tmp_path, "stop", "--volumes", "--yes",
-                    answers=[(r"docker volume ls", (0, "sentiric-demo_datastore-data\n", ""))])
+                    answers=[(r"docker volume ls", [(0, "sentiric-demo_datastore-data\n", ""), (0, "", "")])])
     assert out.code == 0, out.stderr
     assert out.runner.commands(r" down ") == ["docker compose -p sentiric-demo down --remove-orphans --volumes"]
     assert "sentiric-demo_datastore-data" in out.stdout  # listed before it goes

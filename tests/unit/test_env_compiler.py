@@ -189,7 +189,7 @@ def test_unwritable_value_names_the_key(tmp_path):
     c = compile_env(root, "p", overrides={"BAD": "it's $x"}, environ={}, dynamic=DYN)
     with pytest.raises(EnvError) as err:
         render_env_file(c, source_label="x")
-    assert err.value.message.startswith("BAD:")
+    assert err.value.message.startswith("(--set): BAD:")  # where the value came from, then the key
 
 
 def test_a_fragment_sourced_twice_does_not_undo_an_override(tmp_path):

@@ -182,7 +182,8 @@ def test_several_unwritable_values_are_reported_together(tmp_path):
         render_env_file(c, source_label="x")
     lines = err.value.message.split("\n")
     assert lines[0] == "2 values cannot be written:" and len(lines) == 3
-    assert lines[1].startswith("  S: the value cannot be written") and lines[2].startswith("  A: the value cannot")
+    assert lines[1].startswith("  (--set): S: the value cannot be written")
+    assert lines[2].startswith("  (--set): A: the value cannot")
     assert err.value.hint == "change those values, or mount them as files; nothing was written"
 
 

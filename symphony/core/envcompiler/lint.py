@@ -55,7 +55,16 @@ def variables_in(values: list[tuple[int, str]]) -> dict[str, tuple[int, bool]]:
 
 
 def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: str = "") -> list[Finding]:
+    from symphony.core.envcompiler.writer import unwritable_reason
+
     findings: list[Finding] = []
+    for key, value in compiled.values.items():  # what env.generate would refuse to write
+        reason = unwritable_reason(value)
+        if reason:
+            defs = compiled.history.get(key)
+            findings.append(Finding("error", defs[-1].where if defs else "",
+                                    f"{key}: the value cannot be written so that bash, python-dotenv and Compose "
+                                    f"read it the same: {reason}"))
     for key, defs in compiled.history.items():
         secret = compiled.secrets.get(key)
         # Profiles override on purpose; a clash between two shared fragments is a mistake.

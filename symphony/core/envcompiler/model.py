@@ -34,7 +34,8 @@ class Definition(NamedTuple):
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        """file:line, or only the name of a source that has no lines (`(--set)`, `(detected)`)."""
+        return f"{self.file}:{self.line}" if self.line else self.file
 
 
 class CompiledEnv:

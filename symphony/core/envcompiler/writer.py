@@ -60,12 +60,13 @@ def unwritable_reason(value: str) -> str | None:
             "(bash expands it inside double quotes; an escaped form is read differently by python-dotenv)")
 
 
-def quote_value(key: str, value: str) -> str:
+def quote_value(key: str, value: str, where: str = "") -> str:
     if "'" not in value and "\\" not in value and "\x00" not in value and "\r" not in value:
         return f"'{value}'"  # the commonest value, written as is in single quotes (rule 1)
     reason = unwritable_reason(value)
     if reason:
-        raise EnvError(f"{key}: the value cannot be written so that bash, python-dotenv and Compose read it "
+        raise EnvError(f"{where + ': ' if where else ''}{key}: the value cannot be written so that bash, "
+                       "python-dotenv and Compose read it "
                        f"the same: {reason}",
                        hint=f"change the value of {key} (e.g. store it base64-encoded), or mount it as a file")
     if "'" not in value and "\\\\" not in value and not value.endswith("\\"):
@@ -89,7 +90,9 @@ def render_env_file(compiled: CompiledEnv, *, source_label: str, commit: str | N
         lines.append(f"{GROUP_LINE}{origin}")
         for key in keys:
             try:
-                lines.append(f"{key}={quote_value(key, compiled.values[key])}")
+                defs = compiled.history.get(key) or ()
+                where = defs[-1].where if defs else ""
+                lines.append(f"{key}={quote_value(key, compiled.values[key], where)}")
             except EnvError as exc:
                 problems.append(exc)
     if len(problems) == 1:
