@@ -199,10 +199,24 @@ def _clone(runner, repo: Path, url: str, ref: str | None, strict: bool) -> Path 
     if runner.dry_run:
         return None
     if ref:
-        _pin(runner, repo, ref)
+        try:
+            _pin(runner, repo, ref)
+        except SymphonyError as exc:  # the clone is ours, a moment old: leave no unpinned checkout behind
+            _remove_fresh_clone(repo)
+            exc.message = exc.message.replace("nothing was changed", f"the new clone at {repo} was removed again")
+            exc.hint = exc.hint.replace(f"git -C {repo} ls-remote origin", f"git ls-remote {url}")
+            raise
     else:
         ui.status("ok", f"cloned {url} into {repo}")
     return repo
+
+
+def _remove_fresh_clone(repo: Path) -> None:
+    """Remove the checkout `git clone` has just made (only a real directory holding .git)."""
+    import shutil
+
+    if repo.is_dir() and not repo.is_symlink() and (repo / ".git").is_dir():
+        shutil.rmtree(repo)
 
 
 def _pin(runner, repo: Path, ref: str) -> None:

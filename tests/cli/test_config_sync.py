@@ -104,6 +104,11 @@ def test_ref_pins_a_tag(tmp_path, remote):
     assert (checkout / "environments" / "profiles" / "demo.env").read_text() == "A=1\n"
     res = sync(tmp_path, checkout, "--ref", "no-such-tag")
     assert res.returncode == 1 and "no-such-tag" in res.stderr
+    # on a first clone a ref origin does not have leaves no checkout behind (env.* would take it unpinned)
+    fresh = tmp_path / "fresh"
+    res = sync(tmp_path, fresh, "--url", str(bare), "--ref", "no-such-tag")
+    assert res.returncode == 1 and "no-such-tag" in res.stderr and "was removed again" in res.stderr, res.stderr
+    assert not fresh.exists() and f"git ls-remote {bare}" in res.stderr
 
 
 def test_dry_run_prints_clone_and_runs_nothing(tmp_path, remote):
