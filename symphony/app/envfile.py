@@ -26,7 +26,9 @@ def parse_sets(sets) -> dict[str, str]:
 
 
 def resolve_profile(settings: Settings, profile: str | None) -> str:
-    return profile or state.read_active_profile(default=settings.default_profile)
+    if profile is not None:
+        return profile  # the compiler names an empty or unknown one
+    return state.read_active_profile(default=settings.default_profile)
 
 
 def source_commit(path: Path) -> str | None:

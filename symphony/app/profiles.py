@@ -7,7 +7,7 @@ from symphony.infra import state
 
 def active_profile(settings, profile: str | None) -> str:
     """The profile named on the command line, else the one `start` recorded, else the default."""
-    if profile:
+    if profile is not None:  # `--profile ""` is a mistake, not "the default"
         return state.validate_profile(profile)
     return state.read_active_profile(default=settings.default_profile)
 

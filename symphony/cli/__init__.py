@@ -7,6 +7,7 @@ Ctrl-C into exit 130 (Invoke alone would print a traceback or exit 254).
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -64,8 +65,6 @@ def task(*args, **kwargs):
 
                 raise invoke.Exit(mask(exc.render()), code=exc.exit_code) from None
             except BrokenPipeError:  # `inv env.show | head`: the reader left; not an error
-                import os
-
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 raise invoke.Exit(code=0) from None
             except Terminated:
@@ -77,6 +76,11 @@ def task(*args, **kwargs):
             except OSError as exc:  # e.g. a path the user gave that cannot be read or written
                 from symphony.infra.console import mask
 
+                state_dir = os.environ.get("SYMPHONY_STATE_DIR")
+                if state_dir and not os.path.isdir(state_dir):  # a setting that names nothing: usage (2)
+                    raise invoke.Exit(f"error: SYMPHONY_STATE_DIR={mask(state_dir)} is not a directory\n"
+                                      "  hint: create it, or unset SYMPHONY_STATE_DIR to keep the state in "
+                                      "this checkout", code=2) from None
                 raise invoke.Exit(mask(os_error_message(exc)), code=1) from None
 
         return invoke.task(**kwargs)(guarded)
@@ -87,8 +91,6 @@ def task(*args, **kwargs):
 
 
 def os_error_message(exc: OSError) -> str:
-    import os
-
     reason = exc.strerror or str(exc)
     if exc.filename is None:
         return f"error: {reason}"

@@ -10,10 +10,19 @@ _SINCE = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|\d+(\.\d+)?"
 
 
 def since_flag(value: str) -> str:
-    """What `docker logs --since` accepts: a duration (42m, 1h30m), a Unix time, or a date/time."""
+    """What `docker logs --since` accepts: a duration (42m, 1h30m), a Unix time, or a date/time
+    that exists (2026-13-45 matches the shape, and Compose refuses it)."""
+    from datetime import datetime
+
     if not _SINCE.fullmatch(value):
         raise UsageError(f"--since {value!r} is not a duration (10m, 1h30m), a Unix time "
                          "or a date (2026-11-25T10:00:00Z)")
+    if value[4:5] == "-":  # a date
+        try:
+            datetime.fromisoformat(value.replace(" ", "T"))
+        except ValueError:
+            raise UsageError(f"--since {value!r} is not a date that exists",
+                             hint="a date as 2026-11-25 or 2026-11-25T10:00:00Z") from None
     return value
 
 

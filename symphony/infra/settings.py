@@ -41,22 +41,26 @@ class Settings:
         return cls(**values)
 
     def seconds(self, key: str, flag_value=None, flag: str = "") -> float:
-        """The flag's value if given, else this setting's, as validated seconds."""
+        """The flag's value if given, else this setting's, as validated seconds (a health timeout
+        of 0 leaves nothing to wait for: refused)."""
         if flag_value is not None:
-            return seconds_value(flag_value, flag)
+            return seconds_value(flag_value, flag, zero=key != "health_timeout")
         return seconds_value(getattr(self, key), f"symphony.{key} (Invoke config)",
                              hint=f"fix it in invoke.yaml or INVOKE_SYMPHONY_{key.upper()}"
-                                  + (f", or pass {flag}" if flag else ""))
+                                  + (f", or pass {flag}" if flag else ""), zero=key != "health_timeout")
 
 
 DEFAULTS = Settings()
 
 
-def seconds_value(value, what: str, hint: str = "") -> float:
+def seconds_value(value, what: str, hint: str = "", zero: bool = True) -> float:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
         raise UsageError(f"{what} {value!r} is not a number of seconds", hint=hint) from None
     if seconds < 0 or seconds != seconds:  # negative or NaN
         raise UsageError(f"{what} {value!r} must be a non-negative number of seconds", hint=hint)
+    if seconds == 0 and not zero:
+        raise UsageError(f"{what} {value!r} leaves no time to become healthy",
+                         hint=hint or "give the seconds to wait, or --no-wait to start without waiting")
     return seconds

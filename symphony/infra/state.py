@@ -30,7 +30,7 @@ PROJECT_PREFIX = os.environ.get("SYMPHONY_PROJECT_PREFIX") or "sentiric-"
 # use their own so they never touch a developer's running stack.
 DEFAULT_NETWORK = "sentiric-net"
 NETWORK_NAME = os.environ.get("SENTIRIC_NETWORK") or DEFAULT_NETWORK
-_PROFILE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_PROFILE_NAME = re.compile(r"[a-z][a-z0-9-]{0,30}")  # fullmatch: "demo\n" is no name
 
 
 def known_profiles(compose_dir: Path = COMPOSE_DIR) -> list[str]:
@@ -40,7 +40,7 @@ def known_profiles(compose_dir: Path = COMPOSE_DIR) -> list[str]:
     return sorted(
         p.stem
         for p in compose_dir.glob("*.yml")
-        if _PROFILE_NAME.match(p.stem)   # (which also leaves out the shared parts, `_*.yml`)
+        if _PROFILE_NAME.fullmatch(p.stem)   # (which also leaves out the shared parts, `_*.yml`)
     )
 
 
@@ -67,6 +67,9 @@ def read_active_profile(
     state_file: Path = STATE_FILE, compose_dir: Path = COMPOSE_DIR, default: str = DEFAULT_PROFILE
 ) -> str:
     """The profile recorded by the last `start`; a missing file means the default."""
+    if state_file.is_symlink() or (state_file.exists() and not state_file.is_file()):  # a FIFO would block a read
+        raise UsageError(f"{state_file} is not a regular file, so it holds no profile",
+                         hint="remove it (`inv start --profile NAME` writes it again), or set SYMPHONY_STATE_DIR")
     try:
         raw = state_file.read_bytes()
     except FileNotFoundError:
@@ -75,7 +78,7 @@ def read_active_profile(
         value = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         value = None
-    if not value or not _PROFILE_NAME.match(value):
+    if not value or not _PROFILE_NAME.fullmatch(value):
         shown = raw[:40].decode("utf-8", "replace").strip() or "(empty)"
         raise UsageError(
             f"{state_file}: garbled profile state {shown!r}",

@@ -72,7 +72,10 @@ def test_bad_numbers_and_choices_are_usage_errors_not_tracebacks(tmp_path):
 
     for args in (("start", "--timeout", "abc"), ("start", "--lock-timeout", "-1"), ("restart", "--timeout", "x"),
                  ("start", "--pull", "sometimes"), ("logs", "--tail", "ten"), ("logs", "--since", "yesterday"),
-                 ("k8s.export", "--namespace", "Bad_NS")):
+                 ("logs", "--since", "2026-13-45"), ("logs", "--since", "2026-02-30T10:00:00Z"),
+                 ("start", "--timeout", "0"), ("restart", "--timeout", "0"),  # 0 s to be healthy: --no-wait is that
+                 ("start", "--profile", ""), ("status", "--profile", ""), ("env.show", "--profile", ""),
+                 ("env.show", "--profile", "demo\n"), ("k8s.export", "--namespace", "Bad_NS")):
         res = inv(*args, state_dir=tmp_path)
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr and "error:" in res.stderr
@@ -108,3 +111,23 @@ def test_an_unknown_service_is_refused_before_anything_is_written(tmp_path):
     assert res.returncode == 2 and "no service 'no-such-service' in profile 'demo'" in res.stderr, res.stderr
     assert "api-gateway" in res.stderr  # the hint lists the profile's services
     assert list(tmp_path.iterdir()) == []  # no env written, no profile recorded
+
+
+def test_state_that_is_no_file_or_a_state_dir_that_is_missing_are_usage_errors(tmp_path):
+    """A `.profile.state` that is a directory or a FIFO (a read would block for ever), and a
+    SYMPHONY_STATE_DIR that does not exist: exit 2, naming them, without waiting."""
+    import os
+
+    from tests.invoke_helpers import inv
+
+    (tmp_path / "dir" / ".profile.state").mkdir(parents=True)
+    os.mkfifo(tmp_path / "fifo-state")
+    (tmp_path / "fifo").mkdir()
+    os.symlink(tmp_path / "fifo-state", tmp_path / "fifo" / ".profile.state")
+    for state_dir in ("dir", "fifo"):
+        for args in (("status",), ("env.show",), ("start", "--dry-run", "--offline")):
+            res = inv(*args, state_dir=tmp_path / state_dir, timeout=30)
+            assert res.returncode == 2 and ".profile.state is not a regular file" in res.stderr, (args, res.stderr)
+    res = inv("start", "--dry-run", "--offline", state_dir=tmp_path / "missing", timeout=30)
+    assert res.returncode == 2 and str(tmp_path / "missing") in res.stderr and "Traceback" not in res.stderr, res.stderr
+    assert not (tmp_path / "missing").exists()

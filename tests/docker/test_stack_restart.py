@@ -54,6 +54,8 @@ def test_restart_is_refused_when_a_dependency_it_would_not_restart_is_not_ready(
 
     # a dependency whose container was removed by hand: refused too, and so is restarting it alone
     docker("rm", "-f", f"{project}-user-service-1")
+    logs = stack("logs", "-s", "user-service")  # Compose would print nothing and succeed
+    assert logs.returncode == 1 and "user-service of profile demo has no container" in logs.stderr, logs.stderr
     for args, needle in ((("-s", "agent-service"), "agent-service needs user-service, which has no container"),
                          ((), "agent-service needs user-service, which has no container"),
                          (("-s", "user-service"), "cannot restart user-service: no container")):

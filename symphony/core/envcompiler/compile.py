@@ -28,7 +28,7 @@ MAX_FRAGMENT_BYTES = 64 * 1024 * 1024
 MAX_VALUE_CHARS = 16 * 1024 * 1024
 MAX_TOTAL_CHARS = 64 * 1024 * 1024
 MAX_SOURCE_DEPTH = 64
-_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # fullmatch: "demo\n" is no name
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DYNAMIC = "(dynamic)"
 ENV_TAG = "(environment TAG)"
@@ -98,7 +98,7 @@ def read_definitions(config_root: Path, profile: str,
     def available() -> str:
         return ", ".join(sorted(p.stem for p in profiles_dir.glob("*.env"))) or "(none)"  # none: no profiles/
 
-    if not _PROFILE_NAME.match(profile or "") or ".." in profile:
+    if not _PROFILE_NAME.fullmatch(profile or "") or ".." in profile:
         raise EnvError(f"profile {profile!r} is not a profile name (a file name in environments/profiles/, "
                        "without .env)", hint=f"profiles in this config repo: {available()}")
     profile_rel = f"profiles/{profile}.env"
