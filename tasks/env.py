@@ -49,15 +49,15 @@ def show(c, profile=None, config=None, set=None, reveal=False):
                               "output": "generated file to compare with (default: .env.generated)"})
 def diff(c, profile=None, config=None, set=None, output=None):
     """Show what regenerating .env.generated would change (secrets masked on both sides)."""
-    from pathlib import Path
 
     from symphony.app.envfile import compile_profile, display_value, read_env_file
     from symphony.core.secrets import is_secret
     from symphony.infra import console as ui
     from symphony.infra import state
+    from symphony.infra.files import file_path
 
     compiled, _ = compile_profile(settings(c), profile, config, set)
-    path = Path(output) if output else state.ENV_OUTPUT
+    path = state.ENV_OUTPUT if output is None else file_path(output)
     old, old_secrets = read_env_file(path)
     new = compiled.values
 

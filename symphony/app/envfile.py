@@ -114,7 +114,7 @@ def render(compiled, source) -> str:
 def write_env_file(text: str, output: Path | None = None, *, dry_run: bool = False, what: str = "") -> Path:
     from symphony.infra.files import write_file
 
-    out = Path(output) if output else state.ENV_OUTPUT
+    out = state.ENV_OUTPUT if output is None else output  # "" and "dir/" are refused by write_file
     return write_file(out, text, mode=0o600, dry_run=dry_run, what=what,
                       say=lambda line: ui.say(ui.paint(line, "info")))
 

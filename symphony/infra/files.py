@@ -24,9 +24,18 @@ def kind_of(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
+def file_path(path: Path | str) -> Path:
+    """A path the user gave for a file: "" (Path() would make it the current directory) and "d/" (a
+    directory; Path() drops the slash and it becomes a file d) name none."""
+    if isinstance(path, str) and (path == "" or path.endswith(os.sep)):
+        raise UsageError(f"{path!r} names no file" + (" (it ends in /: a directory)" if path else ""),
+                         hint="give the path of a file")
+    return Path(path)
+
+
 def writable_target(path: Path | str) -> Path:
     """The path the bytes will really land at, or a UsageError saying why not."""
-    path = Path(path)
+    path = file_path(path)
     target = path
     try:
         info = os.lstat(path)
@@ -67,6 +76,12 @@ def write_file(path: Path | str, data: str | bytes, *, mode: int = 0o644, dry_ru
             os.fsync(fh.fileno())
         writable_target(path)  # again, just before the rename: the target may have changed meanwhile
         os.replace(tmp, target)
+    except OSError as exc:  # a full disk, a read-only file system: say which file was not written
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

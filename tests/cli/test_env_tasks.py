@@ -206,3 +206,11 @@ def test_check_refuses_what_generate_cannot_write_and_both_name_the_line(config,
         assert f"{msg_line}: MSG: the value cannot be written" in out, out
         assert ": CR: the value cannot be written" in out and "carriage return" in out
     assert not (tmp_path / ".env.generated").exists()
+
+
+def test_an_output_that_names_no_file_is_refused_and_nothing_is_written(config, tmp_path):
+    for output in ("", f"{tmp_path}/new-dir/"):  # "" was the default file; "new-dir/" became a file new-dir
+        for task in ("env.generate", "env.diff"):
+            res = inv(task, "--profile", "demo", "--config", str(config), "--output", output, state_dir=tmp_path)
+            assert res.returncode == 2 and "names no file" in res.stderr, (task, output, res.stderr)
+    assert not (tmp_path / ".env.generated").exists() and not (tmp_path / "new-dir").exists()
