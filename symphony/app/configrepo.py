@@ -381,22 +381,42 @@ def report_status(settings, path=None):
 
 
 def scaffold(runner, path):
-    """A new config repo from the embedded default (git init + first commit)."""
+    """A new config repo from the embedded default (git init + first commit), made beside the
+    target and moved into place at the end: a failure (a git that must sign commits, a full disk)
+    leaves nothing half-made behind."""
+    import errno
+    import os
     import shutil
+    import tempfile
 
     from symphony.infra.state import ENV_DIR
 
     target = Path(path).expanduser().resolve()
-    if target.exists() and any(target.iterdir()):
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} exists and is not empty; refusing to write into it", hint="choose a new directory")
     if runner.dry_run:
         ui.say(f"+ copy {ENV_DIR} -> {target}")
+        work = target
     else:
-        shutil.copytree(ENV_DIR, target, dirs_exist_ok=True)
-    runner.run(["git", "-C", str(target), "init", "-q"])
-    runner.run(["git", "-C", str(target), "add", "-A"])
-    runner.run(["git", "-C", str(target), "-c", "user.name=Symphony", "-c", "user.email=symphony@localhost",
-                "commit", "-q", "-m", "Scaffold sentiric-config from Symphony's embedded example"])
+        if not target.parent.is_dir():  # named as the target, as an OSError on it would be
+            raise NotADirectoryError(errno.ENOTDIR, "its parent is not a directory", str(target))
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        if not runner.dry_run:
+            shutil.copytree(ENV_DIR, work, dirs_exist_ok=True)
+        runner.run(["git", "-C", str(work), "init", "-q"])
+        runner.run(["git", "-C", str(work), "add", "-A"])
+        runner.run(["git", "-C", str(work), "-c", "user.name=Symphony", "-c", "user.email=symphony@localhost",
+                    "commit", "-q", "-m", "Scaffold sentiric-config from Symphony's embedded example"])
+        if not runner.dry_run:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(work, 0o777 & ~umask)  # mkdtemp made it 0700; a directory you create is not
+            os.rename(work, target)  # onto a missing or empty directory
+    except BaseException:
+        if work != target:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     if runner.dry_run:
         ui.status("info", f"dry run: would create {target} (nothing was created)")
         return

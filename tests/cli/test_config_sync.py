@@ -133,3 +133,17 @@ def test_status_and_init(tmp_path, remote):
     res = inv("env.generate", "--config", str(new), "--profile", "demo", state_dir=tmp_path)
     assert res.returncode == 0 and "fresh-config" in res.stdout
     assert inv("config.init", str(new), state_dir=tmp_path).returncode == 2
+
+
+def test_init_that_cannot_commit_leaves_nothing_behind(tmp_path):
+    """A git that must sign commits, with no working signer: config.init fails and no half-made
+    repo (copied, staged, never committed) blocks the next try."""
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[commit]\n\tgpgsign = true\n[gpg]\n\tprogram = /bin/false\n")
+    target = tmp_path / "cfg"
+    res = inv("config.init", str(target), state_dir=tmp_path, env={"GIT_CONFIG_GLOBAL": str(gitconfig)})
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert not target.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".cfg")] == []
+    res = inv("config.init", str(target), state_dir=tmp_path)  # the next try, with a plain git, works
+    assert res.returncode == 0, res.stderr
+    assert (target / "environments" / "profiles" / "demo.env").is_file() and (target / ".git").is_dir()
