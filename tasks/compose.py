@@ -16,6 +16,10 @@ def check(c, profile=None, all=False, config=None, set=None):
     from symphony.app.envfile import resolve_profile
     from symphony.infra import state
 
+    from symphony.errors import UsageError
+
+    if all and profile is not None:
+        raise UsageError("--profile and --all are alternatives: one profile, or every one", hint="drop one of them")
     s = settings(c)
     profiles = state.known_profiles() if all else [state.validate_profile(resolve_profile(s, profile))]
     check_profiles(s, profiles, config, set)

@@ -146,6 +146,8 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
                             "exported (--compose-profile NAME enables them)")
         from dotenv import dotenv_values
 
+        if not env_paths and (paths[0].parent / ".env").is_file():
+            env_paths = [paths[0].parent / ".env"]  # what Compose reads when no --env-file is given
         env = {}
         for path in env_paths:
             env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
@@ -206,6 +208,9 @@ def write_export(output: Path, files: dict[str, str]) -> list[str]:
     return foreign
 
 
+CLUSTER_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+
+
 def parse_export_options(namespace, expose, ingress_domain, image_pull_secret, relax, default_requests):
     """The export flags as converter Options; a bad value is a usage error naming the flag."""
     from symphony.core.kube.convert import EXPOSE_CHOICES, Options
@@ -215,6 +220,10 @@ def parse_export_options(namespace, expose, ingress_domain, image_pull_secret, r
 
     if namespace is not None and not is_dns_label(namespace):
         raise UsageError(f"--namespace {namespace!r} is not a DNS-1123 label (lower-case letters, digits, '-', ≤ 63)")
+    if namespace in CLUSTER_NAMESPACES:
+        raise UsageError(f"--namespace {namespace} is one Kubernetes itself uses: the export's Namespace object "
+                         "would set its Pod Security labels for everything else in it",
+                         hint="give the platform a namespace of its own, e.g. --namespace sentiric")
     if expose not in EXPOSE_CHOICES:
         raise UsageError(f"--expose {expose!r} is not one of {', '.join(EXPOSE_CHOICES)}")
     if expose == "ingress" and not ingress_domain:
@@ -258,6 +267,9 @@ def run_export(settings, *, profile=None, files=(), env_files=(), output=None, f
                                    default_requests)
     if env_files and not files:
         raise UsageError("--env-file goes with --file; a profile's env is compiled from the config repo")
+    if profile is not None and files:
+        raise UsageError("--profile and --file are alternatives: export a profile, or compose files",
+                         hint="drop one of them")
     if compose_profiles and not files:
         raise UsageError("--compose-profile goes with --file; Symphony's profiles are chosen with --profile")
     runner = Runner(echo=False)

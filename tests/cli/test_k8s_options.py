@@ -169,3 +169,31 @@ def test_helm_chart_escapes_template_syntax_from_compose(tmp_path):
     assert pod["spec"]["containers"][0]["args"] == ["--format", "{{json .}}"]  # rendered back to the text
     assert pod["metadata"]["annotations"]["com.example.template"] == "{{ .Service }}"
     assert values["services"]["app"]["env"] == {"LOG_FORMAT": "{{.Time}} {{ .Level }}"}  # values are not templates
+
+
+def test_the_project_dot_env_feeds_environment_sourced_secrets_as_compose_reads_it(tmp_path):
+    """Without --env-file Compose reads `.env` beside the (first) compose file: a secret whose
+    `environment:` names a variable there is mounted, not reported as unset."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "compose.yaml").write_text((MEANINGS / "secrets_configs.yml").read_text())
+    (project / ".env").write_text("API_TOKEN=dotenv-token-value\n")
+    out = tmp_path / "out"
+    res = inv("k8s.export", "--file", str(project / "compose.yaml"), "--output", str(out), state_dir=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "API_TOKEN is not set" not in (out / "WARNINGS.txt").read_text()
+    assert "dotenv-token-value" not in res.stdout + res.stderr
+    written = "".join(p.read_text() for p in out.glob("*.yaml"))
+    assert "dotenv-token-value" in written or "ZG90ZW52LXRva2VuLXZhbHVl" in written
+
+
+def test_alternative_and_dangerous_options_are_refused(tmp_path):
+    for args, needle in ((("k8s.export", "--profile", "demo", "--file", str(MEANINGS / "secrets_configs.yml")),
+                          "--profile and --file are alternatives"),
+                         (("compose.check", "--profile", "demo", "--all"), "--profile and --all are alternatives"),
+                         (("k8s.export", "--namespace", "kube-system"), "one Kubernetes itself uses"),
+                         (("k8s.export", "--namespace", "default"), "one Kubernetes itself uses")):
+        res = inv(*args, "--output", str(tmp_path / "o"), state_dir=tmp_path) if args[0] == "k8s.export" else \
+            inv(*args, state_dir=tmp_path)
+        assert res.returncode == 2 and needle in res.stderr, (args, res.stderr)
+    assert not (tmp_path / "o").exists()
