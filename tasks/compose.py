@@ -14,9 +14,8 @@ def check(c, profile=None, all=False, config=None, set=None):
     """Lint compose files: dependencies, cycles, healthchecks, variables, host ports."""
     from symphony.app.composecheck import check_profiles
     from symphony.app.envfile import resolve_profile
-    from symphony.infra import state
-
     from symphony.errors import UsageError
+    from symphony.infra import state
 
     if all and profile is not None:
         raise UsageError("--profile and --all are alternatives: one profile, or every one", hint="drop one of them")
