@@ -23,6 +23,7 @@ from symphony.core.services import (
     dependencies,
     healthcheck_kind,
     parse_port_range,
+    picks_one_port,
 )
 from symphony.core.yamlio import parse
 
@@ -76,6 +77,7 @@ def host_ports(spec, env: dict[str, str]) -> list[tuple[int, str, str]]:
         published = interpolate(str(spec.get("published") or ""), env)
         proto = spec.get("protocol") or "tcp"
         host_ip = interpolate(str(spec.get("host_ip") or ""), env)
+        target = interpolate(str(spec.get("target") or ""), env)
     else:
         text = interpolate(str(spec), env)
         text, _, proto = text.partition("/")
@@ -83,9 +85,12 @@ def host_ports(spec, env: dict[str, str]) -> list[tuple[int, str, str]]:
         parts = text.rsplit(":", 2)
         published = parts[-2] if len(parts) >= 2 else ""
         host_ip = parts[0] if len(parts) == 3 else ""
+        target = parts[-1]
     if not published:
         return []
     start, end = parse_port_range(published)  # ValueError names the text
+    if picks_one_port(published, target):
+        return []  # any free one of the range: no port of it is certain to be taken
     return [(p, proto, host_ip) for p in range(start, end + 1)]
 
 
@@ -270,7 +275,7 @@ def check_compose(text: str, filename: str, env: dict[str, str], schema: dict) -
         if isinstance(labels, list):
             labels = dict(item.split("=", 1) for item in labels if "=" in item)
         if name not in completed_targets and healthcheck_kind(svc.get("healthcheck")) != DECLARED \
-                and READINESS_LABEL not in labels:
+                and READINESS_LABEL not in labels and "extends" not in svc:  # (an extended one may declare it)
             findings.append(Finding("warn", at("services", name),
                 f"{name} is long-running but declares no healthcheck (its image may have one), so nothing in "
                 "this file can wait for it to be ready"))

@@ -167,6 +167,13 @@ def parse_port_range(text) -> tuple[int, int]:
     return start, end
 
 
+def picks_one_port(published, target) -> bool:
+    """A host range published for one container port (`18080-18090:80`): the engine binds one free
+    port of the range, so no single port of it is required (or can clash for certain)."""
+    start, end = parse_port_range(published)
+    return end > start and "-" not in str(target).strip()
+
+
 @dataclass(frozen=True, order=True)
 class PublishedPort:
     port: int
@@ -181,8 +188,8 @@ def published_ports(model: dict) -> list[PublishedPort]:
     for name, svc in sorted((model.get("services") or {}).items()):
         for p in (svc or {}).get("ports") or []:
             published = str(p.get("published") or "")
-            if not published or published == "0":
-                continue  # none, or "any free port": nothing to check
+            if not published or published == "0" or picks_one_port(published, p.get("target", "")):
+                continue  # none, "any free port", or any free one of a range: nothing to check
             start, end = parse_port_range(published)
             for port in range(start, end + 1):
                 found.append(PublishedPort(port, p.get("protocol") or "tcp", p.get("host_ip") or "0.0.0.0", name))

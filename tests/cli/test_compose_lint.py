@@ -141,7 +141,10 @@ def test_interpolation_and_port_parsing():
     assert host_ports({"published": "53", "protocol": "udp"}, {}) == [(53, "udp", "")]
     assert host_ports("127.0.0.1:5432:5432", {}) == [(5432, "tcp", "127.0.0.1")]
     assert host_ports("[::1]:8080:80/udp", {}) == [(8080, "udp", "[::1]")]
-    assert host_ports({"published": "9000-9001", "target": 9000, "host_ip": "${IP}"}, {"IP": "10.0.0.1"}) == \
+    # the Compose Specification, ports long syntax: a published range "means the actual port is assigned a
+    # remaining available port, within the set range"; the short syntax's range:range binds each
+    assert host_ports({"published": "9000-9001", "target": 9000, "host_ip": "${IP}"}, {"IP": "10.0.0.1"}) == []
+    assert host_ports("${IP}:9000-9001:9000-9001", {"IP": "10.0.0.1"}) == \
         [(9000, "tcp", "10.0.0.1"), (9001, "tcp", "10.0.0.1")]
     assert host_ports({"published": "${P:-7000}", "target": 80}, {}) == [(7000, "tcp", "")]
     assert host_ports({"target": 80}, {}) == [] and host_ports("${P}:80", {}) == []  # none: any free port

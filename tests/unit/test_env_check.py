@@ -112,14 +112,16 @@ def test_compose_variables_the_profile_lacks_are_errors_at_their_first_line(tmp_
 
 
 def test_compose_variables_with_their_first_line_and_whether_every_use_has_a_default():
-    assert compose_variables("a: ${A}\nb: ${A:-1}\n") == {"A": (1, False)}    # in either order
+    assert compose_variables("a: ${A}\nb: ${A:-1}\n") == {"A": (1, False)}    # in either order,
+    assert compose_variables("a: ${A:-1}\nb: ${A}\n") == {"A": (2, False)}    # at the use without a default
+    assert compose_variables("a: ${A:-1}\nb: ${A:-2}\nc: ${A}\nd: ${A}\n") == {"A": (3, False)}
     text = ("a: ${A:-1}\n"
             "b: ${B-1} ${C:+x} ${D+x} ${E:?no} ${F?no} $G\n"
             "  # ${H}\n"
             "c: ${A} $${I} ${J:-1}\n"
             "d: ${J:-2}\n")
     assert compose_variables(text) == {
-        "A": (1, False),            # once without a default: it needs a value
+        "A": (4, False),            # once without a default (line 4): it needs a value
         "B": (2, True), "C": (2, True), "D": (2, True), "E": (2, False), "F": (2, False), "G": (2, False),
         "J": (4, True),
     }

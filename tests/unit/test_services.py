@@ -210,9 +210,11 @@ def test_every_published_host_port_is_listed(resolved):
         PublishedPort(15672, "tcp", "0.0.0.0", "mq"),           # "5672" publishes nothing; "0:" is any free port
         PublishedPort(5060, "udp", "0.0.0.0", "sip"), PublishedPort(5061, "udp", "0.0.0.0", "sip"),
         PublishedPort(8080, "tcp", "::1", "sip"),
-        PublishedPort(41000, "udp", "0.0.0.0", "sip"), PublishedPort(41001, "udp", "0.0.0.0", "sip"),
-        PublishedPort(41002, "udp", "0.0.0.0", "sip"),
+        # "41000-41002" for the one container port 5070: the engine binds any free one, none is required
     ])
+    ranged = {"services": {"rtp": {"ports": [{"target": p, "published": str(p - 10000), "protocol": "udp"}
+                                             for p in (50000, 50001)]}}}  # Compose's model of 40000-40001:50000-50001
+    assert [p.port for p in published_ports(ranged)] == [40000, 40001]
 
 
 def test_published_ports_of_a_sparse_model():

@@ -21,7 +21,8 @@ COMPOSE_PROVIDED = frozenset({"COMPOSE_PROJECT_NAME"})
 
 
 def compose_variables(text: str) -> dict[str, tuple[int, bool]]:
-    """Variables a compose file takes from the env: name -> (first line, has a default). Read from
+    """Variables a compose file takes from the env: name -> (line, every use has a default); the
+    line is the first use without a default, else the first use. Read from
     its values as Compose interpolates them (a comment or a key is not interpolated, `$$` is a
     literal `$`); a file that is not YAML has none (compose.check names its error)."""
     import yaml
@@ -50,7 +51,8 @@ def variables_in(values: list[tuple[int, str]]) -> dict[str, tuple[int, bool]]:
             if m.group(1):
                 enclosing.append(m.group(2))
             prev = found.get(name)
-            found[name] = (prev[0] if prev else number, (prev[1] if prev else True) and has_default)
+            if prev is None or (prev[1] and not has_default):  # the line of the first use without a default
+                found[name] = (number, has_default)
     return {name: v for name, v in found.items() if name not in COMPOSE_PROVIDED}
 
 
