@@ -114,6 +114,8 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
     import json
     import os
 
+    from symphony.core.kube.names import dns_label
+
     warnings = []
     if files:
         paths = [Path(f).resolve() for f in files]
@@ -153,7 +155,9 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
             env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
         env.update(os.environ)  # Compose: the shell's environment wins over env files
         roots = [str(paths[0].parent)]
-        return model, profile or paths[0].stem, roots, env, warnings
+        # the file's name stands for the profile in names and labels (`app.kubernetes.io/instance:
+        # sentiric-<it>`, at most 63 characters): as a DNS label ("My Compose.yaml" -> my-compose)
+        return model, dns_label(paths[0].stem, 63 - len("sentiric-")), roots, env, warnings
     from symphony.app.composemodel import profile_model
     from symphony.app.envfile import resolve_profile
 

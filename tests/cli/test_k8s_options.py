@@ -197,3 +197,18 @@ def test_alternative_and_dangerous_options_are_refused(tmp_path):
             inv(*args, state_dir=tmp_path)
         assert res.returncode == 2 and needle in res.stderr, (args, res.stderr)
     assert not (tmp_path / "o").exists()
+
+
+def test_a_compose_file_name_that_is_no_label_value_still_gives_valid_labels(tmp_path):
+    """The file's name stands for the profile in `app.kubernetes.io/instance` (a label value: at most 63
+    characters of [A-Za-z0-9-_.], alphanumeric at both ends)."""
+    for name in ("My Compose.yaml", "x" * 70 + ".yaml"):
+        folder = tmp_path / name[:10].strip()
+        folder.mkdir()
+        (folder / name).write_text("services:\n  web:\n    image: nginx:1.27\n    expose: ['80']\n")
+        out = folder / "out"
+        res = inv("k8s.export", "--file", str(folder / name), "--output", str(out), state_dir=tmp_path)
+        assert res.returncode == 0, res.stderr
+        assert inv("k8s.validate", str(out), state_dir=tmp_path).returncode == 0
+        instance = load_dir(out)["Deployment", "web"]["metadata"]["labels"]["app.kubernetes.io/instance"]
+        assert len(instance) <= 63 and instance.startswith("sentiric-") and " " not in instance
