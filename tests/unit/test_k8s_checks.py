@@ -325,3 +325,18 @@ def test_a_daemonset_restarts_always():
     ds["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
     objs.append(ds)
     assert check_manifests(objs) == ["DaemonSet/agent: restartPolicy must be Always for a DaemonSet"]
+
+
+def test_a_node_port_is_the_clusters_so_two_services_cannot_share_one():
+    def service(name, namespace, *ports):
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
+                "spec": {"type": "NodePort", "selector": {"app": name},
+                         "ports": [{"name": f"p{i}", "port": 80 + i, "protocol": proto, "nodePort": node}
+                                   for i, (node, proto) in enumerate(ports)]}}
+
+    # the same number for TCP and UDP in one Service is fine (the SIP case); not in two, not across namespaces
+    assert check_manifests([service("sip", "a", (30060, "TCP"), (30060, "UDP")),
+                            service("web", "a", (30080, "TCP"))]) == []
+    assert check_manifests([service("a-public", "x", (30080, "TCP")), service("b-public", "y", (30080, "UDP"))]) == [
+        "Service/b-public: nodePort 30080 is also Service/a-public's (a node port is the cluster's: the API server "
+        "refuses the second, \"provided port is already allocated\")"]

@@ -241,6 +241,20 @@ def check_manifests(objs: list[dict], pod_security: str | dict = "restricted",
             where = f"{kind}/{name}" + (f" in {namespace}" if namespace else "")
             problems.append(f"{where}: defined {count} times (the API server keeps one object per kind, "
                             "namespace and name)")
+    # a node port is the cluster's, whatever the namespace or protocol (the allocator holds port numbers;
+    # only one Service may use one for TCP and UDP both)
+    node_ports: dict[int, list[str]] = {}
+    for obj in objs:
+        if obj.get("kind") == "Service":
+            where = f"Service/{(obj.get('metadata') or {}).get('name', '')}"
+            for p in (obj.get("spec") or {}).get("ports") or []:
+                holders = node_ports.setdefault(p["nodePort"], []) if "nodePort" in p else None
+                if holders is not None and where not in holders:
+                    holders.append(where)
+    for port, holders in sorted(node_ports.items()):
+        if len(holders) > 1:
+            problems.append(f"{holders[1]}: nodePort {port} is also {holders[0]}'s (a node port is the cluster's: "
+                            "the API server refuses the second, \"provided port is already allocated\")")
     for obj in objs:
         kind, meta = obj["kind"], obj.get("metadata") or {}
         name = meta.get("name", "")
