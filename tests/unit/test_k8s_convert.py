@@ -8,7 +8,7 @@ import pytest
 
 from symphony.core.kube import pss
 from symphony.core.kube.checks import check_manifests
-from symphony.core.kube.convert import convert
+from symphony.core.kube.convert import Options, convert
 from symphony.core.kube.mounts import HostPath
 from symphony.core.kube.names import is_dns1035_label, is_label_value
 
@@ -137,3 +137,16 @@ def test_a_plain_depends_on_a_one_shot_job_is_not_waited_for(job):
     assert ("Job", "migrate") in objs
     assert "initContainers" not in pod_of(objs, "Deployment", "app")
     assert any(w.startswith("app: depends on one-shot migrate (service_started)") for w in warnings), warnings
+
+
+def test_one_host_port_on_two_addresses_is_one_node_port_for_one_service():
+    """Compose publishes 30080 on two host addresses for two services; a node port is the cluster's:
+    the first keeps it, the second is left to the cluster (reported), so the API server takes both."""
+    result = convert({"name": "t", "services": {
+        "a": {"image": "a:1", "user": "1000", "ports": [{"target": 80, "published": "30080", "host_ip": "10.0.0.1"}]},
+        "b": {"image": "b:1", "user": "1000", "ports": [{"target": 80, "published": "30080", "host_ip": "10.0.0.2"}]},
+    }}, profile="t", host_paths={}, env={}, options=Options(expose="nodeport"))
+    assert check_manifests(result.manifests, "restricted") == []
+    services = {o["metadata"]["name"]: o["spec"]["ports"] for o in result.manifests if o["kind"] == "Service"}
+    assert services["a-public"][0]["nodePort"] == 30080 and "nodePort" not in services["b-public"][0]
+    assert any(w.startswith("b: host port 30080 is a's node port too") for w in result.warnings)

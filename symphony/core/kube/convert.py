@@ -252,6 +252,7 @@ class _Ctx:
     not_mapped: dict = field(default_factory=dict)  # (key, reason) → services
     link_aliases: dict = field(default_factory=dict)  # compose service → names other services link it as
     copied: list = field(default_factory=list)  # "service:/path" of named volumes Docker would seed
+    node_ports: dict = field(default_factory=dict)  # node port → the compose service whose Service holds it
 
     def meta(self, name: str, labels: dict, annotations: dict | None = None) -> dict:
         meta = {"name": name, "labels": dict(labels)}
@@ -801,7 +802,12 @@ def _exposure(ctx: _Ctx, name: str, svc: dict, labels: dict, selector: dict) -> 
         seen.add((number, proto))
         entry = {"name": port_name(proto, number), "port": number, "targetPort": int(p["target"]), "protocol": proto}
         if expose == "nodeport":
-            if 30000 <= number <= 32767:
+            holder = ctx.node_ports.setdefault(number, name) if 30000 <= number <= 32767 else None
+            if holder not in (None, name):  # one node port, one Service in the whole cluster
+                ctx.warnings.append(f"{name}: host port {number} is {holder}'s node port too (on another host "
+                                    "address in Compose); a node port is the cluster's, so the cluster assigns "
+                                    f"{name} one (see `kubectl get service`)")
+            elif holder is not None:
                 entry["nodePort"] = number
             else:
                 ctx.warnings.append(f"{name}: host port {number} is outside the NodePort range 30000-32767; the "
