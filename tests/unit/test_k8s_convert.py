@@ -150,3 +150,21 @@ def test_one_host_port_on_two_addresses_is_one_node_port_for_one_service():
     services = {o["metadata"]["name"]: o["spec"]["ports"] for o in result.manifests if o["kind"] == "Service"}
     assert services["a-public"][0]["nodePort"] == 30080 and "nodePort" not in services["b-public"][0]
     assert any(w.startswith("b: host port 30080 is a's node port too") for w in result.warnings)
+
+
+def test_a_secret_interpolated_into_a_command_or_probe_is_reported_by_name_never_by_value():
+    """Compose writes ${ELASTIC_PASSWORD} into the command as its value: the export cannot move that
+    into the Secret, so it says so, naming the variable (the value never reaches a warning)."""
+    value = "canary-pw-0042"
+    result = convert({"name": "t", "services": {
+        "setup": {"image": "es:8", "user": "1000", "restart": "no", "environment": {"ELASTIC_PASSWORD": value},
+                  "command": ["sh", "-c", f"curl -u elastic:{value} http://es01:9200"]},
+        "realtime": {"image": "rt:1", "user": "1000", "environment": {"API_KEY": "key-0043-long"},
+                     "healthcheck": {"test": ["CMD", "curl", "-H", "apikey: key-0043-long", "http://localhost/"]}},
+        "plain": {"image": "p:1", "user": "1000", "environment": {"TOKEN": "tok-0044-long"},
+                  "command": ["sh", "-c", "echo $$TOKEN"]},
+    }}, profile="t", host_paths={}, env={})
+    warned = [w for w in result.warnings if "(a secret) is written into" in w]
+    assert [w.split(":")[0] for w in warned] == ["realtime", "setup"]
+    assert "API_KEY" in warned[0] and "ELASTIC_PASSWORD" in warned[1]
+    assert not any(v in w for w in result.warnings for v in (value, "key-0043-long", "tok-0044-long"))

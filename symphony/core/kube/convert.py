@@ -199,6 +199,39 @@ def one_shots(model: dict) -> set[str]:
     return found
 
 
+def plain_secret_warnings(ctx: _Ctx, manifests: list[dict]) -> list[str]:
+    """A secret's value that Compose interpolated into a command, an argument, a probe or a hook
+    sits in plain text in the pod spec (readable by whoever may read the workload), where the
+    env split cannot move it: name the service and the variable, never the value."""
+    from symphony.core.secrets import Masker
+
+    named = {}  # value -> variable name, for every secret the model or its env holds
+    for source in [ctx.env] + [svc.get("environment") or {} for svc in ctx.services.values()]:
+        for key, value in source.items():
+            if value and is_secret(key, str(value)):
+                named.setdefault(str(value), key)
+    maskers = []
+    for value, key in named.items():  # one each: the warning names which secret, and masking is the match rule
+        maskers.append((key, Masker()))
+        maskers[-1][1].add([value])
+    found = []
+    for obj in manifests:
+        pod = ((obj.get("spec") or {}).get("template") or {}).get("spec")
+        for container in (pod or {}).get("containers", []) + (pod or {}).get("initContainers", []):
+            texts = [*container.get("command", []), *container.get("args", [])]
+            for holder in ("livenessProbe", "readinessProbe", "startupProbe"):
+                texts += ((container.get(holder) or {}).get("exec") or {}).get("command", [])
+            for hook in ((container.get("lifecycle") or {}).values()):
+                texts += (hook.get("exec") or {}).get("command", [])
+            for key, masker in maskers:
+                if any(masker.mask(str(t)) != str(t) for t in texts):
+                    found.append(f"{obj['metadata']['name']}: the value of {key} (a secret) is written into its "
+                                 "command, arguments, probe or hook in plain text, readable with the workload; in the "
+                                 f"compose file write $${key} there (the shell reads it from the environment, which "
+                                 "the Secret fills)")
+    return found
+
+
 def sort_key(obj: dict):
     kind = obj["kind"]
     return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), obj["metadata"]["name"])
@@ -283,6 +316,7 @@ def convert(model: dict, *, profile: str, namespace: str | None = None, options:
         except (ValueError, TypeError) as exc:  # a value Compose let through that has no reading here
             raise ConvertError(f"service {name!r}: {exc}") from None
     _summary_warnings(ctx)
+    ctx.warnings += plain_secret_warnings(ctx, out.manifests)
     seen = {}
     for obj in out.manifests:  # the names were planned to be unique; this guards the planner
         key = (obj["kind"], obj["metadata"]["name"])
