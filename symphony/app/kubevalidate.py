@@ -28,8 +28,12 @@ def load_objects(directory: Path) -> list[tuple[str, dict]]:
             mark = getattr(exc, "problem_mark", None)
             raise ValueError(f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML") from None
         for i, doc in enumerate(docs):
-            if doc:
-                found.append((f"{path.relative_to(directory)}#{i + 1}", doc))
+            where = f"{path.relative_to(directory)}#{i + 1}"
+            if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+                # `kubectl get -o yaml` writes a List: kubectl apply takes each item
+                found += [(f"{where}.items[{j}]", item) for j, item in enumerate(doc["items"])]
+            elif doc:
+                found.append((where, doc))
     return found
 
 

@@ -193,3 +193,19 @@ def test_a_kustomization_without_kubectl_is_a_missing_tool(tmp_path):
     (k / "cm.yaml").write_text(yaml.safe_dump(configmap("cfg", a="1")))
     res = inv("k8s.validate", str(k), state_dir=tmp_path, env={"PATH": str(tmp_path / "empty-path")})
     assert res.returncode == 127 and "needs kubectl" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_list_is_validated_item_by_item(tmp_path):
+    """`kubectl get -o yaml` writes `kind: List`; kubectl apply applies each item, so validate checks each."""
+    import yaml
+
+    good = {"apiVersion": "v1", "kind": "List", "items": [deployment(), service(ports=[{"port": 80}])]}
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "all.yaml").write_text(yaml.safe_dump(good))
+    res = inv("k8s.validate", str(tmp_path / "ok"), state_dir=tmp_path)
+    assert res.returncode == 0 and "not a Kubernetes object" not in res.stdout + res.stderr, res.stdout + res.stderr
+    bad = {"apiVersion": "v1", "kind": "List", "items": [deployment(), deployment()]}  # one name twice
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "all.yaml").write_text(yaml.safe_dump(bad))
+    res = inv("k8s.validate", str(tmp_path / "bad"), state_dir=tmp_path)
+    assert res.returncode == 1 and "Deployment/web: defined 2 times" in res.stdout + res.stderr
