@@ -7,6 +7,7 @@ PROFILE_HELP = "profile to compile (default: the active profile in .profile.stat
 CONFIG_HELP = ("config repo path (default: $SENTIRIC_CONFIG_PATH, symphony.config_path, ../sentiric-config, "
                "embedded env/)")
 SET_HELP = "override KEY=VALUE after everything else (repeatable)"
+UNDEFINED_HELP = "undefined references become empty with a warning instead of an error"
 
 
 @task(
@@ -16,7 +17,7 @@ SET_HELP = "override KEY=VALUE after everything else (repeatable)"
         "config": CONFIG_HELP,
         "output": "file to write (default: .env.generated); an existing target must be a regular file",
         "set": SET_HELP,
-        "allow_undefined": "undefined references become empty with a warning instead of an error",
+        "allow_undefined": UNDEFINED_HELP,
     },
 )
 def generate(c, profile=None, config=None, output=None, set=None, allow_undefined=False):
@@ -27,13 +28,14 @@ def generate(c, profile=None, config=None, output=None, set=None, allow_undefine
 
 
 @task(iterable=["set"], help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "set": SET_HELP,
-                              "reveal": "print secret values instead of masking them"})
-def show(c, profile=None, config=None, set=None, reveal=False):
+                              "reveal": "print secret values instead of masking them",
+                              "allow_undefined": UNDEFINED_HELP})
+def show(c, profile=None, config=None, set=None, reveal=False, allow_undefined=False):
     """Print the compiled env (secrets masked unless --reveal)."""
     from symphony.app.envfile import compile_profile, display_value
     from symphony.infra import console as ui
 
-    compiled, source = compile_profile(settings(c), profile, config, set)
+    compiled, source = compile_profile(settings(c), profile, config, set, allow_undefined=allow_undefined)
     ui.say(f"# profile {compiled.profile} from {source.describe()}")
     for origin, keys in compiled.groups:
         ui.say(f"# --- from {origin}")
@@ -46,8 +48,9 @@ def show(c, profile=None, config=None, set=None, reveal=False):
 
 
 @task(iterable=["set"], help={"profile": PROFILE_HELP, "config": CONFIG_HELP, "set": SET_HELP,
-                              "output": "generated file to compare with (default: .env.generated)"})
-def diff(c, profile=None, config=None, set=None, output=None):
+                              "output": "generated file to compare with (default: .env.generated)",
+                              "allow_undefined": UNDEFINED_HELP})
+def diff(c, profile=None, config=None, set=None, output=None, allow_undefined=False):
     """Show what regenerating .env.generated would change (secrets masked on both sides)."""
 
     from symphony.app.envfile import compile_profile, display_value, read_env_file
@@ -56,7 +59,7 @@ def diff(c, profile=None, config=None, set=None, output=None):
     from symphony.infra import state
     from symphony.infra.files import file_path
 
-    compiled, _ = compile_profile(settings(c), profile, config, set)
+    compiled, _ = compile_profile(settings(c), profile, config, set, allow_undefined=allow_undefined)
     path = state.ENV_OUTPUT if output is None else file_path(output)
     old, old_secrets = read_env_file(path)
     new = compiled.values
@@ -85,14 +88,15 @@ def diff(c, profile=None, config=None, set=None, output=None):
            else f"{path} does not exist yet: all {len(new)} variables are new")
 
 
-@task(help={"key": "variable to explain", "profile": PROFILE_HELP, "config": CONFIG_HELP})
-def explain(c, key, profile=None, config=None):
+@task(help={"key": "variable to explain", "profile": PROFILE_HELP, "config": CONFIG_HELP,
+            "allow_undefined": UNDEFINED_HELP})
+def explain(c, key, profile=None, config=None, allow_undefined=False):
     """Where KEY is defined, what it references, what overrode what (a secret's values masked)."""
     from symphony.app.envfile import compile_profile, display_value, reference_names
     from symphony.errors import UsageError
     from symphony.infra import console as ui
 
-    compiled, source = compile_profile(settings(c), profile, config)
+    compiled, source = compile_profile(settings(c), profile, config, allow_undefined=allow_undefined)
     defs = compiled.history.get(key)
     if not defs:
         raise UsageError(f"{key} is not defined by profile {compiled.profile!r} ({source.describe()})",

@@ -214,3 +214,13 @@ def test_an_output_that_names_no_file_is_refused_and_nothing_is_written(config, 
             res = inv(task, "--profile", "demo", "--config", str(config), "--output", output, state_dir=tmp_path)
             assert res.returncode == 2 and "names no file" in res.stderr, (task, output, res.stderr)
     assert not (tmp_path / ".env.generated").exists() and not (tmp_path / "new-dir").exists()
+
+
+def test_the_inspecting_tasks_take_allow_undefined_as_the_error_hint_says(config, tmp_path):
+    profile = config / "environments" / "profiles" / "demo.env"
+    profile.write_text(profile.read_text() + "LATER=${NOT_DEFINED}\n")
+    for task in (("env.show",), ("env.diff",), ("env.explain", "LATER")):
+        refused = inv(*task, "--profile", "demo", "--config", str(config), state_dir=tmp_path)
+        assert refused.returncode == 2 and "pass --allow-undefined" in refused.stderr, (task, refused.stderr)
+        res = inv(*task, "--profile", "demo", "--config", str(config), "--allow-undefined", state_dir=tmp_path)
+        assert res.returncode == 0, (task, res.stderr)
