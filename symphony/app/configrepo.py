@@ -357,8 +357,9 @@ def report_status(settings, path=None):
 
     runner = Runner(echo=False)
     repo = repo_path(settings, path)
-    used = resolve_config_source(configured=settings.config_path or (str(repo) if path else None))
-    ui.say(f"source used : {used.describe()}")
+    used = resolve_config_source(configured=settings.config_path)  # what env.* compile from (not --path)
+    elsewhere = "" if used.path == repo.expanduser().resolve() else f" (env.* use this, not {repo})"
+    ui.say(f"source used : {used.describe()}{elsewhere}")
     if not (repo / ".git").exists():
         ui.status("warn", f"no config checkout at {repo}", "run `inv config.sync` (or `inv config.init PATH`)")
         return

@@ -125,6 +125,8 @@ def test_status_and_init(tmp_path, remote):
     (checkout / "dirty.env").write_text("x=1\n")
     res = inv("config.status", "--path", str(checkout), state_dir=tmp_path)
     assert res.returncode == 0 and "main" in res.stdout and "dirty files : 1" in res.stdout and str(bare) in res.stdout
+    # --path only says which checkout to report on: env.* still compile from their own source, and it says so
+    assert f"(env.* use this, not {checkout})" in res.stdout.splitlines()[0]
     new = tmp_path / "fresh-config"
     res = inv("config.init", str(new), state_dir=tmp_path)
     assert res.returncode == 0, res.stderr
