@@ -100,3 +100,12 @@ def test_extra_env_files_are_the_explicit_way_to_read_a_file_elsewhere(repo, tmp
     local.write_text("source /etc/passwd\n")
     with pytest.raises(EnvError, match="`source` is not allowed in an extra env file"):
         compile_env(root, "p", environ={}, dynamic=DYN, extra_files=[local])
+
+
+def test_a_missing_extra_env_file_is_named_with_where_it_is_configured(repo, tmp_path):
+    root, env, _ = repo
+    (env / "profiles" / "p.env").write_text("A=1\n")
+    with pytest.raises(EnvError) as err:
+        compile_env(root, "p", environ={}, dynamic=DYN, extra_files=[tmp_path / "missing.env"])
+    assert "missing.env does not exist" in err.value.message
+    assert err.value.hint == "fix the path in symphony.extra_env_files, or create the file"

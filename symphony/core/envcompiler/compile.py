@@ -57,7 +57,8 @@ def _read_fragment(path: str | Path, shown: str, boundary: str | None, dirs: dic
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)  # POSIX, as O_NONBLOCK
     except FileNotFoundError:
         raise EnvError(f"{shown} does not exist",
-                       hint="fix the path (relative to environments/) or create the file") from None
+                       hint="fix the path (relative to environments/) or create the file" if boundary is not None
+                       else "fix the path in symphony.extra_env_files, or create the file") from None
     except OSError as exc:
         raise EnvError(f"{shown}: cannot read ({exc.strerror})", hint="check the file and its permissions") from None
     try:
