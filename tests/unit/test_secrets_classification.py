@@ -158,6 +158,7 @@ def test_whitespace_is_no_secret_and_text_without_secrets_is_left_alone():
     ("postgres://u:p@db/x", "postgres://u:******@db/x"),         # a password, whatever is registered
     ("git+https://ci:t0k@h/r.git and amqp://a:b:c@mq", "git+https://ci:******@h/r.git and amqp://a:******@mq"),
     ("https://ghp_abc@github.com/o/r", "https://******@github.com/o/r"),  # http(s) userinfo alone: a token
+    ("git+https://ghp_abc@h/r and a+b+http://tok@h", "git+https://******@h/r and a+b+http://******@h"),
     ("ssh://git@github.com/o/r", "ssh://git@github.com/o/r"),    # elsewhere a user name alone is no secret
     ("git@github.com:o/r.git", "git@github.com:o/r.git"),
     ("pg://u:@db", "pg://u:@db"),                                # an empty password
@@ -167,3 +168,8 @@ def test_whitespace_is_no_secret_and_text_without_secrets_is_left_alone():
 def test_credentials_in_urls_are_masked_in_any_text(text, masked):
     assert masker().mask(text) == masked
     assert masker("unrelated-secret").mask(text) == masked
+
+
+def test_a_token_in_a_url_is_masked_but_only_a_password_makes_the_value_secret():
+    """The secret rule (3) is a URL with a password; a bare token is masked wherever it is printed."""
+    assert not url_has_password("https://ghp_abc@github.com/o/r") and url_has_password("https://u:p@h/")
