@@ -20,7 +20,7 @@ def profile_status(runner, profile: str) -> dict:
 def show_logs(runner, profile: str, services, follow: bool, tail, since) -> None:
     """The profile's container logs through Compose, every secret of its env masked."""
     from symphony.app.envfile import register_secrets_of_env_file
-    from symphony.core.containers import SERVICE_LABEL, secret_env_values
+    from symphony.core.containers import parse_inspect, secret_env_values
     from symphony.infra import console as ui
     from symphony.infra.engine import project_inspect
 
@@ -29,7 +29,7 @@ def show_logs(runner, profile: str, services, follow: bool, tail, since) -> None
     if not containers:
         raise SymphonyError(f"profile {profile} has no containers, so there are no logs",
                             hint=f"start it with `inv start --profile {profile}`")
-    created = {((c.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL) for c in containers}
+    created = {c.service for c in parse_inspect(containers)}
     gone = [s for s in services if s not in created]
     if gone:  # Compose would print nothing for them and succeed
         raise SymphonyError(f"{', '.join(gone)} of profile {profile} has no container, so there are no logs",
