@@ -264,3 +264,12 @@ def test_restart_true_dependents_are_restarted_with_their_dependency():
     # however the services are listed: dependents before what they depend on here
     listed_backwards = dict(reversed(CHAIN.items()))
     assert with_restart_dependents(listed_backwards, ["db"]) == {"db", "api", "web"}
+
+
+def test_a_host_range_for_one_container_port_picks_one_port():
+    """Compose Specification, ports: a published range for one container port is "assigned a
+    remaining available port, within the set range"; a range for a range binds each."""
+    from symphony.core.services import picks_one_port
+
+    assert picks_one_port("18080-18090", "80") and picks_one_port("18080-18090", 80)
+    assert not picks_one_port("9000-9001", "9000-9001") and not picks_one_port("8080", "80")
