@@ -182,3 +182,20 @@ def test_clearing_the_profile_twice_is_fine(tmp_path, compose_dir):
     state.clear_active_profile(f)
     assert not f.exists()
     assert state.read_active_profile(f, compose_dir, default="demo") == "demo"
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "symlink"])
+def test_a_state_file_that_is_no_regular_file_is_refused_without_reading_it(tmp_path, compose_dir, kind):
+    """A FIFO would block the read for ever; a directory or a link holds no profile Symphony wrote."""
+    path = tmp_path / ".profile.state"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        (tmp_path / "elsewhere").write_text("demo\n")
+        path.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UsageError) as err:
+        state.read_active_profile(path, compose_dir)
+    assert err.value.message == f"{path} is not a regular file, so it holds no profile"
+    assert err.value.hint == "remove it (`inv start --profile NAME` writes it again), or set SYMPHONY_STATE_DIR"
