@@ -181,6 +181,21 @@ def register_secrets_of_env_file(path: Path | None = None) -> None:
     ui.register_secrets(values[k] for k in secret if values[k])
 
 
+def _empty_for_the_platform(profile: str, compiled) -> list:
+    """A variable the profile defines empty where a platform service refuses an empty value (the
+    catalog's `empty:` facts): the start would fail at that service, so env.check says it first."""
+    from symphony.app.platform import platform_catalog
+    from symphony.core.findings import Finding
+    from symphony.core.platform.catalog import fails_on_empty
+
+    findings = []
+    for var, effects in sorted(fails_on_empty(platform_catalog(), profile, compiled.values).items()):
+        defs = compiled.history.get(var)
+        findings.append(Finding("error", defs[-1].where if defs else "",
+                                f"{var} is empty, but " + "; ".join(effects)))
+    return findings
+
+
 def check_profiles(settings: Settings, profile=None, config=None, every=False) -> tuple[int, int]:
     """env.check: lint each profile's config (and its compose file's variables); prints findings."""
     from symphony.app.configsource import resolve_config_source
@@ -198,6 +213,7 @@ def check_profiles(settings: Settings, profile=None, config=None, every=False) -
             compose = state.compose_file(name)
             text = compose.read_text() if compose.exists() else None
             findings = lint(compiled, text, str(compose.relative_to(state.REPO_ROOT)) if text else "")
+            findings += _empty_for_the_platform(name, compiled)
             findings += [Finding("error", "", w) for w in compiled.warnings if "undefined" in w]
             findings += [Finding("warn", "", w) for w in compiled.warnings if "undefined" not in w]
         except SymphonyError as exc:

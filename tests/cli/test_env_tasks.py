@@ -224,3 +224,30 @@ def test_the_inspecting_tasks_take_allow_undefined_as_the_error_hint_says(config
         assert refused.returncode == 2 and "pass --allow-undefined" in refused.stderr, (task, refused.stderr)
         res = inv(*task, "--profile", "demo", "--config", str(config), "--allow-undefined", state_dir=tmp_path)
         assert res.returncode == 0, (task, res.stderr)
+
+
+def test_check_names_an_empty_value_a_platform_service_refuses(tmp_path):
+    """The catalog's `empty:` facts: every TENANT_ID reader of core exits on an empty one
+    (src/config.rs `is_empty()` -> exit 1), sip-registrar retries an empty REDIS_URL for ever."""
+    import shutil
+
+    from symphony.app.platform import platform_catalog
+    from symphony.infra.state import ENV_DIR
+
+    config = tmp_path / "cfg"
+    shutil.copytree(ENV_DIR, config)
+    profile = config / "environments" / "profiles" / "core.env"
+    profile.write_text(profile.read_text() + "TENANT_ID=\nREDIS_URL=\n")
+    res = inv("env.check", "--profile", "core", "--config", str(config), state_dir=tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    lines = [line for line in res.stdout.splitlines() if "is empty, but" in line]
+    tenant = next(line for line in lines if "TENANT_ID is empty" in line)
+    catalog = platform_catalog()
+    readers = sorted(n for n in catalog.profiles["core"] for e in catalog.services[n].env
+                     if e.value == "${TENANT_ID}" and e.empty == "exits")
+    assert readers and all(f"{n} exits when its TENANT_ID is empty" in tenant for n in readers)
+    redis = next(line for line in lines if "REDIS_URL is empty" in line)
+    assert "sip-registrar-service never becomes ready when its REDIS_URL is empty" in redis
+    assert "profiles/core.env:" in tenant  # where the empty value is defined
+    ok = inv("env.check", "--profile", "core", state_dir=tmp_path)  # the embedded config sets them
+    assert "is empty, but" not in ok.stdout

@@ -314,3 +314,24 @@ def load_catalog(directory) -> Catalog:
     profiles_path = directory / "profiles.yaml"
     profiles_doc = load_yaml(profiles_path.read_text(encoding="utf-8")) or {}
     return catalog_from_docs(docs, profiles_doc, str(profiles_path))
+
+
+_WHOLE_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fails_on_empty(catalog: Catalog, profile: str, values: dict[str, str]) -> dict[str, list[str]]:
+    """Config variables that are set but empty where a service of `profile` reads them whole into
+    a variable its code refuses empty (`empty: exits|hangs` in the catalog): variable -> what each
+    such service then does, with the fact's source."""
+    found: dict[str, list[str]] = {}
+    for name in catalog.profiles.get(profile, ()):
+        svc = catalog.services[name]
+        for e in svc.env:
+            m = _WHOLE_REFERENCE.fullmatch(e.value) if e.empty else None
+            if m and values.get(m.group(1)) == "":
+                effect = "exits" if e.empty == "exits" else "never becomes ready"
+                parts = [p.strip() for p in e.cite.split(";")]
+                where = next((p for p in parts if "empty" in p), parts[0])  # the part about an empty value
+                found.setdefault(m.group(1), []).append(
+                    f"{name} {effect} when its {e.name} is empty ({svc.repo}@{svc.commit[:7]} {where})")
+    return found
