@@ -168,3 +168,17 @@ def test_a_secret_interpolated_into_a_command_or_probe_is_reported_by_name_never
     assert [w.split(":")[0] for w in warned] == ["realtime", "setup"]
     assert "API_KEY" in warned[0] and "ELASTIC_PASSWORD" in warned[1]
     assert not any(v in w for w in result.warnings for v in (value, "key-0043-long", "tok-0044-long"))
+
+
+def test_a_missing_host_directory_two_services_write_is_reported_as_no_longer_shared():
+    """Mastodon's ./public/system: web and sidekiq share one host folder in Compose; here each gets
+    its own claim, so the export says they stop sharing its files."""
+    objs, warnings = export({
+        "web": {"image": "m:1", "user": "1000", "volumes": [bind("/proj/public/system", "/sys")]},
+        "sidekiq": {"image": "m:1", "user": "1000", "volumes": [bind("/proj/public/system", "/sys")]},
+        "reader": {"image": "m:1", "user": "1000", "volumes": [bind("/proj/public/system", "/s", read_only=True)]},
+    }, {"/proj/public/system": HostPath("missing")})
+    assert ("PersistentVolumeClaim", "web-system") in objs and ("PersistentVolumeClaim", "sidekiq-system") in objs
+    assert [w for w in warnings if "is shared by" in w] == [
+        "host directory /proj/public/system is shared by sidekiq, web: each gets its own claim (ReadWriteOnce), so "
+        "they no longer share its files; share data through a service instead, or use a ReadWriteMany class"]

@@ -404,6 +404,20 @@ def _shared_volume_warnings(ctx: _Ctx) -> None:
         if len(names) > 1 and not external:
             ctx.warnings.append(f"volume {volume} is shared by {', '.join(sorted(names))}: each gets its own claim "
                                 "(ReadWriteOnce); share data through a service instead, or use a ReadWriteMany class")
+    # a writable bind of a missing or empty host directory becomes a claim per service (mounts.py): one shared
+    # directory in Compose, separate data here
+    binds: dict[str, set[str]] = {}
+    for name, svc in ctx.services.items():
+        for vol in svc.get("volumes") or []:
+            host = ctx.host_paths.get(vol.get("source")) if vol.get("type") == "bind" else None
+            if host is not None and not vol.get("read_only") and (
+                    host.kind == "missing" or (host.kind == "dir" and not host.files)):
+                binds.setdefault(vol["source"], set()).add(name)
+    for source, names in sorted(binds.items()):
+        if len(names) > 1:
+            ctx.warnings.append(f"host directory {source} is shared by {', '.join(sorted(names))}: each gets its own "
+                                "claim (ReadWriteOnce), so they no longer share its files; share data through a "
+                                "service instead, or use a ReadWriteMany class")
     networks = sorted({n for svc in ctx.services.values() for n in (svc.get("networks") or {})})
     if len(networks) > 1:
         ctx.warnings.append(f"networks {', '.join(networks)}: Kubernetes has one flat pod network, so services on "
