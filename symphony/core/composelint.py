@@ -77,7 +77,7 @@ def host_ports(spec, env: dict[str, str]) -> list[tuple[int, str, str]]:
         published = interpolate(str(spec.get("published") or ""), env)
         proto = spec.get("protocol") or "tcp"
         host_ip = interpolate(str(spec.get("host_ip") or ""), env)
-        target = interpolate(str(spec.get("target") or ""), env)
+        target = ""  # the long syntax's target is one port (an integer, in the schema)
     else:
         text = interpolate(str(spec), env)
         text, _, proto = text.partition("/")

@@ -144,6 +144,8 @@ def test_interpolation_and_port_parsing():
     # the Compose Specification, ports long syntax: a published range "means the actual port is assigned a
     # remaining available port, within the set range"; the short syntax's range:range binds each
     assert host_ports({"published": "9000-9001", "target": 9000, "host_ip": "${IP}"}, {"IP": "10.0.0.1"}) == []
+    assert host_ports({"published": "9000", "target": 80, "host_ip": "${IP}"}, {"IP": "10.0.0.1"}) == \
+        [(9000, "tcp", "10.0.0.1")]
     assert host_ports("${IP}:9000-9001:9000-9001", {"IP": "10.0.0.1"}) == \
         [(9000, "tcp", "10.0.0.1"), (9001, "tcp", "10.0.0.1")]
     assert host_ports({"published": "${P:-7000}", "target": 80}, {}) == [(7000, "tcp", "")]
