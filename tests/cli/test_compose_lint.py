@@ -559,3 +559,24 @@ def test_key_lines_are_the_lines_of_keys_and_list_items():
 
     assert key_lines("a:\n  b: 1\n  c:\n    - x\n    - y\nd: [z]\n") == {
         ("a",): 1, ("a", "b"): 2, ("a", "c"): 3, ("a", "c", "x"): 4, ("a", "c", "y"): 5, ("d",): 6, ("d", "z"): 6}
+
+
+def test_a_host_range_for_one_container_port_binds_any_free_one_so_it_clashes_with_nothing(tmp_path):
+    """`18080-18090:80`: Docker binds one free port of the range (a range published for a range binds
+    each). So a fixed 18085 elsewhere is no clash, and Compose accepts the file."""
+    text = ("services:\n  a:\n    image: x\n    labels: {com.sentiric.readiness: running}\n"
+            "    ports: ['18080-18090:80']\n  b:\n    image: x\n    labels: {com.sentiric.readiness: running}\n"
+            "    ports: ['18085:80']\n")
+    assert errors(text) == []
+    (tmp_path / "compose.yml").write_text(text)
+    assert subprocess.run(["docker-compose", "-p", "lint", "-f", "compose.yml", "config", "-q"], cwd=tmp_path,
+                          capture_output=True, timeout=60).returncode == 0
+    assert errors(text.replace("18080-18090:80", "18080-18090:80-90")) == [  # each port: 18085 is taken twice
+        ("x.yml:9", "host port 18085/tcp is published by both a and b")]
+
+
+def test_a_service_that_extends_another_is_not_told_it_lacks_a_healthcheck():
+    text = ("services:\n  base:\n    image: x\n    healthcheck: {test: [CMD, 'true']}\n"
+            "  web:\n    extends: base\n  plain:\n    image: y\n")
+    assert [(w, m.split(" ")[0]) for _, w, m in findings(text) if "declares no healthcheck" in m] == [
+        ("x.yml:7", "plain")]  # web may inherit one (Compose resolves extends); plain declares none
