@@ -289,7 +289,8 @@ def test_extra_env_files_are_read_after_the_secrets(cfg, tmp_path):
 def test_an_extra_env_file_that_is_missing_is_named(cfg, tmp_path):
     write(cfg, **{"profiles/p.env": "A=1\n"})
     assert refusal(cfg, extra_files=[tmp_path / "nope.env"]) == (
-        f"extra env file {tmp_path / 'nope.env'} does not exist", MISSING_HINT)
+        f"extra env file {tmp_path / 'nope.env'} does not exist",
+        "fix the path in symphony.extra_env_files, or create the file")  # not in environments/
 
 
 def test_source_in_an_extra_env_file_is_refused_with_the_other_bad_lines(cfg, tmp_path):
