@@ -36,7 +36,7 @@ def start(c, profile=None, service=None, build=False, pull=None, no_wait=False, 
 
     s = settings(c)
     req = StartRequest(profile=active_profile(s, profile), services=list(service or ()), build=build, pull=pull,
-                       wait=not no_wait, timeout=s.seconds("health_timeout", timeout, "--timeout"),
+                       wait=not no_wait, timeout=s.seconds("health_timeout", timeout, "--timeout", waiting=not no_wait),
                        lock_timeout=s.seconds("lock_timeout", lock_timeout, "--lock-timeout"), offline=offline,
                        replace=replace, config=config, sets=list(set or ()), observability=observability,
                        log_driver=log_driver, collector=collector, tracing=tracing)
@@ -82,7 +82,7 @@ def restart(c, profile=None, service=None, timeout=None, no_wait=False, dry_run=
     from symphony.infra.runner import engine_runner
 
     s = settings(c)
-    wait_for = s.seconds("health_timeout", timeout, "--timeout")
+    wait_for = s.seconds("health_timeout", timeout, "--timeout", waiting=not no_wait)
     wait = s.seconds("lock_timeout", lock_timeout, "--lock-timeout")
     profile = active_profile(s, profile)
     runner = engine_runner(c, context, dry_run)

@@ -399,8 +399,9 @@ def scaffold(runner, path):
         ui.say(f"+ copy {ENV_DIR} -> {target}")
         work = target
     else:
-        if not target.parent.is_dir():  # named as the target, as an OSError on it would be
+        if target.parent.exists() and not target.parent.is_dir():  # named as the target, as an OSError on it is
             raise NotADirectoryError(errno.ENOTDIR, "its parent is not a directory", str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)  # the path the user named, as `mkdir -p` would
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         if not runner.dry_run:

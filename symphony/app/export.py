@@ -111,6 +111,7 @@ def _compose_services(runner, project, files, env_files, profiles) -> list[str]:
 def load_compose_model(settings, runner, profile, files, env_files, config, compose_profiles=()):
     """(model, profile name, roots the export may read, env for secrets/configs, warnings) from
     --profile (env compiled to a temp file) or --file (one or more, merged like `compose -f`)."""
+    import io
     import json
     import os
 
@@ -152,7 +153,13 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
             env_paths = [paths[0].parent / ".env"]  # what Compose reads when no --env-file is given
         env = {}
         for path in env_paths:
-            env.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+            data = path.read_bytes()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = data[:exc.start].count(b"\n") + 1
+                raise UsageError(f"{path}:{line}: not UTF-8 text", hint="save the env file as UTF-8") from None
+            env.update({k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None})
         env.update(os.environ)  # Compose: the shell's environment wins over env files
         roots = [str(paths[0].parent)]
         # the file's name stands for the profile in names and labels (`app.kubernetes.io/instance:
@@ -212,7 +219,7 @@ def write_export(output: Path, files: dict[str, str]) -> list[str]:
     return foreign
 
 
-CLUSTER_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+CLUSTER_NAMESPACES = {"default"}  # and every kube-* one
 
 
 def parse_export_options(namespace, expose, ingress_domain, image_pull_secret, relax, default_requests):
@@ -224,7 +231,7 @@ def parse_export_options(namespace, expose, ingress_domain, image_pull_secret, r
 
     if namespace is not None and not is_dns_label(namespace):
         raise UsageError(f"--namespace {namespace!r} is not a DNS-1123 label (lower-case letters, digits, '-', ≤ 63)")
-    if namespace in CLUSTER_NAMESPACES:
+    if namespace in CLUSTER_NAMESPACES or (namespace or "").startswith("kube-"):
         raise UsageError(f"--namespace {namespace} is one Kubernetes itself uses: the export's Namespace object "
                          "would set its Pod Security labels for everything else in it",
                          hint="give the platform a namespace of its own, e.g. --namespace sentiric")

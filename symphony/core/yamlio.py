@@ -9,9 +9,33 @@ def load_yaml(text: str):
     """The document as Compose reads it: go-yaml v3's scalars (YAML 1.2's booleans and numbers), not
     PyYAML's YAML 1.1 ones, under which `restart: no` is False, `ports: [22:22]` the number 1342 and a
     service called `off` False; the same safe constructors otherwise."""
+    loader = _compose_loader()(text)
+    try:
+        return _construct(loader, loader.get_single_node())
+    finally:
+        loader.dispose()
+
+
+def _construct(loader, root):
+    """The document built from its node tree; a value its tag cannot be made of (`!!int foo`,
+    `!!timestamp x`) is a YAMLError with its place, like every other reason a file is not YAML."""
     import yaml
 
-    return yaml.load(text, Loader=_compose_loader())  # noqa: S506  (a safe loader)
+    if root is None:
+        return None
+    try:
+        return loader.construct_document(root)
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            problem=f"a value cannot be read as its tag says ({type(exc).__name__})",
+            problem_mark=_failing_mark(loader, root)) from None
+
+
+def _failing_mark(loader, root):
+    """Where construction stopped: the node being built when it raised (PyYAML keeps it in
+    `recursive_objects`), else the document's start."""
+    building = list(getattr(loader, "recursive_objects", {}) or ())
+    return building[-1].start_mark if building else root.start_mark
 
 
 _LOADER = []
@@ -80,7 +104,7 @@ def parse(text: str) -> Parsed:
         lines, repeats, cycles = key_lines_and_repeats(root)
         scalars = scalar_values(root)
         # last: building the values rewrites the tree (a merge key's mapping is folded in)
-        return Parsed(loader.construct_document(root) if root is not None else None, lines, repeats, cycles, scalars)
+        return Parsed(_construct(loader, root), lines, repeats, cycles, scalars)
     finally:
         loader.dispose()
 

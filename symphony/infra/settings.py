@@ -40,14 +40,15 @@ class Settings:
                 values[f.name] = value
         return cls(**values)
 
-    def seconds(self, key: str, flag_value=None, flag: str = "") -> float:
+    def seconds(self, key: str, flag_value=None, flag: str = "", *, waiting: bool = True) -> float:
         """The flag's value if given, else this setting's, as validated seconds (a health timeout
-        of 0 leaves nothing to wait for: refused)."""
+        of 0 leaves nothing to wait for: refused, unless nothing waits)."""
+        zero = key != "health_timeout" or not waiting
         if flag_value is not None:
-            return seconds_value(flag_value, flag, zero=key != "health_timeout")
+            return seconds_value(flag_value, flag, zero=zero)
         return seconds_value(getattr(self, key), f"symphony.{key} (Invoke config)",
                              hint=f"fix it in invoke.yaml or INVOKE_SYMPHONY_{key.upper()}"
-                                  + (f", or pass {flag}" if flag else ""), zero=key != "health_timeout")
+                                  + (f", or pass {flag}" if flag else ""), zero=zero)
 
 
 DEFAULTS = Settings()

@@ -79,6 +79,8 @@ def test_bad_numbers_and_choices_are_usage_errors_not_tracebacks(tmp_path):
         res = inv(*args, state_dir=tmp_path)
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr and "error:" in res.stderr
+    # nothing waits with --no-wait, so a timeout of 0 is no mistake there
+    assert inv("start", "--no-wait", "--timeout", "0", "--dry-run", "--offline", state_dir=tmp_path).returncode == 0
 
 
 def test_an_unwritable_output_path_is_one_clear_line_naming_it(tmp_path):

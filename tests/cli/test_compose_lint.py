@@ -580,3 +580,14 @@ def test_a_service_that_extends_another_is_not_told_it_lacks_a_healthcheck():
             "  web:\n    extends: base\n  plain:\n    image: y\n")
     assert [(w, m.split(" ")[0]) for _, w, m in findings(text) if "declares no healthcheck" in m] == [
         ("x.yml:7", "plain")]  # web may inherit one (Compose resolves extends); plain declares none
+
+
+@pytest.mark.parametrize("text, where", [
+    ("services:\n  a:\n    image: x\n    labels: {k: !!int foo}\n", "x.yml:4"),
+    ("name: p\nservices:\n  a:\n    image: x\nx-t: !!timestamp foo\n", "x.yml:5"),
+])
+def test_a_value_its_tag_cannot_make_is_a_yaml_error_at_its_line_not_a_crash(text, where, tmp_path):
+    assert [(level, w) for level, w, m in findings(text) if "not valid YAML" in m] == [("error", where)]
+    (tmp_path / "c.yml").write_text(text)  # Compose refuses such a file too
+    assert subprocess.run(["docker-compose", "-p", "lint", "-f", "c.yml", "config", "-q"], cwd=tmp_path,
+                          capture_output=True, timeout=60).returncode != 0

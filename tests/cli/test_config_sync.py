@@ -146,6 +146,7 @@ def test_init_that_cannot_commit_leaves_nothing_behind(tmp_path):
     res = inv("config.init", str(target), state_dir=tmp_path, env={"GIT_CONFIG_GLOBAL": str(gitconfig)})
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert not target.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".cfg")] == []
+    target = tmp_path / "new" / "parents" / "cfg"  # missing parents are made, as `mkdir -p` would
     res = inv("config.init", str(target), state_dir=tmp_path)  # the next try, with a plain git, works
     assert res.returncode == 0, res.stderr
     assert (target / "environments" / "profiles" / "demo.env").is_file() and (target / ".git").is_dir()

@@ -192,7 +192,8 @@ def test_alternative_and_dangerous_options_are_refused(tmp_path):
                           "--profile and --file are alternatives"),
                          (("compose.check", "--profile", "demo", "--all"), "--profile and --all are alternatives"),
                          (("k8s.export", "--namespace", "kube-system"), "one Kubernetes itself uses"),
-                         (("k8s.export", "--namespace", "default"), "one Kubernetes itself uses")):
+                         (("k8s.export", "--namespace", "default"), "one Kubernetes itself uses"),
+                         (("k8s.export", "--namespace", "kube-flannel"), "one Kubernetes itself uses")):
         res = inv(*args, "--output", str(tmp_path / "o"), state_dir=tmp_path) if args[0] == "k8s.export" else \
             inv(*args, state_dir=tmp_path)
         assert res.returncode == 2 and needle in res.stderr, (args, res.stderr)
@@ -212,3 +213,14 @@ def test_a_compose_file_name_that_is_no_label_value_still_gives_valid_labels(tmp
         assert inv("k8s.validate", str(out), state_dir=tmp_path).returncode == 0
         instance = load_dir(out)["Deployment", "web"]["metadata"]["labels"]["app.kubernetes.io/instance"]
         assert len(instance) <= 63 and instance.startswith("sentiric-") and " " not in instance
+
+
+def test_a_dot_env_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    (project / ".env").write_bytes(b"A=1\nB=caf\xe9\n")
+    res = inv("k8s.export", "--file", str(project / "compose.yaml"), "--output", str(tmp_path / "o"),
+              state_dir=tmp_path)
+    assert "Traceback" not in res.stderr
+    assert res.returncode == 2 and f"{project / '.env'}:2: not UTF-8 text" in res.stderr, res.stderr

@@ -498,3 +498,14 @@ def test_values_adding_up_to_the_limit_pass_and_one_character_more_is_refused(cf
     write(cfg, **{"profiles/p.env": profile + "C=${A}\n"})  # crossed by a reference
     assert refusal(cfg, dynamic={})[0] == (f"the values of this profile add up to more than {MAX_TOTAL_CHARS:,} "
                                            "characters (reached at C, profiles/p.env:6)")
+
+
+def test_secrets_sourced_early_by_another_name_are_still_read_last(cfg):
+    """`alias -> common`: `source alias/secrets.env` is the secrets fragment too, so it is read last."""
+    write(cfg, **{"profiles/p.env": "source alias/secrets.env\nsource common/base.env\n",
+                  "common/base.env": "DB_PASSWORD=changeme\n", "common/secrets.env": "DB_PASSWORD=s3cret\n"})
+    (cfg / "environments" / "alias").symlink_to("common")
+    env = compiled(cfg)
+    assert env.values["DB_PASSWORD"] == "s3cret"
+    assert env.warnings == ["profiles/p.env:1: alias/secrets.env is read last anyway (after every fragment); "
+                            "this `source` is skipped"]

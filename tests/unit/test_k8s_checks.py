@@ -340,3 +340,9 @@ def test_a_node_port_is_the_clusters_so_two_services_cannot_share_one():
     assert check_manifests([service("a-public", "x", (30080, "TCP")), service("b-public", "y", (30080, "UDP"))]) == [
         "Service/b-public: nodePort 30080 is also Service/a-public's (a node port is the cluster's: the API server "
         "refuses the second, \"provided port is already allocated\")"]
+
+
+def test_a_malformed_node_port_is_left_to_the_schema_not_a_crash():
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+           "spec": {"type": "NodePort", "selector": {"a": "b"}, "ports": [{"port": 80, "nodePort": [1]}, "80"]}}
+    assert isinstance(check_manifests([svc]), list)

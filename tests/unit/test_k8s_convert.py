@@ -182,3 +182,11 @@ def test_a_missing_host_directory_two_services_write_is_reported_as_no_longer_sh
     assert [w for w in warnings if "is shared by" in w] == [
         "host directory /proj/public/system is shared by sidekiq, web: each gets its own claim (ReadWriteOnce), so "
         "they no longer share its files; share data through a service instead, or use a ReadWriteMany class"]
+
+
+def test_a_url_password_in_a_command_is_not_taken_for_a_secret_variable():
+    """Only a variable's own value counts: a URL with some other password names none of them."""
+    result = convert({"name": "t", "services": {"app": {
+        "image": "a:1", "user": "1000", "environment": {"DB_PASSWORD": "hunter2secret", "API_TOKEN": "tok123456"},
+        "command": ["sh", "-c", "curl http://admin:other@example.com/"]}}}, profile="t", host_paths={}, env={})
+    assert [w for w in result.warnings if "(a secret) is written into" in w] == []

@@ -111,6 +111,7 @@ def read_definitions(config_root: Path, profile: str,
     fragments: list[str] = []
     warnings: list[str] = []
     seen: dict[str, str] = {}  # real path -> the name it was first read by
+    secrets_real = os.path.realpath(env_dir / SECRETS_FRAGMENT)
     problems: list[EnvError] = []
     resolved_dirs: dict = {}
 
@@ -125,11 +126,11 @@ def read_definitions(config_root: Path, profile: str,
         if rel in chain:
             loop = " -> ".join((*chain[chain.index(rel):], rel))
             raise EnvError(f"{where}: include cycle: {loop}", hint="remove one of the `source` lines in the cycle")
-        if chain and rel == SECRETS_FRAGMENT:  # read last whoever sources it, so no later placeholder wins
-            warnings.append(f"{where}: {rel} is read last anyway (after every fragment); this `source` is skipped")
-            return
         # the file itself, whatever name reaches it (a symlinked directory is a second name)
         real = os.path.realpath(os.path.join(env_dir, rel))
+        if chain and real == secrets_real:  # read last whoever sources it, by any name: no later placeholder wins
+            warnings.append(f"{where}: {rel} is read last anyway (after every fragment); this `source` is skipped")
+            return
         if real in seen:
             again = "" if seen[real] == rel else f" (the same file as {seen[real]})"
             warnings.append(f"{where}: {rel} is sourced again{again}; it was already read, ignoring the repeat "

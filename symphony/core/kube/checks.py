@@ -111,6 +111,8 @@ def _service_problems(where: str, spec: dict) -> list[str]:
         problems.append(f"{where}: a headless Service cannot be of type {kind}")
     names, numbers = set(), set()
     for i, p in enumerate(ports):
+        if not isinstance(p, dict):
+            continue  # the schema names what is not a port
         pname = p.get("name")
         if len(ports) > 1 and not pname:
             problems.append(f"{where}: port {i} needs a name (the Service has several ports)")
@@ -248,7 +250,8 @@ def check_manifests(objs: list[dict], pod_security: str | dict = "restricted",
         if obj.get("kind") == "Service":
             where = f"Service/{(obj.get('metadata') or {}).get('name', '')}"
             for p in (obj.get("spec") or {}).get("ports") or []:
-                holders = node_ports.setdefault(p["nodePort"], []) if "nodePort" in p else None
+                number = p.get("nodePort") if isinstance(p, dict) else None  # (a malformed one: the schema says)
+                holders = node_ports.setdefault(number, []) if isinstance(number, int) else None
                 if holders is not None and where not in holders:
                     holders.append(where)
     for port, holders in sorted(node_ports.items()):

@@ -223,8 +223,8 @@ def plain_secret_warnings(ctx: _Ctx, manifests: list[dict]) -> list[str]:
                 texts += ((container.get(holder) or {}).get("exec") or {}).get("command", [])
             for hook in ((container.get("lifecycle") or {}).values()):
                 texts += (hook.get("exec") or {}).get("command", [])
-            for key, masker in maskers:
-                if any(masker.mask(str(t)) != str(t) for t in texts):
+            for key, masker in maskers:  # spans: the registered value only (mask also hides every URL password)
+                if any(masker.spans(str(t)) for t in texts):
                     found.append(f"{obj['metadata']['name']}: the value of {key} (a secret) is written into its "
                                  "command, arguments, probe or hook in plain text, readable with the workload; in the "
                                  f"compose file write $${key} there (the shell reads it from the environment, which "
