@@ -158,3 +158,15 @@ def test_the_variables_are_those_compose_itself_asks_for(tmp_path):
                                        "INNER2": (13, True), "ALSO": (13, False)}
     assert {n for n, (_, has_default) in compose_variables(text).items() if not has_default} == asked
     assert compose_variables("services: [unclosed\n") == {}  # not YAML: compose.check says why
+
+
+def test_a_value_env_generate_cannot_write_is_an_error_at_its_definition(tmp_path):
+    """bash, python-dotenv and Compose cannot all read `it's $HOME` back the same: env.check says so
+    where it is defined (env.generate refuses it), and a --set value is placed as (--set)."""
+    env = tmp_path / "environments" / "profiles"
+    env.mkdir(parents=True)
+    (env / "p.env").write_text("OK=1\nMSG=fine\nMSG=\"it's \\$HOME\"\n")  # the last definition is the one
+    compiled = compile_env(tmp_path, "p", environ={}, dynamic={"DETECTED_IP": "1", "TAG": "t", "CONFIG_REPO_PATH": "/"},
+                           overrides={"CR": "a\rb"})
+    found = [(f.level, f.where, f.message.split(":")[0]) for f in lint(compiled) if "cannot be written" in f.message]
+    assert found == [("error", "profiles/p.env:3", "MSG"), ("error", "(--set)", "CR")]

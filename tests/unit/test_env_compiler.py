@@ -353,3 +353,15 @@ def test_a_compiled_env_shown_in_a_traceback_or_log_names_no_value(tmp_path):
     shown = repr(comp(root))
     assert "canary-pw-0815" not in shown and "canary-host-4711" not in shown
     assert "'p'" in shown and "values" in shown  # still says which profile it is
+
+
+def test_the_generated_file_names_its_secret_keys_and_only_those(tmp_path):
+    """env.diff and logs read later which keys were secret when the file was written (the config may
+    have moved on); names only, in the order they are written, after the header."""
+    root = make(tmp_path, profiles__p_env="A=1\nDB_PASSWORD=pw\nURL=pg://u:${DB_PASSWORD}@h\n",
+                common__secrets_env="ODD=x\n")
+    lines = render_env_file(comp(root), source_label="local").split("\n")
+    assert lines[5] == "# secret keys: DB_PASSWORD URL ODD"
+    plain = make(tmp_path / "plain", profiles__p_env="A=1\n")
+    written = render_env_file(comp(plain), source_label="x").split("\n")
+    assert not any(line.startswith("# secret keys:") for line in written)

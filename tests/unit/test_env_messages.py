@@ -45,6 +45,10 @@ REFUSALS = [
      "define NOPE, write ${NOPE:-default}, or pass --allow-undefined"),
     ("K=${NOPE:?}", "profiles/p.env:2: NOPE: is not set or empty", "define NOPE in the config repo or with --set"),
     ("K=${NOPE?}", "profiles/p.env:2: NOPE: is not set", "define NOPE in the config repo or with --set"),
+    ("K=${S:+<(id)}", "profiles/p.env:2:8: <(…) or >(…) inside ${…} is a process substitution in bash: it would run "
+     "a command", "write the value in single quotes, or escape the character with a backslash"),
+    ('K="${NOPE:->(id)}"', "profiles/p.env:2:12: <(…) or >(…) inside ${…} is a process substitution in bash: it would "
+     "run a command", "move the default out of the double quotes, in single quotes"),
     # the message of ${V:?msg} shows references by name, never expanded
     ("K=${NOPE:?need ${S:-x} and $S}", "profiles/p.env:2: NOPE: need ${S:-x} and ${S}",
      "define NOPE in the config repo or with --set"),
@@ -382,3 +386,24 @@ def test_every_refusal_with_its_fix_and_what_is_read_after_it(tmp_path, line, me
                                        "  profiles/p.env:3:2: `K+=` (append) is not supported  (write the whole "
                                        "value: KEY=VALUE)"]
         assert got.startswith("2 bad lines in the config repo ")
+
+
+@pytest.mark.parametrize("text, lines", [
+    ("A=$(x) \\\nB=$(y)\nC=$(z)\n", [2, 4]),           # a backslash-newline continues the command
+    ("A=$(x) 'a\nB=$(y)'\nC=$(z)\n", [2, 4]),          # a single-quoted word runs over the newline
+    ('A=$(x) "a\\"\nB=$(y)"\nC=$(z)\n', [2, 4]),       # \\" inside double quotes does not close them
+    ("A=$(x) # it's\nB=$(y)\n", [2, 3]),                # a comment ends at the newline, quote or not
+    ("A=$(x) a#'b\nB=$(y)'\nC=$(z)\n", [2, 4]),        # a # inside a word starts no comment
+    ("A=$(x);# it's\nB=$(y)\n", [2, 3]),                # after ; a # starts one
+    ("A=$(x) 'open\nB=$(y)\n", [2]),                    # an unclosed quote runs to the end of the file
+])
+def test_after_a_refusal_reading_resumes_where_bash_reads_the_next_command(tmp_path, text, lines):
+    """Where bash's next command starts (bash's quoting, backslash-newlines and comments: the lines
+    skipped belong to the command that was refused), so the text of a quoted value is never read,
+    and reported, as lines of its own."""
+    import re
+
+    with pytest.raises(EnvError) as err:
+        compile_profile(tmp_path, text)
+    found = [int(n) for n in re.findall(r"profiles/p\.env:(\d+):\d+:", err.value.message)]
+    assert found == lines  # (compile_profile puts `S=yes` on line 1)

@@ -63,8 +63,7 @@ def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: s
     for key, value in compiled.values.items():  # what env.generate would refuse to write
         reason = unwritable_reason(value)
         if reason:
-            defs = compiled.history.get(key)
-            findings.append(Finding("error", defs[-1].where if defs else "",
+            findings.append(Finding("error", compiled.history[key][-1].where,  # every value comes from these
                                     f"{key}: the value cannot be written so that bash, python-dotenv and Compose "
                                     f"read it the same: {reason}"))
     for key, defs in compiled.history.items():

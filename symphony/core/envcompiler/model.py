@@ -46,17 +46,17 @@ class CompiledEnv:
                  "secrets")
 
     def __init__(self, profile: str, config_root: str, values: dict[str, str], groups: list[tuple[str, list[str]]],
-                 history: dict[str, list[Definition]], fragments: list[str], warnings: list[str] | None = None,
-                 references: dict[str, list[str]] | None = None, secrets: dict[str, str] | None = None):
+                 history: dict[str, list[Definition]], fragments: list[str], warnings: list[str],
+                 references: dict[str, list[str]], secrets: dict[str, str]):
         self.profile = profile
         self.config_root = config_root
         self.values = values  # final values, in output order
         self.groups = groups  # (origin, keys) in output order
         self.history = history  # every definition of a key, first to last
         self.fragments = fragments  # files read, in order
-        self.warnings = [] if warnings is None else warnings
-        self.references = {} if references is None else references  # key -> names its final value uses
-        self.secrets = {} if secrets is None else secrets  # secret key -> why (core/secrets.py has the rule)
+        self.warnings = warnings
+        self.references = references  # key -> names its final value uses
+        self.secrets = secrets  # secret key -> why (core/secrets.py has the rule)
 
     def __repr__(self) -> str:  # names and sizes only: the values may be secrets
         return (f"CompiledEnv(profile={self.profile!r}, config_root={self.config_root!r}, "

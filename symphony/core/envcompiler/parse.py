@@ -92,7 +92,6 @@ class _Parser:
     def err(self, i: int, message: str, hint: str, *, fatal: bool = False) -> EnvError:
         line, col = self.place(i)
         exc = EnvError(f"{self.rel}:{line}:{col}: {message}", hint=hint)
-        exc.pos = i
         exc.fatal = fatal
         return exc
 

@@ -90,8 +90,7 @@ def render_env_file(compiled: CompiledEnv, *, source_label: str, commit: str | N
         lines.append(f"{GROUP_LINE}{origin}")
         for key in keys:
             try:
-                defs = compiled.history.get(key) or ()
-                where = defs[-1].where if defs else ""
+                where = compiled.history[key][-1].where  # every value comes from its definitions
                 lines.append(f"{key}={quote_value(key, compiled.values[key], where)}")
             except EnvError as exc:
                 problems.append(exc)
