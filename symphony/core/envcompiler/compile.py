@@ -45,10 +45,10 @@ def _resolved(path: str | Path, dirs: dict) -> str:
     return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
-def _read_fragment(path: str | Path, shown: str, boundary: str | None, dirs: dict) -> str:
+def _read_fragment(path: str | Path, shown: str, boundary: str | None, dirs: dict, real: str | None = None) -> str:
     """The text of a fragment: a regular file inside `boundary` (a resolved directory), if given;
-    `dirs` caches resolved directories for one compile (see _resolved)."""
-    real = _resolved(path, dirs)
+    `dirs` caches resolved directories for one compile (see _resolved); `real`: the path resolved already."""
+    real = real or _resolved(path, dirs)
     if boundary is not None and not real.startswith(boundary + os.sep):
         raise EnvError(f"{shown} resolves to {real}, outside the config repo's environments/ directory",
                        hint="fragments must live in environments/ of the config repo (symlinks included); "
@@ -127,7 +127,7 @@ def read_definitions(config_root: Path, profile: str,
             loop = " -> ".join((*chain[chain.index(rel):], rel))
             raise EnvError(f"{where}: include cycle: {loop}", hint="remove one of the `source` lines in the cycle")
         # the file itself, whatever name reaches it (a symlinked directory is a second name)
-        real = os.path.realpath(os.path.join(env_dir, rel))
+        real = _resolved(os.path.join(env_dir, rel), resolved_dirs)  # (directories resolved once per compile)
         if chain and real == secrets_real:  # read last whoever sources it, by any name: no later placeholder wins
             warnings.append(f"{where}: {rel} is read last anyway (after every fragment); this `source` is skipped")
             return
@@ -137,7 +137,7 @@ def read_definitions(config_root: Path, profile: str,
                             "(so it cannot undo an override made after the first time)")
             return
         text = _read_fragment(os.path.join(env_dir, rel), f"{where}: sourced fragment environments/{rel}"
-                              if chain else f"environments/{rel}", boundary, resolved_dirs)
+                              if chain else f"environments/{rel}", boundary, resolved_dirs, real)
         seen[real] = rel
         fragments.append(rel)
         for entry in parse_fragment(text, rel, problems):
