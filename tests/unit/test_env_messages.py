@@ -396,6 +396,12 @@ def test_every_refusal_with_its_fix_and_what_is_read_after_it(tmp_path, line, me
     ("A=$(x) a#'b\nB=$(y)'\nC=$(z)\n", [2, 4]),        # a # inside a word starts no comment
     ("A=$(x);# it's\nB=$(y)\n", [2, 3]),                # after ; a # starts one
     ("A=$(x) 'open\nB=$(y)\n", [2]),                    # an unclosed quote runs to the end of the file
+    ("A=$(x) \\a\nB=$(y)\n", [2, 3]),                   # a backslash escapes one character, not two
+    ("A=$(x) 'a'\nB=$(y) 'b'\nC=$(z)\n", [2, 3, 4]),     # a quote closes at the next quote
+    ("A=$(x) ''\nB=$(y)\n", [2, 3]),                     # '' is closed at once
+    ('A=$(x) ""\nB=$(y)\n', [2, 3]),                     # and so is ""
+    ('A=$(x) "\\a"\nB=$(y)\n', [2, 3]),                 # a backslash in double quotes escapes one
+    ("A=$(x) X#'q\nB=$(y)'\nC=$(z)\n", [2, 4]),         # a # after a letter starts no comment
 ])
 def test_after_a_refusal_reading_resumes_where_bash_reads_the_next_command(tmp_path, text, lines):
     """Where bash's next command starts (bash's quoting, backslash-newlines and comments: the lines

@@ -45,10 +45,9 @@ def _resolved(path: str | Path, dirs: dict) -> str:
     return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
-def _read_fragment(path: str | Path, shown: str, boundary: str | None, dirs: dict, real: str | None = None) -> str:
-    """The text of a fragment: a regular file inside `boundary` (a resolved directory), if given;
-    `dirs` caches resolved directories for one compile (see _resolved); `real`: the path resolved already."""
-    real = real or _resolved(path, dirs)
+def _read_fragment(real: str, shown: str, boundary: str | None) -> str:
+    """The text of a fragment at `real` (a path _resolved already): a regular file inside `boundary`
+    (a resolved directory), if given."""
     if boundary is not None and not real.startswith(boundary + os.sep):
         raise EnvError(f"{shown} resolves to {real}, outside the config repo's environments/ directory",
                        hint="fragments must live in environments/ of the config repo (symlinks included); "
@@ -136,8 +135,8 @@ def read_definitions(config_root: Path, profile: str,
             warnings.append(f"{where}: {rel} is sourced again{again}; it was already read, ignoring the repeat "
                             "(so it cannot undo an override made after the first time)")
             return
-        text = _read_fragment(os.path.join(env_dir, rel), f"{where}: sourced fragment environments/{rel}"
-                              if chain else f"environments/{rel}", boundary, resolved_dirs, real)
+        text = _read_fragment(real, f"{where}: sourced fragment environments/{rel}"
+                              if chain else f"environments/{rel}", boundary)
         seen[real] = rel
         fragments.append(rel)
         for entry in parse_fragment(text, rel, problems):
@@ -152,7 +151,7 @@ def read_definitions(config_root: Path, profile: str,
         include(SECRETS_FRAGMENT, (), None)  # always read last
     for extra in extra_files:
         shown = str(Path(extra).expanduser())
-        text = _read_fragment(Path(shown), f"extra env file {shown}", None, resolved_dirs)
+        text = _read_fragment(_resolved(Path(shown), resolved_dirs), f"extra env file {shown}", None)
         fragments.append(shown)
         for entry in parse_fragment(text, shown, problems):
             if isinstance(entry, Definition):
