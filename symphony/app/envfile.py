@@ -144,20 +144,18 @@ def read_env_file(path: Path, *, lenient: bool = False) -> tuple[dict[str, str],
 
     from symphony.core.envcompiler.writer import GROUP_LINE, SECRET_KEYS_LINE
     from symphony.core.secrets import is_secret, is_secrets_fragment
+    from symphony.infra.files import utf8_text
 
     if path.exists() and not path.is_file():
         raise UsageError(f"{path} is not a regular file", hint="name the env file env.generate wrote")
     if not path.exists():
         return {}, set()
     data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if not lenient:
-            line = data[:exc.start].count(b"\n") + 1
-            raise UsageError(f"{path}:{line}: not UTF-8 text, so this is not a file env.generate wrote",
-                             hint="regenerate it with `inv env.generate`, or name another file") from None
+    if lenient:
         text = data.decode("utf-8", errors="replace")
+    else:
+        text = utf8_text(path, data, ", so this is not a file env.generate wrote",
+                         hint="regenerate it with `inv env.generate`, or name another file")
     values = {k: v or "" for k, v in dotenv_values(stream=StringIO(text), interpolate=False).items()}
     secret, group = set(), ""
     for line in text.splitlines():

@@ -116,6 +116,7 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
     import os
 
     from symphony.core.kube.names import dns_label
+    from symphony.infra.files import utf8_text
 
     warnings = []
     if files:
@@ -153,12 +154,7 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
             env_paths = [paths[0].parent / ".env"]  # what Compose reads when no --env-file is given
         env = {}
         for path in env_paths:
-            data = path.read_bytes()
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                line = data[:exc.start].count(b"\n") + 1
-                raise UsageError(f"{path}:{line}: not UTF-8 text", hint="save the env file as UTF-8") from None
+            text = utf8_text(path, path.read_bytes(), hint="save the env file as UTF-8")
             env.update({k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None})
         env.update(os.environ)  # Compose: the shell's environment wins over env files
         roots = [str(paths[0].parent)]

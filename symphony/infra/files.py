@@ -24,6 +24,15 @@ def kind_of(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
+def utf8_text(path: Path, data: bytes, what: str = "", hint: str = "save it as UTF-8") -> str:
+    """`data` (read from `path`) as text, or a UsageError naming the line that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise UsageError(f"{path}:{line}: not UTF-8 text{what}", hint=hint) from None
+
+
 def file_path(path: Path | str) -> Path:
     """A path the user gave for a file: "" (Path() would make it the current directory) and "d/" (a
     directory; Path() drops the slash and it becomes a file d) name none."""
