@@ -103,6 +103,21 @@ def secret_values(env: dict[str, str]) -> list[str]:
 MASK = "******"
 
 
+def shown_forms(value: str) -> set[str]:
+    """The forms in which an output may carry `value`: itself; trimmed (a service that strips it);
+    each line of a multi-line value that has MIN_ANYWHERE characters or more (a log prints it line by
+    line, the engine joins lines with "; "; shorter lines, such as a JSON secret's `{`, would blank
+    out common text); and escaped as a Python repr or JSON string shows it (a backslash doubled, a
+    quote or newline escaped)."""
+    import json
+
+    forms = {value, value.strip()}
+    if "\n" in value or "\r" in value:
+        forms.update(line.strip() for line in value.splitlines() if len(line.strip()) >= MIN_ANYWHERE)
+    forms.update((repr(value)[1:-1], json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]))
+    return {f for f in forms if f.strip()}
+
+
 def _trie_pattern(words) -> str:
     trie: dict = {}
     for w in words:
@@ -137,7 +152,7 @@ class Masker:
     def add(self, values) -> None:
         before = len(self._values)
         # whitespace alone is no secret to hide, and masking it would blank out every gap
-        self._values.update(v for v in values if isinstance(v, str) and v.strip())
+        self._values.update(form for v in values if isinstance(v, str) and v.strip() for form in shown_forms(v))
         if len(self._values) != before:
             self._compiled = None
 

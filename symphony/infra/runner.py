@@ -76,11 +76,16 @@ class Runner:
         return merged
 
     def display(self, argv: list[str], env: dict[str, str] | None = None) -> str:
+        # each word is masked before it is quoted: quoting splits a secret holding a `'` into pieces
+        # the masker would no longer recognise
+        def word(text: str) -> str:
+            return shlex.quote(ui.mask(text))
+
         prefix = ""
         if self.context and argv and argv[0] in ("docker", "docker-compose"):
-            prefix = f"DOCKER_CONTEXT={shlex.quote(self.context)} "
-        shown_env = "".join(f"{k}={shlex.quote(v)} " for k, v in sorted((env or {}).items()))
-        return ui.mask(prefix + shown_env + shlex.join(argv))
+            prefix = f"DOCKER_CONTEXT={word(self.context)} "
+        shown_env = "".join(f"{k}={word(v)} " for k, v in sorted((env or {}).items()))
+        return ui.mask(prefix + shown_env + " ".join(word(a) for a in argv))
 
     def run(
         self,

@@ -81,3 +81,15 @@ def test_v1_compose_is_refused(tmp_path, monkeypatch):
 @pytest.mark.parametrize("text,major", [("v2.29.1", 2), ("5.6.1", 5), ("1.29.2", 1), ("", 0)])
 def test_compose_version_major(text, major):
     assert _major(text) == major
+
+
+def test_a_secret_with_a_quote_is_masked_in_the_echoed_command(capsys):
+    """shlex quoting splits `a'b` into 'a'"'"'b': each word is masked before it is quoted."""
+    secret = "gr'af-pass-word"
+    ui.register_secrets([secret])
+    try:
+        Runner(dry_run=True).run(["docker", "compose", "up", secret], env={"GRAFANA_ADMIN_PASSWORD": secret})
+    finally:
+        ui._MASKER = None
+    out = capsys.readouterr().out
+    assert "gr" not in out.replace("GRAFANA", "") and "af-pass" not in out and out.count(ui.MASK) == 2

@@ -173,3 +173,30 @@ def test_credentials_in_urls_are_masked_in_any_text(text, masked):
 def test_a_token_in_a_url_is_masked_but_only_a_password_makes_the_value_secret():
     """The secret rule (3) is a URL with a password; a bare token is masked wherever it is printed."""
     assert not url_has_password("https://ghp_abc@github.com/o/r") and url_has_password("https://u:p@h/")
+
+
+def test_each_line_of_a_multi_line_secret_is_masked_where_an_output_splits_it():
+    """A log prints a multi-line value line by line; the engine joins its lines with "; "."""
+    m = masker("line-one-of-it\nline-two-of-it\r\nok")
+    assert m.mask("svc | line-one-of-it\nsvc | line-two-of-it") == f"svc | {MASK}\nsvc | {MASK}"
+    assert m.mask("unable to find user line-one-of-it; line-two-of-it") == f"unable to find user {MASK}; {MASK}"
+
+
+def test_a_short_line_of_a_multi_line_secret_does_not_mask_common_text():
+    """A JSON credential's `{` and `}` lines (and `ok`) alone would blank out every brace."""
+    m = masker('{\n  "private_key": "k3y-material"\n}')
+    assert m.mask("{ ok } and {}") == "{ ok } and {}"
+    assert m.mask('got  "private_key": "k3y-material" here') == f"got  {MASK} here"
+
+
+def test_a_secret_is_masked_trimmed_and_as_repr_or_json_escape_it():
+    assert masker("  spaced-secret  ").mask("[spaced-secret]") == f"[{MASK}]"
+    backslash = "secret\\x"
+    assert masker(backslash).mask(f"user {backslash!r}") == f"user '{MASK}'"
+    quoted = 'sec"ret-\'value'
+    import json
+    assert MASK in masker(quoted).mask(json.dumps({"v": quoted})) and "ret-" not in masker(quoted).mask(
+        json.dumps({"v": quoted}))
+    assert masker("multi-line-one\nmulti-line-two").mask(repr("multi-line-one\nmulti-line-two")) == f"'{MASK}'"
+    unicode = "şifre-gizli-ü"
+    assert masker(unicode).mask(json.dumps(unicode)) == f'"{MASK}"'
