@@ -142,8 +142,6 @@ def read_env_file(path: Path, *, lenient: bool = False) -> tuple[dict[str, str],
 
     from dotenv import dotenv_values
 
-    from symphony.core.envcompiler.writer import GROUP_LINE, SECRET_KEYS_LINE
-    from symphony.core.secrets import is_secret, is_secrets_fragment
     from symphony.infra.files import utf8_text
 
     if path.exists() and not path.is_file():
@@ -157,6 +155,14 @@ def read_env_file(path: Path, *, lenient: bool = False) -> tuple[dict[str, str],
         text = utf8_text(path, data, ", so this is not a file env.generate wrote",
                          hint="regenerate it with `inv env.generate`, or name another file")
     values = {k: v or "" for k, v in dotenv_values(stream=StringIO(text), interpolate=False).items()}
+    return values, secret_keys(text, values)
+
+
+def secret_keys(text: str, values: dict[str, str]) -> set[str]:
+    """Which keys of an env file's `values` are secret (see read_env_file); `text` is the file's."""
+    from symphony.core.envcompiler.writer import GROUP_LINE, SECRET_KEYS_LINE
+    from symphony.core.secrets import is_secret, is_secrets_fragment
+
     secret, group = set(), ""
     for line in text.splitlines():
         if line.startswith(SECRET_KEYS_LINE):
@@ -165,8 +171,8 @@ def read_env_file(path: Path, *, lenient: bool = False) -> tuple[dict[str, str],
             group = line[len(GROUP_LINE):].strip()
         elif "=" in line and not line.startswith("#") and is_secrets_fragment(group):
             secret.add(line.split("=", 1)[0].strip())
-    secret.update(k for k, v in values.items() if is_secret(k, v))
-    return values, secret & values.keys()
+    secret.update(k for k, v in values.items() if v is not None and is_secret(k, v))
+    return secret & values.keys()
 
 
 def register_secrets_of_env_file(path: Path | None = None) -> None:

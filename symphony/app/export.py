@@ -109,13 +109,16 @@ def _compose_services(runner, project, files, env_files, profiles) -> list[str]:
 
 
 def load_compose_model(settings, runner, profile, files, env_files, config, compose_profiles=()):
-    """(model, profile name, roots the export may read, env for secrets/configs, warnings) from
-    --profile (env compiled to a temp file) or --file (one or more, merged like `compose -f`)."""
+    """(model, profile name, roots the export may read, env for secrets/configs, the keys of env that
+    are secret, warnings) from --profile (env compiled to a temp file) or --file (one or more, merged
+    like `compose -f`). Secret keys follow the compiler (rules 1-4) for a profile, and for env files
+    what `read_env_file` reads (their `# secret keys:` line, secrets groups, the rule)."""
     import io
     import json
     import os
 
     from symphony.core.kube.names import dns_label
+    from symphony.core.secrets import is_secret
     from symphony.infra.files import utf8_text
 
     warnings = []
@@ -152,23 +155,30 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
 
         if not env_paths and (paths[0].parent / ".env").is_file():
             env_paths = [paths[0].parent / ".env"]  # what Compose reads when no --env-file is given
-        env = {}
+        from symphony.app.envfile import secret_keys
+
+        env, secret = {}, set()
         for path in env_paths:
             text = utf8_text(path, path.read_bytes(), hint="save the env file as UTF-8")
-            env.update({k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None})
+            values = {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
+            env.update(values)
+            secret = (secret - values.keys()) | secret_keys(text, values)
         env.update(os.environ)  # Compose: the shell's environment wins over env files
+        secret = {k for k in secret if k not in os.environ} | {k for k in os.environ if is_secret(k, os.environ[k])}
         roots = [str(paths[0].parent)]
         # the file's name stands for the profile in names and labels (`app.kubernetes.io/instance:
         # sentiric-<it>`, at most 63 characters): as a DNS label ("My Compose.yaml" -> my-compose)
-        return model, dns_label(paths[0].stem, 63 - len("sentiric-")), roots, env, warnings
+        return model, dns_label(paths[0].stem, 63 - len("sentiric-")), roots, env, secret, warnings
     from symphony.app.composemodel import profile_model
     from symphony.app.envfile import resolve_profile
 
     profile = state.validate_profile(resolve_profile(settings, profile))
     model, compiled = profile_model(settings, runner, profile, config=config)
     env = {**compiled.values, **os.environ}
+    secret = {k for k in compiled.secrets if k not in os.environ} | {
+        k for k in os.environ if is_secret(k, os.environ[k])}
     roots = [compiled.values.get("CONFIG_REPO_PATH", ""), str(state.compose_file(profile).parent)]
-    return model, profile, roots, env, warnings
+    return model, profile, roots, env, secret, warnings
 
 
 MARKER_HEADER = "written by `inv k8s.export`; these are its files (a re-export replaces only them):\n"
@@ -322,8 +332,10 @@ def convert_profile(settings, runner, profile, files, env_files, config, options
     from symphony.core.kube.convert import ConvertError, convert
     from symphony.core.secrets import secret_values
 
-    model, profile, roots, env, load_warnings = load_compose_model(settings, runner, profile, files, env_files, config,
-                                                                    compose_profiles)
+    model, profile, roots, env, secret_keys, load_warnings = load_compose_model(
+        settings, runner, profile, files, env_files, config, compose_profiles)
+    secrets = {env[k]: k for k in sorted(secret_keys, reverse=True) if env.get(k)}  # value -> first name holding it
+    ui.register_secrets(secrets)
     for svc in model.get("services", {}).values():
         environment = svc.get("environment") or {}
         ui.register_secrets(secret_values({k: str(v) for k, v in environment.items() if v is not None}))
@@ -339,7 +351,8 @@ def convert_profile(settings, runner, profile, files, env_files, config, options
     used_env = {v["environment"]: env[v["environment"]] for section in ("secrets", "configs")
                 for v in (model.get(section) or {}).values() if (v or {}).get("environment") in env}
     try:
-        result = convert(model, profile=profile, options=options, host_paths=host_paths, env=used_env)
+        result = convert(model, profile=profile, options=options, host_paths=host_paths, env=used_env,
+                         secrets=secrets)
     except ConvertError as exc:
         raise UsageError(f"{', '.join(files) or 'profile ' + profile}: {exc}") from None
     return result.manifests, sorted(load_warnings + result.warnings), result.levels

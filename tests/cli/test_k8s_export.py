@@ -1,6 +1,7 @@
 """k8s.export end to end on every profile, determinism, the env property, bad input."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -95,8 +96,30 @@ def test_property_each_key_exactly_once_with_its_value(env):
     config = (objs.get("ConfigMap") or {}).get("data") or {}
     secret = (objs.get("Secret") or {}).get("stringData") or {}
     assert set(config) | set(secret) == set(env) and not set(config) & set(secret)
+    # secret: by the rule, or holding a secret's value under another name (README "Secrets"); plain:
+    # sharing not one character with any secret value (nor its JSON/repr escapes); else either
+    secrets = [v for k, v in env.items() if is_secret(k, v) and v.strip()]
     for key, value in env.items():
-        assert (secret if is_secret(key, value) else config)[key] == value
+        assert (config.get(key), secret.get(key)).count(value) == 1
+        if is_secret(key, value) or value in secrets:
+            assert secret.get(key) == value, key
+        elif not any(set(value) & (set(s) | set(json.dumps(s)) | set(repr(s))) for s in secrets):
+            assert config.get(key) == value, key
+
+
+def test_a_secret_passed_under_a_plain_name_goes_into_the_secret():
+    """`DB_CONN: ${POSTGRES_PASSWORD}`, a DSN read from secrets.env: the value is the env's secret
+    whatever the name in the service (the compiler's classification, passed as `secrets`)."""
+    model = {"services": {"svc": {"image": "x", "environment": {
+        "DB_CONN": "pg-pass-value", "DSN": "https://dsn-key-value@o1.ingest.example/1",
+        "URL": "amqp://app:pg-pass-value@mq", "MULTI": "line-one-value\nline-two-value", "LEVEL": "info"}}}}
+    given = {"pg-pass-value": "POSTGRES_PASSWORD", "https://dsn-key-value@o1.ingest.example/1": "SENTRY_DSN",
+             "line-one-value\nline-two-value": "INTERNAL_API_TOKEN"}
+    objs = {o["kind"]: o for o in convert(model, profile="p", secrets=given).manifests}
+    assert objs["ConfigMap"]["data"] == {"LEVEL": "info"}
+    assert set(objs["Secret"]["stringData"]) == {"DB_CONN", "DSN", "URL", "MULTI"}
+    plain = {o["kind"]: o for o in convert(model, profile="p").manifests}  # nothing known: only the name rule
+    assert set(plain["ConfigMap"]["data"]) == {"DB_CONN", "DSN", "MULTI", "LEVEL"}
 
 
 def export_bytes(tmp_path, seed: str) -> dict[str, bytes]:
@@ -201,6 +224,34 @@ def test_export_of_a_plain_compose_file_with_its_env_file(tmp_path):
     assert inv("k8s.validate", str(out), state_dir=tmp_path).returncode == 0
     res = inv("k8s.export", "--env-file", str(env_file), state_dir=tmp_path)
     assert res.returncode == 2 and "--env-file goes with --file" in res.stderr
+
+
+@pytest.mark.parametrize("layout", ["manifests", "helm"])
+def test_a_secret_the_env_file_names_stays_out_of_configmaps_and_values(tmp_path, layout):
+    """An env file env.generate wrote names its secret keys; a service may pass one under a plain
+    name (or a secrets fragment's DSN that no name rule catches): no ConfigMap, no values.yaml env."""
+    compose = tmp_path / "app.yml"
+    compose.write_text("services:\n  web:\n    image: example/web:1\n    expose: ['80']\n"
+                       "    environment: {DSN: '${SENTRY_DSN}', DB_CONN: '${PG_PASS}', LEVEL: '${LOG_LEVEL}'}\n")
+    env_file = tmp_path / ".env.generated"
+    env_file.write_text("# secret keys: PG_PASS SENTRY_DSN\nLOG_LEVEL='info'\n"
+                        "PG_PASS='Canary-pg-pass'\nSENTRY_DSN='https://Canary-dsn-key@o1.example/1'\n")
+    out = tmp_path / "out"
+    res = inv("k8s.export", "--file", str(compose), "--env-file", str(env_file), "--output", str(out),
+              "--format", layout, state_dir=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Canary" not in res.stdout + res.stderr
+    for path in out.rglob("*"):
+        if path.is_file() and "Canary" in path.read_text():
+            docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+            if layout == "manifests":
+                holding = [d for d in docs if "Canary" in yaml.safe_dump(d)]
+                assert [d["kind"] for d in holding] == ["Secret"], path
+                assert set(holding[0]["stringData"]) == {"DSN", "DB_CONN"}
+            else:
+                assert path.name == "values.yaml", path
+                web = docs[0]["services"]["web"]
+                assert set(web["secretEnv"]) == {"DSN", "DB_CONN"} and web["env"] == {"LEVEL": "info"}
 
 
 def test_rejected_compose_file_bad_names_and_bad_env_keys(tmp_path):

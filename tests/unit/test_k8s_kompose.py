@@ -51,7 +51,7 @@ def _loaded(case: str, files: tuple[Path, ...]):
 
 @pytest.mark.parametrize("case,files", fixtures(), ids=[c for c, _ in fixtures()])
 def test_kompose_fixture_exports_and_validates(case, files, tmp_path):
-    model, profile, roots, env, warnings = copy.deepcopy(_loaded(case, tuple(files)))
+    model, profile, roots, env, _, warnings = copy.deepcopy(_loaded(case, tuple(files)))
     result = convert(model, profile=profile, options=Options(),
                      host_paths=read_host_paths(model, roots), env=env)
     out = tmp_path / "out"

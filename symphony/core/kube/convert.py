@@ -25,7 +25,7 @@ from symphony.core.kube.names import (
     is_qualified_name,
     port_name,
 )
-from symphony.core.secrets import is_secret
+from symphony.core.secrets import Masker, is_secret
 from symphony.core.services import DECLARED, healthcheck_kind
 
 __all__ = ["HostPath", "Options", "Export", "ConvertError", "convert"]
@@ -94,16 +94,19 @@ def selector_for(service: str, profile: str) -> dict:
     return {"app.kubernetes.io/name": dns_label(service), "app.kubernetes.io/instance": f"sentiric-{profile}"}
 
 
-def split_env(environment: dict) -> tuple[dict, dict, list[str]]:
-    """(config, secret, keys left out) — the env compiler's secret rule, one place. Keys without a
-    value, or that are not env var names (envFrom would skip them silently), are left out."""
+def split_env(environment: dict, known: Masker | None = None) -> tuple[dict, dict, list[str]]:
+    """(config, secret, keys left out) — the env compiler's secret rule, one place: secret by its
+    name or a URL password, or holding a value the `known` masker hides (a secret of the env,
+    whatever the name it is passed under: `DB_CONN: ${POSTGRES_PASSWORD}`). Keys without a value, or
+    that are not env var names (envFrom would skip them silently), are left out."""
     config, secret, unset = {}, {}, []
     for key, value in sorted((environment or {}).items()):
         if value is None or not _ENV_NAME.match(key):
             unset.append(key)
             continue
         value = unescape(str(value))
-        (secret if is_secret(key, value) else config)[key] = value
+        holds_secret = is_secret(key, value) or bool(known and known.spans(value))
+        (secret if holds_secret else config)[key] = value
     return config, secret, unset
 
 
@@ -203,15 +206,8 @@ def plain_secret_warnings(ctx: _Ctx, manifests: list[dict]) -> list[str]:
     """A secret's value that Compose interpolated into a command, an argument, a probe or a hook
     sits in plain text in the pod spec (readable by whoever may read the workload), where the
     env split cannot move it: name the service and the variable, never the value."""
-    from symphony.core.secrets import Masker
-
-    named = {}  # value -> variable name, for every secret the model or its env holds
-    for source in [ctx.env] + [svc.get("environment") or {} for svc in ctx.services.values()]:
-        for key, value in source.items():
-            if value and is_secret(key, str(value)):
-                named.setdefault(str(value), key)
     maskers = []
-    for value, key in named.items():  # one each: the warning names which secret, and masking is the match rule
+    for value, key in ctx.secrets.items():  # one each: the warning names which secret, and masking is the match rule
         maskers.append((key, Masker()))
         maskers[-1][1].add([value])
     found = []
@@ -230,6 +226,17 @@ def plain_secret_warnings(ctx: _Ctx, manifests: list[dict]) -> list[str]:
                                  f"compose file write $${key} there (the shell reads it from the environment, which "
                                  "the Secret fills)")
     return found
+
+
+def _known_secrets(ctx: _Ctx, given: dict) -> dict:
+    """Secret value -> variable name: those given, then every value of the env or of a service's
+    environment that is secret by its name or a URL password."""
+    named = {str(v): k for v, k in given.items() if v}
+    for source in [ctx.env] + [svc.get("environment") or {} for svc in ctx.services.values()]:
+        for key, value in source.items():
+            if value and is_secret(key, str(value)):
+                named.setdefault(str(value), key)
+    return named
 
 
 def sort_key(obj: dict):
@@ -269,6 +276,8 @@ class _Ctx:
     opts: Options
     host_paths: dict
     env: dict
+    secrets: dict = field(default_factory=dict)  # secret value -> the variable that holds it
+    known: Masker = field(default_factory=Masker)  # hides every one of them (split_env's rule)
     warnings: list = field(default_factory=list)
     names: Names = field(default_factory=Names)
     services: dict = field(default_factory=dict)
@@ -297,13 +306,16 @@ class _Ctx:
 
 
 def convert(model: dict, *, profile: str, namespace: str | None = None, options: Options | None = None,
-            host_paths: dict | None = None, env: dict | None = None) -> Export:
+            host_paths: dict | None = None, env: dict | None = None, secrets: dict | None = None) -> Export:
     """`options` (or just `namespace`): the export's choices; `host_paths`: what the shell found at
     each bind source and secret/config file (HostPath); `env`: the variables that
-    `environment:`-based secrets/configs read."""
+    `environment:`-based secrets/configs read; `secrets`: the values the env compiler (or an env
+    file's `# secret keys:`) calls secret, each with the variable holding it."""
     opts = options or Options(namespace=namespace)
     ctx = _Ctx(model=model, profile=profile, opts=opts, host_paths=dict(host_paths or {}), env=dict(env or {}))
     ctx.services = dict(sorted((model.get("services") or {}).items()))
+    ctx.secrets = _known_secrets(ctx, secrets or {})
+    ctx.known.add(ctx.secrets)
     ctx.jobs = one_shots(model)
     _plan_names(ctx)
     out = Export()
@@ -923,7 +935,7 @@ def _convert_service(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
     ctx.levels[name] = level
     objs = []
 
-    config, secret, unset = split_env(svc.get("environment"))
+    config, secret, unset = split_env(svc.get("environment"), ctx.known)
     for key in unset:
         if _ENV_NAME.match(key):
             ctx.warnings.append(f"{name}: environment {key} has no value in the model; left out")
