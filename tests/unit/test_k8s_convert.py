@@ -190,3 +190,49 @@ def test_a_url_password_in_a_command_is_not_taken_for_a_secret_variable():
         "image": "a:1", "user": "1000", "environment": {"DB_PASSWORD": "hunter2secret", "API_TOKEN": "tok123456"},
         "command": ["sh", "-c", "curl http://admin:other@example.com/"]}}}, profile="t", host_paths={}, env={})
     assert [w for w in result.warnings if "(a secret) is written into" in w] == []
+
+
+def kubernetes_expand(text: str, env: dict) -> str:
+    """What the kubelet makes of a command or argument (Container.args: "Variable references
+    $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved,
+    the reference in the input string will be unchanged. Double $$ are reduced to a single $")."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "$" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "$":
+                out.append("$")
+                i += 2
+                continue
+            if nxt == "(":
+                end = text.find(")", i + 2)
+                if end != -1:
+                    name = text[i + 2:end]
+                    out.append(env.get(name, text[i:end + 1]))
+                    i = end + 1
+                    continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+@pytest.mark.parametrize("literal", ["echo $$ $HOME $(date) ${X:-d} $ $(PORT) cost: 5$", "$$$$", "a$", "$(", "$)"])
+def test_a_command_reaches_the_container_as_compose_passes_it(literal):
+    """Compose writes a literal `$` as `$$` (`compose config` keeps it so); after the kubelet's
+    expansion the process must get exactly Compose's literal, `$$` (the shell's PID) included."""
+    escaped = literal.replace("$", "$$")
+    objs, _ = export({"app": {"image": "x", "entrypoint": ["sh", "-c", escaped], "command": [escaped]}})
+    container = pod_of(objs, "Deployment", "app")["containers"][0]
+    env = {"PORT": "8080", "HOME": "/root"}
+    assert [kubernetes_expand(a, env) for a in container["command"]] == ["sh", "-c", literal]
+    assert [kubernetes_expand(a, env) for a in container["args"]] == [literal]
+
+
+def test_the_optional_wait_script_reaches_the_shell_as_written():
+    """`required: false`: the init container counts with `$((i+2))` and `$i`; the kubelet must not
+    touch them (an unresolvable `$(` is kept only by luck of the lookup)."""
+    objs, _ = export({"db": {"image": "x", "expose": ["5432"]},
+                      "app": {"image": "x", "depends_on": {"db": {"condition": "service_started", "required": False}}}})
+    init = pod_of(objs, "Deployment", "app")["initContainers"][0]
+    shell = kubernetes_expand(init["command"][2], {"i": "7"})  # even with a variable named like the counter
+    assert init["command"][:2] == ["sh", "-c"] and "i=$((i+2))" in shell and "[ $i -ge " in shell

@@ -76,8 +76,15 @@ def unescape(value):
 
 
 def k8s_literal(value: str) -> str:
-    """A literal for command/args/env: Kubernetes expands `$(VAR)` there, so escape that."""
-    return unescape(value).replace("$(", "$$(")
+    """A literal for command/args: Kubernetes expands `$(VAR)` there and reduces `$$` to `$`
+    (Container.args: "Double $$ are reduced to a single $"), so every `$` is doubled: `$$` (a
+    shell's PID) and `$(date)` reach the container as written."""
+    return no_expansion(unescape(value))
+
+
+def no_expansion(text: str) -> str:
+    """`text` written so that the kubelet's `$(VAR)`/`$$` expansion gives it back unchanged."""
+    return text.replace("$", "$$")
 
 
 def labels_for(service: str, profile: str, component: str) -> dict:
@@ -659,7 +666,7 @@ def _wait_containers(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
             "name": f"wait-for-{dns_label(dep, 54)}",
             "image": ctx.opts.wait_image,
             "imagePullPolicy": "IfNotPresent",
-            "command": ["sh", "-c", script],
+            "command": ["sh", "-c", no_expansion(script)],
             "resources": copy.deepcopy(WAIT_RESOURCES),
             "securityContext": security.wait_container_context(),
         })
