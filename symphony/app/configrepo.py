@@ -2,6 +2,7 @@
 scaffold. What `config.*` and `start` call."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from symphony.errors import SymphonyError, UsageError
@@ -16,9 +17,15 @@ class ConfigBlocked(SymphonyError):
 
 
 def repo_path(settings, path: str | None) -> Path:
+    """The config repo's path, resolved; a symlink that points nowhere is refused (a clone through
+    it would create the checkout wherever it points)."""
     from symphony.app.configsource import SIBLING
 
-    return Path(path or settings.config_path or SIBLING).expanduser().resolve()
+    given = Path(path or settings.config_path or SIBLING).expanduser()
+    if given.is_symlink() and not given.exists():
+        raise UsageError(f"{given} is a symlink to {os.path.realpath(given)}, which does not exist; Symphony does "
+                         "not create a checkout through it", hint="remove the link, or give the real path")
+    return given.resolve()
 
 
 def _git(runner, repo: Path, *args, **kw):
@@ -133,6 +140,15 @@ def preserve_detached_commits(runner, repo: Path, head: str, target: str) -> str
 
 
 def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=False, path=None) -> Path | None:
+    """`_sync`, then every secrets fragment of the checkout is made private (0600), as git wrote it with the umask's."""
+    repo = _sync(settings, runner, url=url, ref=ref, offline=offline, strict=strict, path=path)
+    if repo is not None and not runner.dry_run:
+        for changed in private_secrets_fragments(repo):
+            ui.status("info", f"{changed}: made readable by its owner only (0600): it holds secrets")
+    return repo
+
+
+def _sync(settings, runner, *, url=None, ref=None, offline=False, strict=False, path=None) -> Path | None:
     """Clone or fast-forward the config repo, or pin it at `ref`. Returns its path, or None when absent.
 
     Never loses work: tracked changes, an operation in progress, a diverged branch, or a local
@@ -190,7 +206,10 @@ def _validate_ref(ref: str) -> None:
 
 
 def _clone(runner, repo: Path, url: str, ref: str | None, strict: bool) -> Path | None:
-    res = runner.run(["git", "clone", url, str(repo)], env=GIT_ENV, check=False)
+    if url.startswith("-") or not url.strip():
+        raise UsageError(f"--url {url!r} is not a repository URL (git would read it as an option)",
+                         hint="e.g. git@github.com:sentiric/sentiric-config.git, or set symphony.config_url")
+    res = runner.run(["git", "clone", "--", url, str(repo)], env=GIT_ENV, check=False)
     if res.code != 0:
         if ref:
             raise SymphonyError(f"cannot clone {url}, so {repo} cannot be pinned at {ref}",
@@ -386,13 +405,13 @@ def scaffold(runner, path):
     target and moved into place at the end: a failure (a git that must sign commits, a full disk)
     leaves nothing half-made behind."""
     import errno
-    import os
     import shutil
     import tempfile
 
+    from symphony.infra.files import directory_path
     from symphony.infra.state import ENV_DIR
 
-    target = Path(path).expanduser().resolve()
+    target = directory_path(Path(path).expanduser(), "config repo directory").resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} exists and is not empty; refusing to write into it", hint="choose a new directory")
     if runner.dry_run:
@@ -406,6 +425,7 @@ def scaffold(runner, path):
     try:
         if not runner.dry_run:
             shutil.copytree(ENV_DIR, work, dirs_exist_ok=True)
+            private_secrets_fragments(work)
         runner.run(["git", "-C", str(work), "init", "-q"])
         runner.run(["git", "-C", str(work), "add", "-A"])
         runner.run(["git", "-C", str(work), "-c", "user.name=Symphony", "-c", "user.email=symphony@localhost",
@@ -424,3 +444,21 @@ def scaffold(runner, path):
         return
     ui.status("ok", f"created {target}: replace the example secrets in environments/common/secrets.env, "
                     "then `git remote add origin <url>` and push")
+
+
+def private_secrets_fragments(repo: Path) -> list[Path]:
+    """Make every secrets fragment under `repo`/environments readable by its owner only (0600): git
+    writes files with the umask's mode (0644), and such a file holds the platform's passwords.
+    Symlinks are left alone (their target is not the repo's). Returns the files changed."""
+    import stat
+
+    from symphony.core.secrets import is_secrets_fragment
+
+    changed = []
+    root = repo / "environments"
+    for path in sorted(root.rglob("*.env")) if root.is_dir() else []:
+        info = path.lstat()
+        if stat.S_ISREG(info.st_mode) and is_secrets_fragment(path.name) and info.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
+            changed.append(path)
+    return changed

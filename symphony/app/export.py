@@ -278,6 +278,10 @@ def run_export(settings, *, profile=None, files=(), env_files=(), output=None, f
     from symphony.infra.runner import Runner
 
     files, env_files, compose_profiles = list(files), list(env_files), list(compose_profiles)
+    if output is not None:  # before any work: "" and a symlink (dangling or not) name no place to write
+        from symphony.infra.files import directory_path
+
+        directory_path(output, "output directory")
     if format not in FORMATS:
         raise UsageError(f"--format {format!r} is not one of {', '.join(FORMATS)}")
     options = parse_export_options(namespace, expose, ingress_domain, list(image_pull_secrets), list(relax),
@@ -396,6 +400,8 @@ def _require_kube_context(runner, context):
 
 
 def _kubectl_target(directory: str) -> list[str]:
+    if not str(directory).strip():  # Path("") is the current directory: an unset shell variable would apply it
+        raise UsageError(f"{directory!r} names no directory", hint="give the exported directory")
     path = Path(directory)
     if not path.is_dir():
         raise UsageError(f"{directory} is not a directory", hint="export first: `inv k8s.export --output DIR`")

@@ -353,13 +353,8 @@ def render_runtime_configs(network: str, dry_run: bool = False, tracing: str = "
 
 def _readable_dirs(top, directory) -> None:
     """Create `directory` (at or under `top`) and its parents up to `top` with mode 0755: the
-    backends' non-root users must be able to traverse them whatever the umask."""
-    import os
+    backends' non-root users must be able to traverse them whatever the umask. A level that is a
+    symlink is refused (its target's mode would change)."""
+    from symphony.infra.files import directory_chain
 
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    here = directory
-    while True:
-        os.chmod(here, 0o755)
-        if here == top:
-            break
-        here = here.parent
+    directory_chain(top, directory, 0o755)

@@ -42,6 +42,33 @@ def file_path(path: Path | str) -> Path:
     return Path(path)
 
 
+def directory_path(path: Path | str, what: str = "directory") -> Path:
+    """A path the user gave for a directory Symphony will create or write into: "" (the current
+    directory by accident: an unset shell variable) names none, and a symlink (dangling or not) is
+    refused like a file's: following it would write wherever it points (as root, anywhere)."""
+    if isinstance(path, str) and not path.strip():
+        raise UsageError(f"{path!r} names no {what}", hint=f"give the path of the {what}")
+    path = Path(path)
+    if path.is_symlink():
+        raise UsageError(f"{path} is a symlink; Symphony does not write through it (it points to "
+                         f"{os.path.realpath(path)})", hint=f"remove the link, or give the {what} it points to")
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is {kind_of(os.stat(path).st_mode)}, not a {what}", hint=f"choose a {what} path")
+    return path
+
+
+def directory_chain(top: Path, directory: Path, mode: int) -> None:
+    """Create `directory` (at or under `top`) and each level between with `mode`, whatever the
+    umask, refusing a level that is a symlink or not a directory (directory_path's rule): a chmod
+    through a link would change the mode of whatever it points to."""
+    levels = [directory, *[p for p in directory.parents if p.is_relative_to(top)]]
+    for level in reversed([lv for lv in levels if lv.is_relative_to(top)]):
+        directory_path(level)
+        if not level.exists():
+            os.mkdir(level, mode)
+        os.chmod(level, mode)
+
+
 def writable_target(path: Path | str) -> Path:
     """The path the bytes will really land at, or a UsageError saying why not."""
     path = file_path(path)

@@ -114,7 +114,7 @@ def test_ref_pins_a_tag(tmp_path, remote):
 def test_dry_run_prints_clone_and_runs_nothing(tmp_path, remote):
     bare, _ = remote
     res = sync(tmp_path, tmp_path / "cfg", "--url", str(bare), "--dry-run")
-    assert res.returncode == 0 and f"git clone {bare} {tmp_path / 'cfg'}\n" in res.stdout
+    assert res.returncode == 0 and f"git clone -- {bare} {tmp_path / 'cfg'}\n" in res.stdout
     assert not (tmp_path / "cfg").exists()
 
 
