@@ -33,11 +33,7 @@ class Settings:
             except AttributeError:
                 value = None
             if value is not None:
-                if f.name.endswith("_timeout"):
-                    value = str(value)
-                elif f.name == "extra_env_files":
-                    value = (value,) if isinstance(value, str) else tuple(value)
-                values[f.name] = value
+                values[f.name] = _setting(f.name, value)
         return cls(**values)
 
     def seconds(self, key: str, flag_value=None, flag: str = "", *, waiting: bool = True) -> float:
@@ -52,6 +48,23 @@ class Settings:
 
 
 DEFAULTS = Settings()
+
+
+def _setting(name: str, value):
+    """One setting as Settings holds it: text (a number is read as its text: `config_ref: 2024`),
+    or for extra_env_files one path or a list of them; any other shape is a usage error naming it."""
+    def text(v):
+        if isinstance(v, str):
+            return v
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return str(v)
+        raise UsageError(f"symphony.{name} (Invoke config) is {type(v).__name__} {v!r}, not text",
+                         hint=f"fix it in invoke.yaml or INVOKE_SYMPHONY_{name.upper()}"
+                              + (": a path, or a list of paths" if name == "extra_env_files" else ""))
+
+    if name == "extra_env_files":
+        return tuple(text(v) for v in value) if isinstance(value, (list, tuple)) else (text(value),)
+    return text(value)
 
 
 def seconds_value(value, what: str, hint: str = "", zero: bool = True) -> float:

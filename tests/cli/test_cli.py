@@ -133,3 +133,25 @@ def test_state_that_is_no_file_or_a_state_dir_that_is_missing_are_usage_errors(t
     res = inv("start", "--dry-run", "--offline", state_dir=tmp_path / "missing", timeout=30)
     assert res.returncode == 2 and str(tmp_path / "missing") in res.stderr and "Traceback" not in res.stderr, res.stderr
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("setting", ["default_profile: [demo]", "config_path: [a, 1]", "config_url: [x]",
+                                     "config_ref: true", "extra_env_files: [[a]]", "extra_env_files: [{a: b}]"])
+def test_a_setting_of_the_wrong_shape_in_the_invoke_config_names_it(tmp_path, setting):
+    """invoke.yaml is the user's file: a list where text goes is a usage error naming the setting. (A
+    mapping where text goes is refused by Invoke itself, merging its config before any task runs.)"""
+    from tests.invoke_helpers import inv
+
+    config = tmp_path / "invoke.yaml"
+    config.write_text(f"symphony:\n  {setting}\n")
+    res = inv("-f", str(config), "env.show", state_dir=tmp_path)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert f"symphony.{setting.split(':')[0]} (Invoke config)" in res.stderr
+
+
+def test_a_number_where_text_goes_is_read_as_its_text(tmp_path):
+    from symphony.infra.settings import Settings
+
+    settings = Settings.from_mapping({"config_ref": 2024, "default_profile": 5, "extra_env_files": "a.env"})
+    assert settings.config_ref == "2024" and settings.default_profile == "5" and settings.extra_env_files == ("a.env",)
