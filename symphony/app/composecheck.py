@@ -16,12 +16,10 @@ from symphony.infra import state
 def check_profile(profile: str, env: dict[str, str]) -> tuple[int, int]:
     """Print the findings for one profile; (errors, warnings)."""
     from symphony.core.composelint import check_compose
+    from symphony.infra.files import read_text_file
 
     path = state.compose_file(profile)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    text = read_text_file(path, hint="save the compose file as UTF-8 (Compose reads nothing else)")
     findings = check_compose(text, str(path.relative_to(state.REPO_ROOT)), env, compose_schema())
     for f in findings:
         ui.status("fail" if f.level == "error" else "warn", f"[{profile}] {f.where}: {f.message}")

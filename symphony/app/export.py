@@ -93,7 +93,7 @@ def _project_name(first: Path) -> str:
 
     try:
         declared = (yaml.safe_load(first.read_text(encoding="utf-8")) or {}).get("name")
-    except (yaml.YAMLError, OSError, AttributeError):
+    except (yaml.YAMLError, OSError, AttributeError, UnicodeDecodeError):  # Compose then says what is wrong
         declared = None
     if isinstance(declared, str) and "$" not in declared and declared.strip():
         return declared.strip()
@@ -119,12 +119,15 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
 
     from symphony.core.kube.names import dns_label
     from symphony.core.secrets import is_secret
-    from symphony.infra.files import utf8_text
+    from symphony.infra.files import kind_of, utf8_text
 
     warnings = []
     if files:
         paths = [Path(f).resolve() for f in files]
         for given, path in zip(files, paths, strict=True):
+            if path.exists() and not path.is_file():
+                raise UsageError(f"--file {given} is {kind_of(path.stat().st_mode)}, not a compose file",
+                                 hint="name the compose file itself")
             if not path.is_file():
                 raise UsageError(f"--file {given}: no such compose file")
         env_paths = [Path(e).resolve() for e in env_files]

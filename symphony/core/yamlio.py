@@ -159,6 +159,11 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     return parse(text).lines
 
 
+# A compose file is a few thousand nodes; aliases can multiply that (a "billion laughs" file): this
+# bounds the walks, and the schema check after them, where Compose itself runs for minutes
+EXPANDED_NODES_LIMIT = 250_000
+
+
 def key_lines_and_repeats(root):
     """key_lines of the node tree `root`, and what Compose (go-yaml) refuses where PyYAML reads on:
     every key written twice in one mapping, as (path, first line, repeated line); every alias inside
@@ -169,10 +174,19 @@ def key_lines_and_repeats(root):
     repeats: list[tuple[tuple[str, ...], int, int]] = []
     cycles: list[tuple[tuple[str, ...], int]] = []
 
+    visits = 0
+
     def walk(node, path, inside=()):
+        nonlocal visits
         if id(node) in inside:  # nothing new below it
-            cycles.append((path, lines[path]))  # only a mapping's value recurses, and its key has a line
+            cycles.append((path, lines.get(path, node.start_mark.line + 1)))
             return
+        visits += 1
+        if visits > EXPANDED_NODES_LIMIT:
+            raise yaml.composer.ComposerError(
+                problem=f"the document expands to more than {EXPANDED_NODES_LIMIT:,} nodes through its aliases "
+                        "(excessive aliasing, an alias bomb: a compose file has a few thousand)",
+                problem_mark=node.start_mark)
         inside = (*inside, id(node))
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
@@ -193,6 +207,8 @@ def key_lines_and_repeats(root):
             for item in node.value:
                 if isinstance(item, yaml.ScalarNode):
                     lines.setdefault((*path, item.value), item.start_mark.line + 1)
+                else:  # an item that is a collection: `&a [*a]` is a cycle too
+                    walk(item, path, inside)
 
     if root is not None:
         walk(root, ())

@@ -33,6 +33,19 @@ def utf8_text(path: Path, data: bytes, what: str = "", hint: str = "save it as U
         raise UsageError(f"{path}:{line}: not UTF-8 text{what}", hint=hint) from None
 
 
+def read_text_file(path: Path, hint: str = "save it as UTF-8") -> str:
+    """A regular file's text: anything else (a FIFO would block the read for ever, a directory) and
+    bytes that are not UTF-8 are a UsageError naming the file (and the line)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{path} is {kind_of(info.st_mode)}; Symphony reads only regular files",
+                         hint="name a regular file")
+    return utf8_text(path, path.read_bytes(), hint=hint)
+
+
 def file_path(path: Path | str) -> Path:
     """A path the user gave for a file: "" (Path() would make it the current directory) and "d/" (a
     directory; Path() drops the slash and it becomes a file d) name none."""

@@ -591,3 +591,47 @@ def test_a_value_its_tag_cannot_make_is_a_yaml_error_at_its_line_not_a_crash(tex
     (tmp_path / "c.yml").write_text(text)  # Compose refuses such a file too
     assert subprocess.run(["docker-compose", "-p", "lint", "-f", "c.yml", "config", "-q"], cwd=tmp_path,
                           capture_output=True, timeout=60).returncode != 0
+
+
+def test_an_anchor_inside_its_own_list_is_a_cycle_not_a_crash():
+    """`x: &a [*a]`: docker-compose says "cycle detected: node at path x-loop.0.0 references node at
+    path x-loop.0" (v5.6.1); a list's items are walked like a mapping's values."""
+    found = errors("services:\n  a:\n    image: x\nx-loop: &a [*a]\n")
+    assert found == [("x.yml:4", "x-loop names an anchor it is inside (a cycle): Compose refuses the file")]
+
+
+def test_an_alias_bomb_is_refused_at_once():
+    """Nine aliases per level, eleven levels: 9**11 nodes once expanded (docker-compose v5.6.1 was
+    still reading it after a minute). Refused in well under the time a user would wait."""
+    import time
+
+    levels = ["services:\n  a:\n    image: x\n", "x-l0: &l0 [a, b, c, d, e, f, g, h, i]\n"]
+    levels += [f"x-l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 12)]
+    start = time.monotonic()
+    found = errors("".join(levels))
+    assert time.monotonic() - start < 10
+    assert len(found) == 1 and "expands to more than 250,000 nodes" in found[0][1]
+
+
+def test_a_key_written_twice_inside_a_list_item_is_refused_too():
+    """go-yaml refuses a repeated key in any mapping, one inside a sequence too."""
+    found = errors("services:\n  a:\n    image: x\n    ports:\n      - target: 80\n        target: 81\n")
+    assert any("written twice" in m and w == "x.yml:6" for w, m in found), found
+
+
+def test_a_compose_file_that_is_not_text_or_not_a_file_is_named(tmp_path):
+    from symphony.errors import UsageError
+    from symphony.infra.files import read_text_file
+
+    latin = tmp_path / "latin.yml"
+    latin.write_bytes(b"services:\n  a:\n    image: x\n    environment: {X: \"\xff\xfe\"}\n")
+    with pytest.raises(UsageError, match=r"latin.yml:4: not UTF-8 text"):
+        read_text_file(latin)
+    fifo = tmp_path / "fifo.yml"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="is a FIFO"):  # would block for ever
+        read_text_file(fifo)
+    res = inv("k8s.export", "--file", str(tmp_path), "--output", str(tmp_path / "out"), state_dir=tmp_path)
+    assert res.returncode == 2 and "is a directory, not a compose file" in res.stderr, res.stderr
+    res = inv("k8s.export", "--file", str(latin), "--output", str(tmp_path / "out"), state_dir=tmp_path)
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "Compose rejects" in res.stderr, res.stderr
