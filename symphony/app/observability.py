@@ -8,7 +8,6 @@ from symphony.infra import state
 
 COLLECTORS = ("alloy", "promtail", "none")
 TRACING = ("tempo", "jaeger", "none")
-PLACEHOLDER_PASSWORDS = {"", "admin", "changeme", "change_me", "password"}
 
 
 def obs_project() -> str:
@@ -50,20 +49,23 @@ def socket_env(runner, values: dict[str, str]) -> dict[str, str]:
     return {"DOCKER_SOCKET_GID": access.gid, "DOCKER_SOCKET_PATH": access.path}
 
 
-def compose_env(settings, profile: str | None, config=None) -> dict[str, str]:
-    """Values the observability compose file needs from the profile's env (secrets via the
-    child's environment, never on a command line)."""
+def compose_env(settings, profile: str | None, config=None, compiled=None) -> dict[str, str]:
+    """Values the observability compose file needs from the profile's env (`compiled`, else
+    compiled here; secrets via the child's environment, never on a command line)."""
     from symphony.app.envfile import compile_profile
+    from symphony.core.envcompiler.lint import is_placeholder
 
-    compiled, _ = compile_profile(settings, profile, config)
+    if compiled is None:
+        compiled, _ = compile_profile(settings, profile, config)
     profile = compiled.profile
     password = compiled.values.get("GRAFANA_ADMIN_PASSWORD", "")
-    if password.strip().lower() in PLACEHOLDER_PASSWORDS and profile != "demo":
-        raise UsageError(f"GRAFANA_ADMIN_PASSWORD for profile {profile!r} is empty or a default like admin",
+    if (not password.strip() or is_placeholder(password)) and profile != "demo":
+        raise UsageError(f"GRAFANA_ADMIN_PASSWORD for profile {profile!r} is empty or a placeholder (admin, "
+                         "changeme, secret, example...)",
                          hint="set a real one in the config repo's environments/common/secrets.env")
     env = {"GRAFANA_ADMIN_PASSWORD": password or "admin"}
-    for key in ("PROMETHEUS_PORT", "GRAFANA_PORT", "LOKI_PORT", "TEMPO_PORT", "JAEGER_UI_PORT", "PROMETHEUS_IMAGE",
-                "DOCKERHUB_MIRROR", "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH"):
+    for key in (*(var for var, _ in HOST_PORTS.values()), "PROMETHEUS_IMAGE", "DOCKERHUB_MIRROR",
+                "DOCKER_SOCKET_GID", "DOCKER_SOCKET_PATH"):
         if compiled.values.get(key):
             env[key] = compiled.values[key]
     return env
@@ -82,14 +84,53 @@ HOST_PORTS = {"prometheus": ("PROMETHEUS_PORT", 9090), "grafana": ("GRAFANA_PORT
               "alloy": ("ALLOY_PORT", 12345), "tempo": ("TEMPO_PORT", 3200), "jaeger": ("JAEGER_UI_PORT", 16686)}
 
 
+# the services each --collector / --tracing choice runs (Compose profiles of observability/compose.yml)
+CHOICE_SERVICES = {"alloy": ("alloy", "alloy-init"), "promtail": ("promtail", "promtail-init"), "tempo": ("tempo",),
+                   "jaeger": ("jaeger",), "none": ()}
+
+
 def _selected(services, collector, tracing) -> list[str]:
     if services:
         unknown = [s for s in services if s not in (*HOST_PORTS, "promtail")]
         if unknown:
             raise UsageError(f"no observability service {', '.join(map(repr, unknown))}",
                              hint=f"services: {', '.join(sorted((*HOST_PORTS, 'promtail')))}")
+        for service in services:  # naming one enables its Compose profile: it would run beside the chosen one
+            for flag, chosen, choices in (("--collector", collector, COLLECTORS), ("--tracing", tracing, TRACING)):
+                if service in choices and service != chosen:
+                    raise UsageError(f"-s {service} is not the {flag} in use ({chosen})",
+                                     hint=f"pass {flag} {service} to switch to it")
         return list(services)
     return ["prometheus", "grafana", "loki"] + [x for x in (collector, tracing) if x != "none"]
+
+
+def with_dependencies(services) -> list[str]:
+    """`services` and what Compose starts with them (their depends_on in observability/compose.yml)."""
+    import yaml
+
+    model = yaml.safe_load(obs_file().read_text(encoding="utf-8"))["services"]
+    found, todo = [], list(services)
+    while todo:
+        name = todo.pop(0)
+        if name not in found:
+            found.append(name)
+            todo.extend(model.get(name, {}).get("depends_on") or ())
+    return found
+
+
+def host_port(var: str, value) -> int:
+    """A UI's host port from its variable, or a usage error naming it (Compose would refuse it later,
+    after half the stack started)."""
+    from symphony.core.services import parse_port_range
+
+    try:
+        port, last = parse_port_range(value)
+    except ValueError:
+        port = last = 0
+    if port != last or port == 0:
+        raise UsageError(f"{var}={str(value)!r} is not a port number (1-65535)",
+                         hint=f"fix {var} in the config repo or the environment")
+    return port
 
 
 def check_host_ports(runner, services, env) -> None:
@@ -106,7 +147,7 @@ def check_host_ports(runner, services, env) -> None:
         if service not in HOST_PORTS:
             continue
         var, default = HOST_PORTS[service]
-        port = int(env.get(var) or os.environ.get(var) or default)
+        port = host_port(var, env.get(var) or os.environ.get(var) or default)
         if f":{port}->" not in ours and not port_is_free(port, "tcp", "127.0.0.1"):
             raise UsageError(f"127.0.0.1:{port} (for {service}) is already in use by another program",
                              hint=f"free it, or choose another port: {var}=<port> in the config repo or the "
@@ -136,31 +177,73 @@ def write_stack_override(model, log_driver, dry_run=False, loki_port=None):
     return path
 
 
-def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True,
-             standalone=True):
-    """Start the stack. `standalone=False` (obs.up's default) refuses when no profile runs here:
-    an observability stack with nothing to observe is usually a wrong engine or context."""
-    from symphony.infra.engine import ensure_network, running_projects
+class UpPlan:
+    """What `bring_up` decided before writing anything: the compose env, the Compose profiles, the
+    services to start (and what Compose starts with them), the other choices' services to remove."""
+
+    __slots__ = ("env", "selection", "services", "replaced")
+
+    def __init__(self, env, selection, services, replaced):
+        self.env, self.selection, self.services, self.replaced = env, selection, services, replaced
+
+
+def plan_up(settings, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None,
+            standalone=True, compiled=None) -> UpPlan:
+    """Every check `bring_up` makes, nothing written (`start --observability` runs it with its own
+    checks, before its first write). `standalone=False` (obs.up's default) refuses when no profile
+    runs here: an observability stack with nothing to observe is usually a wrong engine or context."""
+    from symphony.infra.engine import running_projects
 
     selection = profiles_args(collector, tracing)  # bad choices fail before anything else
-    env = compose_env(settings, profile, config)
+    services = list(services)
+    chosen = _selected(services, collector, tracing)
+    env = compose_env(settings, profile, config, compiled)
     ui.register_secrets([env["GRAFANA_ADMIN_PASSWORD"]])
     env.update(socket_env(runner, env))
     if tracing == "tempo":  # its metrics generator writes the service graph to Prometheus
         env["PROMETHEUS_REMOTE_WRITE_RECEIVER"] = "--web.enable-remote-write-receiver"
-    check_host_ports(runner, _selected(services, collector, tracing), env)
+    check_host_ports(runner, with_dependencies(chosen), env)
     if not standalone and not running_projects(runner):
         where = f"context {runner.context}" if runner.context else "this engine"
         raise SymphonyError(f"no Symphony profile is running on {where}, so there is nothing to observe",
                             hint="start one with observability (`inv start --observability`), start a profile first, "
                                  "check --context, or pass --standalone to run the stack on its own")
+    # the other collector / trace backend would keep running beside the chosen one (Compose keeps
+    # a disabled profile's containers: they are no orphans), reading every log or span twice
+    others = [choice for choice in (*COLLECTORS, *TRACING) if choice not in (collector, tracing)]
+    replaced = [] if services else [s for choice in others for s in CHOICE_SERVICES[choice]]
+    return UpPlan(env, selection, services, replaced)
+
+
+def apply_up(runner, plan: UpPlan, wait=True) -> dict[str, str]:
+    """Start what `plan_up` decided: remove the replaced choice's services, write the configs, up."""
+    from symphony.infra.engine import ensure_network
+
+    env = dict(plan.env)
+    if plan.replaced:
+        every = [a for choice in (*COLLECTORS, *TRACING) if choice != "none" for a in ("--profile", choice)]
+        runner.compose(obs_project(), [obs_file()], [], *every, "rm", "--stop", "--force", *plan.replaced, env=env,
+                       capture=True)
     ensure_network(runner)
-    env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run, tracing=tracing))
-    args = [*selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
-    runner.compose(obs_project(), [obs_file()], [], *args, *services, env=env)
-    if "grafana" in _selected(services, collector, tracing):
+    env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run,
+                                                            tracing=_tracing_of(plan.selection)))
+    args = [*plan.selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
+    runner.compose(obs_project(), [obs_file()], [], *args, *plan.services, env=env)
+    if "grafana" in with_dependencies(plan.services or ["grafana"]):
         apply_grafana_password(runner, env["GRAFANA_ADMIN_PASSWORD"])
     return env
+
+
+def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None, wait=True,
+             standalone=True):
+    """Start the stack (`plan_up`, then `apply_up`)."""
+    plan = plan_up(settings, runner, services=services, collector=collector, tracing=tracing, profile=profile,
+                   config=config, standalone=standalone)
+    return apply_up(runner, plan, wait)
+
+
+def _tracing_of(selection: list[str]) -> str:
+    return next((choice for choice in TRACING if choice in selection), "none")
 
 
 # Grafana's own CLI, in its container: the flag reads the new password from the first line of

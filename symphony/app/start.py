@@ -53,6 +53,7 @@ class Plan:
     expected: list[str]      # the ones that will run: asked for plus their dependencies
     build: bool
     others: dict[str, int]   # other Symphony projects running on this engine: project -> containers
+    observability: object = None  # the observability stack's UpPlan, with --observability
 
 
 def validate_request(req: StartRequest) -> None:
@@ -126,10 +127,10 @@ def prepare(settings, runner, req: StartRequest) -> Plan:
     others = refuse_other_profiles(runner, project, req.replace)
     _sync_config(settings, runner, req.config, req.offline)
     sets = list(req.sets)
-    if req.observability:
-        from symphony.core.observability.override import OTLP_ENDPOINT
+    if req.observability:  # no endpoint without a trace backend: the SDKs would export to nothing
+        from symphony.core.observability.override import obs_env
 
-        sets = [f"OTEL_EXPORTER_OTLP_ENDPOINT={OTLP_ENDPOINT}", *sets]
+        sets = [f"{k}={v}" for k, v in obs_env(req.tracing != "none").items()] + sets
     compiled, source = compile_profile(settings, req.profile, req.config, sets)
     env_text = render(compiled, source)
     require_clean(req.profile, compiled.values)
@@ -151,7 +152,13 @@ def prepare(settings, runner, req: StartRequest) -> Plan:
         _require_images(runner, model, expected)
     _require_certificates(req.profile, compiled.values, expected)
     _require_free_ports(runner, model, project, others)
-    return Plan(compiled, source, env_text, model, files, services, expected, build, others)
+    observability = None
+    if req.observability:  # its checks too (host ports, Grafana's password) before any write
+        from symphony.app.observability import plan_up
+
+        observability = plan_up(settings, runner, collector=req.collector, tracing=req.tracing, profile=req.profile,
+                                config=req.config, compiled=compiled)
+    return Plan(compiled, source, env_text, model, files, services, expected, build, others, observability)
 
 
 def _require_images(runner, model, expected) -> None:
@@ -224,11 +231,10 @@ def launch(settings, runner, req: StartRequest, plan: Plan, began: float):
     ensure_network(runner)
     files = list(plan.files)
     if req.observability:
-        from symphony.app.observability import bring_up, write_stack_override
+        from symphony.app.observability import apply_up, write_stack_override
 
         ui.say("starting the observability stack")
-        obs_env = bring_up(settings, runner, collector=req.collector, tracing=req.tracing, profile=req.profile,
-                           config=req.config)
+        obs_env = apply_up(runner, plan.observability)
         loki_port = obs_env.get("LOKI_PORT") or os.environ.get("LOKI_PORT")
         files.append(write_stack_override(plan.model, req.log_driver, runner.dry_run, loki_port))
     if not runner.dry_run:

@@ -79,7 +79,8 @@ class Runner:
         # each word is masked before it is quoted: quoting splits a secret holding a `'` into pieces
         # the masker would no longer recognise
         def word(text: str) -> str:
-            return shlex.quote(ui.mask(text))
+            masked = ui.mask(text)
+            return masked if masked == ui.MASK else shlex.quote(masked)
 
         prefix = ""
         if self.context and argv and argv[0] in ("docker", "docker-compose"):

@@ -40,6 +40,13 @@ def test_grafana_admin_password_must_be_real_outside_demo(tmp_path):
                                                    "GRAFANA_ADMIN_PASSWORD=admin"))
     res = inv("obs.up", "--profile", "core", "--config", str(config), "--dry-run", state_dir=tmp_path)
     assert res.returncode == 2 and "GRAFANA_ADMIN_PASSWORD" in res.stderr and "secrets.env" in res.stderr
+    original = secrets.read_text()
+    for placeholder in ("secret", "Change-Me", " example "):  # the placeholders env.check warns about: one rule
+        secrets.write_text(original.replace("GRAFANA_ADMIN_PASSWORD=admin", f"GRAFANA_ADMIN_PASSWORD='{placeholder}'"))
+        res = inv("obs.up", "--profile", "core", "--config", str(config), "--dry-run", state_dir=tmp_path)
+        assert res.returncode == 2 and "placeholder" in res.stderr, (placeholder, res.stderr)
+        check = inv("env.check", "--profile", "core", "--config", str(config), state_dir=tmp_path)
+        assert "GRAFANA_ADMIN_PASSWORD holds a placeholder" in check.stdout + check.stderr
     res = inv("obs.up", "--profile", "demo", "--config", str(config), "--standalone", "--dry-run", state_dir=tmp_path)
     assert res.returncode == 0, res.stderr  # the demo may keep a throwaway password
 
@@ -99,3 +106,63 @@ def test_plan_prints_what_prometheus_will_scrape_per_service(tmp_path):
     assert not list(tmp_path.glob("**/.env.generated"))  # the env it needed is gone, the state dir untouched
     res = inv("obs.plan", "--profile", "nosuch", state_dir=tmp_path)
     assert res.returncode == 2 and "nosuch" in res.stderr
+
+
+def test_a_service_of_the_other_choice_is_refused_and_a_switch_removes_the_old_choice(tmp_path):
+    """Naming a service enables its Compose profile, and Compose keeps a disabled profile's
+    containers (they are no orphans): promtail would run beside alloy, reading every log twice."""
+    res = inv("obs.up", "-s", "promtail", "--collector", "alloy", "--dry-run", state_dir=tmp_path)
+    assert res.returncode == 2 and "-s promtail is not the --collector in use (alloy)" in res.stderr
+    res = inv("obs.up", "-s", "jaeger", "--dry-run", state_dir=tmp_path)
+    assert res.returncode == 2 and "--tracing jaeger" in res.stderr
+
+
+@pytest.mark.docker  # the dry run asks the engine which ports its containers hold
+def test_switching_the_collector_removes_the_other_one_first(tmp_path):
+    env = {"SYMPHONY_PROJECT_PREFIX": "symtest-obsswitch-"}
+    res = inv("obs.up", "--collector", "promtail", "--tracing", "jaeger", "--standalone", "--dry-run",
+              state_dir=tmp_path, env=env)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    removal = next(i for i, line in enumerate(lines) if " rm --stop --force " in line)
+    up = next(i for i, line in enumerate(lines) if " up -d --remove-orphans" in line)
+    assert removal < up and lines[removal].endswith("rm --stop --force alloy alloy-init tempo")
+    assert "--profile alloy --profile promtail --profile tempo --profile jaeger rm" in lines[removal]
+    res = inv("obs.up", "-s", "loki", "--standalone", "--dry-run", state_dir=tmp_path, env=env)
+    assert res.returncode == 0 and " rm " not in res.stdout  # one service asked for: nothing else touched
+
+
+@pytest.mark.parametrize("value", ["abc", "99999", "0", "3100-3101", ""])
+def test_a_bad_port_value_names_the_variable(tmp_path, value):
+    res = inv("obs.up", "--standalone", "--dry-run", state_dir=tmp_path, env={"LOKI_PORT": value or " "})
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "LOKI_PORT=" in res.stderr and "is not a port number" in res.stderr
+
+
+@pytest.mark.docker
+def test_a_dependency_compose_starts_has_its_port_checked_too(tmp_path):
+    """`-s grafana`: Compose starts prometheus and loki with it (depends_on)."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = inv("obs.up", "-s", "grafana", "--standalone", "--dry-run", state_dir=tmp_path,
+                  env={"PROMETHEUS_PORT": str(port), "SYMPHONY_PROJECT_PREFIX": "symtest-obsdep-"})
+    assert res.returncode == 2 and f"127.0.0.1:{port} (for prometheus) is already in use" in res.stderr
+
+
+@pytest.mark.docker
+def test_start_with_observability_refuses_a_taken_port_before_writing_anything(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = inv("start", "--offline", "--observability", "--set", f"GRAFANA_PORT={port}", state_dir=tmp_path,
+                  env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsfirst-"})
+    assert res.returncode == 2 and f"127.0.0.1:{port} (for grafana)" in res.stderr, res.stdout + res.stderr
+    assert not (tmp_path / ".env.generated").exists() and not (tmp_path / ".profile.state").exists()
+    assert "+ (write" not in res.stdout

@@ -8,7 +8,13 @@ from symphony.core.envcompiler.model import CompiledEnv
 from symphony.core.findings import Finding
 from symphony.core.secrets import is_secrets_fragment
 
-PLACEHOLDERS = {"", "changeme", "change_me", "change-me", "todo", "xxx", "secret", "password", "example"}
+PLACEHOLDERS = {"", "changeme", "change_me", "change-me", "todo", "xxx", "secret", "password", "example", "admin"}
+
+
+def is_placeholder(value: str) -> bool:
+    """A secret's value that is a well-known default or a stand-in (one rule: env.check warns,
+    obs.up refuses it for Grafana outside the demo)."""
+    return value.strip().lower() in PLACEHOLDERS
 # $$ (a literal $ for Compose), ${VAR}, ${VAR:-d} and the other operators, $VAR, and the } that ends a ${
 _COMPOSE_TOKEN = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+?])?|\$([A-Za-z_][A-Za-z0-9_]*)|\}")
 _CONDITIONAL = (":-", "-", ":+", "+")  # operators whose argument Compose reads only in one case
@@ -80,7 +86,7 @@ def lint(compiled: CompiledEnv, compose_text: str | None = None, compose_name: s
             continue  # a URL built from a secret is masked, but it is neither a placeholder nor misplaced
         final = defs[-1]
         value = compiled.values.get(key, "")
-        if value.strip().lower() in PLACEHOLDERS:
+        if is_placeholder(value):
             findings.append(Finding("warn", final.where,
                                     f"{key} holds a placeholder secret; set a real value in {SECRETS_FRAGMENT}"))
         if not is_secrets_fragment(final.file) and not final.file.startswith("("):
