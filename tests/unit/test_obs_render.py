@@ -98,3 +98,25 @@ def test_a_plain_start_is_tailed_by_the_collector_obs_up_brings_later(profile):
         missing = [name for name, svc in model["services"].items()
                    if str((svc.get("labels") or {}).get(key)) != value]
         assert not missing, f"{profile}: {collector} would never read {missing}"
+
+
+@pytest.mark.parametrize("line,trace_id", [
+    # zerolog JSON (sentiric-agent-service@51e2d7f internal/logger/logger.go:80; LOG_FORMAT=json is the shipped default)
+    ('{"level":"info","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","message":"call started"}',
+     "4bf92f3577b34da6a3ce929d0e0e4736"),
+    # tracing-subscriber's JSON (the Rust services' `trace_id = %trace_id` field)
+    ('{"timestamp":"2026-01-01T00:00:00Z","level":"WARN","fields":{"event":"RAG_QUERY_FAILED",'
+     '"trace_id":"1b4e28ba-2fa1-11d2-883f-0016d3cca427"}}', "1b4e28ba-2fa1-11d2-883f-0016d3cca427"),
+    ('{"event": "x", "trace_id": "a1b2c3"}', "a1b2c3"),                  # a JSON encoder with blanks
+    ("2026-01-01T00:00:00Z WARN event=RAG_QUERY_FAILED trace_id=c0ffee span_id=1", "c0ffee"),  # text format
+])
+def test_the_trace_link_finds_the_id_in_the_platforms_log_formats(line, trace_id):
+    """Grafana's derived field takes the first group of `matcherRegex` in each Loki line."""
+    import re
+
+    from symphony.core.observability.datasources import build_datasources
+
+    loki = next(s for s in build_datasources("tempo")["datasources"] if s["type"] == "loki")
+    regex = loki["jsonData"]["derivedFields"][0]["matcherRegex"]
+    assert re.search(regex, line).group(1) == trace_id
+    assert re.search(regex, '{"level":"info","span_id":"x","message":"no trace here"}') is None

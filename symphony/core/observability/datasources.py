@@ -12,6 +12,13 @@ TEMPO_UID, JAEGER_UID = "sentiric-tempo", "sentiric-jaeger"
 TRACE_BACKENDS = {"tempo": ("Tempo", TEMPO_UID), "jaeger": ("Jaeger", JAEGER_UID)}
 
 
+# The trace id in a log line as the platform writes it: JSON (`LOG_FORMAT=json` in the shipped
+# config: zerolog's `"trace_id":"..."`, sentiric-agent-service@51e2d7f internal/logger/logger.go:80;
+# tracing-subscriber's JSON) or text (`trace_id=...`); hex or a UUID. Grafana applies it in the
+# browser (a JavaScript RegExp; this one reads the same in Python's `re`).
+TRACE_ID_IN_A_LINE = r'"?trace_id"?\s*[=:]\s*"?([\w-]+)'
+
+
 def _traces_to_logs():
     return {"datasourceUid": LOKI_UID, "filterByTraceID": True, "spanStartTimeShift": "-5m", "spanEndTimeShift": "5m",
             "tags": [{"key": "service.name", "value": "service"}]}
@@ -34,7 +41,7 @@ def build_datasources(tracing: str = "tempo") -> dict:
             "editable": False}
     if tracing != "none":
         loki["jsonData"] = {"derivedFields": [
-            {"name": "trace_id", "matcherRegex": "trace_id=(\\w+)", "datasourceUid": TRACE_BACKENDS[tracing][1],
+            {"name": "trace_id", "matcherRegex": TRACE_ID_IN_A_LINE, "datasourceUid": TRACE_BACKENDS[tracing][1],
              "url": "$${__value.raw}", "urlDisplayLabel": "Trace"}]}
     sources = [{"name": "Prometheus", "type": "prometheus", "uid": PROMETHEUS_UID, "access": "proxy",
                 "url": "http://prometheus:9090", "isDefault": True, "editable": False}, loki]
