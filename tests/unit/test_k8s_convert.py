@@ -102,6 +102,7 @@ def test_bind_options_concern_the_host_and_are_reported():
     ("/proj/run/secrets", {"token": b"t"}),
     ("/proj/conf", {"db_password.txt": b"pw"}),                           # a file named like a secret
     ("/proj/conf", {"server.key": b"k"}), ("/proj/conf", {"keystore.JKS": b"k"}),
+    ("/proj/config", {"loki.yaml": b"storage:\n  s3: s3://loki:supersecret@minio.:9000/loki\n"}),  # a URL password
 ])
 def test_files_that_are_secrets_go_to_a_secret(source, files):
     objs, _ = export({"app": {"image": "app:1", "user": "1000", "volumes": [bind(source, read_only=True)]}},
@@ -236,3 +237,24 @@ def test_the_optional_wait_script_reaches_the_shell_as_written():
     init = pod_of(objs, "Deployment", "app")["initContainers"][0]
     shell = kubernetes_expand(init["command"][2], {"i": "7"})  # even with a variable named like the counter
     assert init["command"][:2] == ["sh", "-c"] and "i=$((i+2))" in shell and "[ $i -ge " in shell
+
+
+def test_a_config_whose_text_holds_a_secret_is_a_secret_and_passes_validate():
+    """`configs:` content with a URL password (k8s.validate refuses it in a ConfigMap), and a file
+    holding a value the env calls secret (passed as `secrets`), are Secrets, mounted where Compose
+    mounts the config (/<name>)."""
+    model = {"name": "t", "services": {"app": {"image": "app:1", "user": "1000",
+                                               "configs": [{"source": "dsn"}, {"source": "plain"}],
+                                               "volumes": [bind("/proj/conf", read_only=True)]}},
+             "configs": {"dsn": {"content": "url: https://u:pw-in-url@h/"}, "plain": {"content": "level: info"}}}
+    result = convert(model, profile="t", host_paths={"/proj/conf": HostPath("dir", {"app.ini": b"pass=db-pw-4711"})},
+                     env={}, secrets={"db-pw-4711": "POSTGRES_PASSWORD"})
+    assert check_manifests(result.manifests, "restricted") == []
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in result.manifests}
+    assert ("Secret", "dsn") in kinds and ("ConfigMap", "plain") in kinds and ("ConfigMap", "dsn") not in kinds
+    assert not any(k == "ConfigMap" and "conf" in n for k, n in kinds)  # app.ini holds the database password
+    pod = next(o for o in result.manifests if o["kind"] == "Deployment")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m for m in pod["containers"][0]["volumeMounts"]}
+    assert volumes[mounts["/dsn"]["name"]]["secret"]["secretName"] == "dsn"
+    assert volumes[mounts["/plain"]["name"]]["configMap"]["name"] == "plain"

@@ -49,11 +49,27 @@ class PodStorage:
         return name
 
 
-def is_secret_files(source: str, files: dict) -> bool:
-    """Certificates directories, key files and files named like secrets go to a Secret."""
+def is_secret_files(source: str, files: dict, known=None) -> bool:
+    """Certificates directories, key files and files named like secrets go to a Secret, and so do
+    files whose text holds a secret (holds_secret)."""
     parts = source.replace("\\", "/").split("/")
     return "tls" in parts or "secrets" in parts or any(
-        f.lower().endswith(SECRET_FILE_SUFFIXES) or is_secret(posixpath.basename(f).split(".")[0]) for f in files)
+        f.lower().endswith(SECRET_FILE_SUFFIXES) or is_secret(posixpath.basename(f).split(".")[0]) for f in files) \
+        or holds_secret(files, known)
+
+
+def holds_secret(files: dict[str, bytes], known=None) -> bool:
+    """A file's text that the secret rule calls secret as a ConfigMap entry (a URL with a password:
+    what k8s.validate refuses in a ConfigMap), or that holds a value the `known` masker hides (the
+    env's secrets, e.g. a config file with the database password written in)."""
+    for rel, data in files.items():
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if is_secret(config_key(rel), text) or (known is not None and known.spans(text)):
+            return True
+    return False
 
 
 def files_object(kind: str, meta: dict, files: dict[str, bytes]) -> tuple[dict, list[dict]]:
@@ -261,7 +277,7 @@ def _bind(ctx, st: PodStorage, name: str, vol: dict, meta: dict, where: str, rea
         warnings.append(f"{where}: bind mount not exported: its {total} bytes exceed what a ConfigMap/Secret holds "
                         "(1 MiB); bake the files into the image or use a volume")
         return
-    kind = "Secret" if is_secret_files(source, host.files) else "ConfigMap"
+    kind = "Secret" if is_secret_files(source, host.files, ctx.known) else "ConfigMap"
     label = posixpath.basename(source.rstrip("/")) or "files"
     obj_name = ctx.names.derived(kind, f"{base}-{label}")
     obj, items = files_object(kind, {**meta, "name": obj_name}, host.files)
@@ -315,7 +331,7 @@ def _files(ctx, st: PodStorage, name: str, svc: dict, section: str) -> None:
                                 "fsGroup only)")
         vname = st.volume_name(f"{section[:-1]}-{source}")
         body = {"items": [item]}
-        if secret:
+        if shared.get("kind", "Secret" if secret else "ConfigMap") == "Secret":
             st.volumes.append({"name": vname, "secret": {"secretName": shared["name"], **body}})
         else:
             st.volumes.append({"name": vname, "configMap": {"name": shared["name"], **body}})
@@ -324,7 +340,8 @@ def _files(ctx, st: PodStorage, name: str, svc: dict, section: str) -> None:
 
 def shared_file_objects(ctx, meta_for) -> list[dict]:
     """The top-level `secrets:`/`configs:` the exported services use, one object each; fills
-    ctx.shared_files[(section, name)] = {"name", "key", "from_file"}."""
+    ctx.shared_files[(section, name)] = {"name", "key", "from_file", "kind"} (a config whose text holds a
+    secret is a Secret)."""
     objs = []
     used = {(section, ref.get("source")) for svc in ctx.services.values() for section in ("secrets", "configs")
             for ref in svc.get(section) or []}
@@ -371,8 +388,10 @@ def shared_file_objects(ctx, meta_for) -> list[dict]:
         if len(content) > OBJECT_BUDGET:
             ctx.warnings.append(f"{where}: larger than a {kind} holds (1 MiB); not mounted")
             continue
+        if not secret and holds_secret({key: content}, ctx.known):
+            kind = "Secret"  # a config whose text holds a secret: mounted the same way, kept out of ConfigMaps
         obj_name = ctx.names.derived(kind, dns_label(source))
         obj, _ = files_object(kind, meta_for(obj_name, "secret" if secret else "config"), {key: content})
         objs.append(obj)
-        ctx.shared_files[(section, source)] = {"name": obj_name, "key": key, "from_file": from_file}
+        ctx.shared_files[(section, source)] = {"name": obj_name, "key": key, "from_file": from_file, "kind": kind}
     return objs
