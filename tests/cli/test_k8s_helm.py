@@ -95,6 +95,14 @@ def test_values_drive_the_render_and_the_schema_guards_them(tmp_path):
     storage = objs["StatefulSet", "datastore"]["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]
     assert storage["storage"] == "5Gi"
     schema = json.loads((chart / "values.schema.json").read_text())
+    persistence = values["services"]["datastore"]["persistence"]["datastore-data"]
+    for size in ("10G", "1.5Gi", "500M", "1e9"):  # every quantity the API server takes for a claim's storage
+        persistence["size"] = size
+        jsonschema.validate(values, schema)
+    persistence["size"] = "10GB"  # no Kubernetes quantity
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(values, schema)
+    persistence["size"] = "5Gi"
     gateway["resources"] = {"limits": {"memory": "10485760e3"}}  # kompose's famous quantity
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(values, schema)

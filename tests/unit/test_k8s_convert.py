@@ -258,3 +258,16 @@ def test_a_config_whose_text_holds_a_secret_is_a_secret_and_passes_validate():
     mounts = {m["mountPath"]: m for m in pod["containers"][0]["volumeMounts"]}
     assert volumes[mounts["/dsn"]["name"]]["secret"]["secretName"] == "dsn"
     assert volumes[mounts["/plain"]["name"]]["configMap"]["name"] == "plain"
+
+
+@pytest.mark.parametrize("label, size", [("10G", "10G"), ("500Mi", "500Mi"), ("10GB", "1Gi"), ("0", "1Gi"), ("x", "1Gi")])
+def test_a_volume_size_label_is_a_kubernetes_quantity_or_the_default_with_a_warning(label, size):
+    """The API server refuses a claim whose storage is not a quantity (`10GB`); 1Gi is the default."""
+    objs, warnings = export({"db": {"image": "x", "user": "1000",
+                                    "volumes": [{"type": "volume", "source": "data", "target": "/data"}]}},
+                            volumes={"data": {"labels": {"com.sentiric.volume.size": label}}})
+    claims = [o for (k, _), o in objs.items() if k in ("StatefulSet", "PersistentVolumeClaim")]
+    spec = (claims[0]["spec"]["volumeClaimTemplates"][0]["spec"] if claims[0]["kind"] == "StatefulSet"
+            else claims[0]["spec"])
+    assert spec["resources"]["requests"]["storage"] == size
+    assert any("is not a Kubernetes quantity" in w for w in warnings) == (label != size)

@@ -12,6 +12,7 @@ import re
 
 from symphony.core.kube.emit import dump_all, group_by_service
 from symphony.core.kube.names import dns1035_label
+from symphony.core.kube.quantities import QUANTITY_PATTERN
 
 _SENTINEL = "__helm_{}__"
 _NAMESPACE_SENTINEL = "__helm_release_namespace__"
@@ -191,7 +192,7 @@ def values_schema(values: dict) -> dict:
                        "properties": {k: probe for k in ("readiness", "liveness", "startup")}},
             "persistence": {"type": "object", "additionalProperties": {
                 "type": "object", "required": ["size"],
-                "properties": {"size": {"type": "string", "pattern": r"^[0-9]+(Ki|Mi|Gi|Ti)$"}}}},
+                "properties": {"size": {"type": "string", "pattern": QUANTITY_PATTERN}}}},
             "ingress": {"type": "object", "additionalProperties": False, "properties": {
                 "enabled": {"type": "boolean"}, "host": {"type": "string"}, "path": {"type": "string"},
                 "port": {"type": ["integer", "null"]}}},

@@ -103,9 +103,20 @@ def files_object(kind: str, meta: dict, files: dict[str, bytes]) -> tuple[dict, 
     return obj, items
 
 
-def claim(name: str, meta: dict, declared: dict | None) -> dict:
+def claim_size(declared: dict | None) -> str | None:
+    """The claim's size: the volume's SIZE_LABEL when it is a positive Kubernetes quantity (the API
+    server refuses anything else, e.g. "10GB"), the default when there is no label, None when the
+    label is not a size."""
+    from symphony.core.kube.quantities import parse_quantity
+
     labels = (declared or {}).get("labels") or {}
-    size = str(labels.get(SIZE_LABEL, DEFAULT_VOLUME_SIZE))
+    size = str(labels.get(SIZE_LABEL, DEFAULT_VOLUME_SIZE)).strip()
+    amount = parse_quantity(size)
+    return size if amount is not None and amount > 0 else None
+
+
+def claim(name: str, meta: dict, declared: dict | None) -> dict:
+    size = claim_size(declared) or DEFAULT_VOLUME_SIZE
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {**meta, "name": name},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}
 
@@ -158,6 +169,9 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
             if declared.get("driver") not in (None, "", "local"):
                 warnings.append(f"{where}: volume driver {declared['driver']} is not mapped; the claim uses the "
                                 "cluster's default storage class")
+            if claim_size(declared) is None:
+                warnings.append(f"volume {source}: {SIZE_LABEL} {str(declared['labels'][SIZE_LABEL])!r} is not a "
+                                f"Kubernetes quantity (e.g. 10Gi, 500Mi); the claim asks for {DEFAULT_VOLUME_SIZE}")
             extra_labels = sorted(set(declared.get("labels") or {}) - {SIZE_LABEL})
             if extra_labels:
                 warnings.append(f"volume {source}: labels {', '.join(extra_labels)} are not mapped (only "
