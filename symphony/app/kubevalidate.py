@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from symphony.core.kube.checks import check_manifests, check_notes
+from symphony.errors import UsageError
 
 PSS_LABEL = "pod-security.kubernetes.io/enforce"
 
@@ -18,12 +19,16 @@ PSS_LABEL = "pod-security.kubernetes.io/enforce"
 def load_objects(directory: Path) -> list[tuple[str, dict]]:
     import yaml
 
+    from symphony.infra.files import read_text_file
+
     found = []
     for path in sorted(directory.rglob("*.yaml")):
         if path.name == "kustomization.yaml" or "templates" in path.parts or path.name in ("Chart.yaml", "values.yaml"):
             continue
         try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            docs = list(yaml.safe_load_all(read_text_file(path)))
+        except UsageError as exc:  # not text, not a regular file: a problem of the directory, with its file
+            raise ValueError(exc.message) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise ValueError(f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML") from None

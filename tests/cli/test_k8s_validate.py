@@ -209,3 +209,12 @@ def test_a_list_is_validated_item_by_item(tmp_path):
     (tmp_path / "bad" / "all.yaml").write_text(yaml.safe_dump(bad))
     res = inv("k8s.validate", str(tmp_path / "bad"), state_dir=tmp_path)
     assert res.returncode == 1 and "Deployment/web: defined 2 times" in res.stdout + res.stderr
+
+
+def test_a_manifest_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    (tmp_path / "ok.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    (tmp_path / "latin.yaml").write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+                                          b"data: {x: \"\xe9\"}\n")
+    res = inv("k8s.validate", str(tmp_path), state_dir=tmp_path)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "latin.yaml:4: not UTF-8 text" in res.stdout + res.stderr, res.stdout + res.stderr

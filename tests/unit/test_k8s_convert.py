@@ -260,7 +260,8 @@ def test_a_config_whose_text_holds_a_secret_is_a_secret_and_passes_validate():
     assert volumes[mounts["/plain"]["name"]]["configMap"]["name"] == "plain"
 
 
-@pytest.mark.parametrize("label, size", [("10G", "10G"), ("500Mi", "500Mi"), ("10GB", "1Gi"), ("0", "1Gi"), ("x", "1Gi")])
+@pytest.mark.parametrize("label, size", [("10G", "10G"), ("500Mi", "500Mi"), ("10GB", "1Gi"), ("0", "1Gi"),
+                                         ("x", "1Gi")])
 def test_a_volume_size_label_is_a_kubernetes_quantity_or_the_default_with_a_warning(label, size):
     """The API server refuses a claim whose storage is not a quantity (`10GB`); 1Gi is the default."""
     objs, warnings = export({"db": {"image": "x", "user": "1000",
@@ -271,3 +272,20 @@ def test_a_volume_size_label_is_a_kubernetes_quantity_or_the_default_with_a_warn
             else claims[0]["spec"])
     assert spec["resources"]["requests"]["storage"] == size
     assert any("is not a Kubernetes quantity" in w for w in warnings) == (label != size)
+
+
+def test_a_service_named_like_its_wait_container_gets_distinct_container_names():
+    """Container names must be unique across containers and initContainers (the API server)."""
+    objs, _ = export({"db": {"image": "x", "expose": ["5432"]},
+                      "wait-for-db": {"image": "x", "depends_on": {"db": {"condition": "service_started"}}}})
+    pod = pod_of(objs, "Deployment", "wait-for-db")
+    names = [c["name"] for c in pod["containers"] + pod["initContainers"]]
+    assert len(names) == len(set(names)) == 2
+
+
+def test_a_generated_port_name_never_takes_a_name_the_compose_file_gives():
+    """`ports: [{target: 70, name: tcp-80}, {target: 80}]`: Service port names must be unique."""
+    objs, warnings = export({"web": {"image": "x", "ports": [{"target": 70, "name": "tcp-80"}, {"target": 80}]}})
+    ports = pod_of(objs, "Deployment", "web")["containers"][0]["ports"]
+    names = {p["containerPort"]: p["name"] for p in ports}
+    assert names[70] == "tcp-80" and names[80] != "tcp-80" and len(set(names.values())) == 2

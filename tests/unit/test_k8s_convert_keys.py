@@ -235,7 +235,8 @@ def test_port_names_app_protocols_and_host_mode():
     assert "web: port name 'web' is not a valid (or unique) port name (≤ 15 lower-case letters, digits, '-'); tcp-81 " \
            "used" in e.warnings
     assert "web: app_protocol 'h2c/' is not a valid appProtocol; left out" in e.warnings
-    assert "web: port 82 mode host is not mapped (Swarm-only; hostPort is refused by Pod Security)" in e.warnings
+    assert "web: port 82 mode host is Swarm's: Compose publishes it like any port, and so does the export (never " \
+           "as a hostPort, which Pod Security refuses)" in e.warnings
 
 
 LONG = "an-api-whose-name-is-long-enough-to-reach-the-service-name-limit"

@@ -517,16 +517,24 @@ def _port_names(ctx: _Ctx, name: str, svc: dict) -> dict[tuple[int, str], dict]:
     for p in svc.get("ports") or []:
         key = (int(p["target"]), (p.get("protocol") or "tcp").upper())
         declared.setdefault(key, p)
+    kept = {}  # the compose names first: a generated name never takes one of them
+    for key in ctx.ports[name]:
+        wanted = (declared.get(key) or {}).get("name")
+        if wanted and is_port_name(wanted) and wanted not in kept.values():
+            kept[key] = wanted
+    used.update(kept.values())
     for key in ctx.ports[name]:
         p = declared.get(key) or {}
         wanted = p.get("name")
-        if wanted and is_port_name(wanted) and wanted not in used:
-            pname = wanted
+        if key in kept:
+            pname = kept[key]
         else:
+            pname, n = port_name(key[1], key[0]), 2
+            while pname in used:
+                pname, n = f"{port_name(key[1], key[0])}-{n}", n + 1
             if wanted:
                 ctx.warnings.append(f"{name}: port name {wanted!r} is not a valid (or unique) port name (≤ 15 "
-                                    f"lower-case letters, digits, '-'); {port_name(key[1], key[0])} used")
-            pname = port_name(key[1], key[0])
+                                    f"lower-case letters, digits, '-'); {pname} used")
         used.add(pname)
         entry = {"name": pname}
         if p.get("app_protocol"):
@@ -537,8 +545,8 @@ def _port_names(ctx: _Ctx, name: str, svc: dict) -> dict[tuple[int, str], dict]:
         out[key] = entry
     for p in svc.get("ports") or []:
         if p.get("mode") == "host":
-            ctx.warnings.append(f"{name}: port {p['target']} mode host is not mapped (Swarm-only; hostPort is refused "
-                                "by Pod Security)")
+            ctx.warnings.append(f"{name}: port {p['target']} mode host is Swarm's: Compose publishes it like any "
+                                "port, and so does the export (never as a hostPort, which Pod Security refuses)")
     return out
 
 
@@ -662,8 +670,11 @@ def _wait_containers(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
                       f"{what}; sleep 2; done")
             ctx.warnings.append(f"{name}: depends on {dep} with required: false: waits at most {OPTIONAL_WAIT}s, then "
                                 "starts anyway")
+        wait_name = f"wait-for-{dns_label(dep, 54)}"
+        if wait_name == ctx.base[name]:  # a service named like its own wait: container names must differ
+            wait_name = f"wait-for-{dns_label(dep, 49)}-init"
         inits.append({
-            "name": f"wait-for-{dns_label(dep, 54)}",
+            "name": wait_name,
             "image": ctx.opts.wait_image,
             "imagePullPolicy": "IfNotPresent",
             "command": ["sh", "-c", no_expansion(script)],
