@@ -11,17 +11,13 @@ from symphony.cli import DRY_HELP, settings, task
     "config": "config repo path (default: the usual config source)",
     "dry_run": DRY_HELP,
 })
-def generate(c, profile=None, dir=None, days=365, config=None, dry_run=False):
+def generate(c, profile=None, dir=None, days=None, config=None, dry_run=False):
     """Create a development CA and a certificate per service (never overwrites)."""
     from symphony.app.certificates import generate as make
-    from symphony.app.certificates import profile_certificates
-    from symphony.errors import UsageError
+    from symphony.app.certificates import profile_certificates, validity_days
     from symphony.infra import console as ui
 
-    try:
-        days = int(days)
-    except (TypeError, ValueError):
-        raise UsageError(f"--days {days!r} is not a number of days") from None
+    days = validity_days(365 if days is None else days)  # text, not Invoke's int: "abc" is Symphony's message
     certs_dir, plan = profile_certificates(settings(c), profile, config, dir)
     created, kept = make(certs_dir, plan, days=days, dry_run=dry_run or bool(getattr(c.config.run, "dry", False)))
     if not dry_run:

@@ -17,7 +17,7 @@ from pathlib import Path
 from symphony.core.platform.certs import CA_CERT, CA_KEY, CA_PRIVATE_SUBDIR, CERTS_SUBDIR, CertSpec
 from symphony.errors import SymphonyError, UsageError
 from symphony.infra import console as ui
-from symphony.infra.files import write_file
+from symphony.infra.files import read_file_bytes, write_file
 
 CA_DAYS = 3650
 EXPIRY_WARNING_DAYS = 30
@@ -98,9 +98,13 @@ def _leaf(spec: CertSpec, ca_cert, ca_key, days: int):
     return cert, key
 
 
-def _dir(path: Path, mode: int, dry_run: bool) -> None:
+def _check_dir(path: Path) -> None:
     if path.is_symlink() or (path.exists() and not path.is_dir()):
         raise UsageError(f"{path} exists and is not a directory", hint="choose another --dir")
+
+
+def _dir(path: Path, mode: int, dry_run: bool) -> None:
+    _check_dir(path)
     if not path.exists() and not dry_run:
         path.mkdir(parents=True, mode=mode)
         os.chmod(path, mode)
@@ -124,28 +128,58 @@ def _load_ca(certs_dir: Path):
                             hint="restore it, or move the directory away to start a new CA (every service "
                                  "certificate must then be generated again)")
     try:
-        return (x509.load_pem_x509_certificate(cert_path.read_bytes()),
-                serialization.load_pem_private_key(key_path.read_bytes(), password=None))
+        return (x509.load_pem_x509_certificate(read_file_bytes(cert_path)),
+                serialization.load_pem_private_key(read_file_bytes(key_path), password=None))
     except (ValueError, TypeError) as exc:
         raise SymphonyError(f"cannot read the CA in {certs_dir}: {exc}") from None
 
 
+MAX_DAYS = 36500  # 100 years; X.509 dates end in 9999 and Python's in year 9999 too
+
+
+def validity_days(value) -> int:
+    """--days as a whole positive number of days, or a usage error."""
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_DAYS:
+        raise UsageError(f"--days {str(value)!r} is not a number of days from 1 to {MAX_DAYS}",
+                         hint="e.g. --days 365")
+    return int(text)
+
+
 def generate(certs_dir: Path, plan: list[CertSpec], *, days: int = 365,
              dry_run: bool = False) -> tuple[list[str], list[str]]:
-    """Create what is missing; returns (created, kept) file names. Never overwrites."""
-    if days <= 0:
-        raise UsageError(f"--days {days} must be positive")
+    """Create what is missing; returns (created, kept) file names. Never overwrites. Everything
+    that refuses (a half pair, an unreadable CA) does so before the first write."""
+    days = validity_days(days)
     certs_dir = Path(certs_dir)
+    for level in (certs_dir, certs_dir / CERTS_SUBDIR, certs_dir / CA_PRIVATE_SUBDIR):
+        _check_dir(level)
+    ca = None if not certs_dir.exists() else _load_ca(certs_dir)
+    for spec in plan:
+        crt, _, key = (certs_dir / CERTS_SUBDIR / f for f in spec.files)
+        for path in (crt, key):
+            if path.exists() or path.is_symlink():
+                read_file_bytes(path)  # a FIFO or a directory: refused here, not hung on later
+        if crt.exists() != key.exists():
+            present = crt if crt.exists() else key
+            raise SymphonyError(f"{present} exists without its pair; refusing to overwrite it (nothing was written)",
+                                hint=f"restore the missing file, or delete {present} to issue a new certificate")
     _dir(certs_dir, 0o755, dry_run)
     _dir(certs_dir / CERTS_SUBDIR, 0o755, dry_run)
     _dir(certs_dir / CA_PRIVATE_SUBDIR, 0o700, dry_run)
     created, kept = [], []
-    ca = None if dry_run and not certs_dir.exists() else _load_ca(certs_dir)
     say = lambda line: ui.say(ui.paint(line, "info"))  # noqa: E731
+
+    def write(path: Path, data: bytes, mode: int) -> None:
+        if dry_run and not path.parent.exists():  # a directory the run would create first
+            say(f"+ (write {path}, mode {mode:04o})")
+        else:
+            write_file(path, data, mode=mode, dry_run=dry_run, say=say)
+
     if ca is None:
         ca = _new_ca(CA_DAYS)
-        write_file(certs_dir / CA_PRIVATE_SUBDIR / CA_KEY, _pem_key(ca[1]), mode=0o600, dry_run=dry_run, say=say)
-        write_file(certs_dir / CERTS_SUBDIR / CA_CERT, _pem_cert(ca[0]), mode=0o644, dry_run=dry_run, say=say)
+        write(certs_dir / CA_PRIVATE_SUBDIR / CA_KEY, _pem_key(ca[1]), 0o600)
+        write(certs_dir / CERTS_SUBDIR / CA_CERT, _pem_cert(ca[0]), 0o644)
         created += [f"{CA_PRIVATE_SUBDIR}/{CA_KEY}", f"{CERTS_SUBDIR}/{CA_CERT}"]
     else:
         kept.append(f"{CERTS_SUBDIR}/{CA_CERT}")
@@ -155,19 +189,15 @@ def generate(certs_dir: Path, plan: list[CertSpec], *, days: int = 365,
         if crt.exists() and key.exists():
             kept.append(f"{CERTS_SUBDIR}/{crt.name}")
             if not chain.exists():  # the chain is derived from the two: add it without touching them
-                write_file(chain, crt.read_bytes() + _pem_cert(ca_cert), mode=0o644, dry_run=dry_run, say=say)
+                write(chain, read_file_bytes(crt) + _pem_cert(ca_cert), 0o644)
                 created.append(f"{CERTS_SUBDIR}/{chain.name}")
             continue
-        if crt.exists() or key.exists():
-            present = crt if crt.exists() else key
-            raise SymphonyError(f"{present} exists without its pair; refusing to overwrite it",
-                                hint=f"restore the missing file, or delete {present} to issue a new certificate")
         cert, private = _leaf(spec, ca_cert, ca_key, days)
-        write_file(key, _pem_key(private), mode=0o600, dry_run=dry_run, say=say)
+        write(key, _pem_key(private), 0o600)
         if not dry_run:
             _chown(key, spec.uid)
-        write_file(crt, _pem_cert(cert), mode=0o644, dry_run=dry_run, say=say)
-        write_file(chain, _pem_cert(cert) + _pem_cert(ca_cert), mode=0o644, dry_run=dry_run, say=say)
+        write(crt, _pem_cert(cert), 0o644)
+        write(chain, _pem_cert(cert) + _pem_cert(ca_cert), 0o644)
         created += [f"{CERTS_SUBDIR}/{n}" for n in spec.files]
     return created, kept
 

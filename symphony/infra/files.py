@@ -33,9 +33,9 @@ def utf8_text(path: Path, data: bytes, what: str = "", hint: str = "save it as U
         raise UsageError(f"{path}:{line}: not UTF-8 text{what}", hint=hint) from None
 
 
-def read_text_file(path: Path, hint: str = "save it as UTF-8") -> str:
-    """A regular file's text: anything else (a FIFO would block the read for ever, a directory) and
-    bytes that are not UTF-8 are a UsageError naming the file (and the line)."""
+def read_file_bytes(path: Path) -> bytes:
+    """A regular file's bytes: anything else (a FIFO would block the read for ever, a directory) is
+    a UsageError naming the file."""
     try:
         info = os.stat(path)
     except OSError as exc:
@@ -43,7 +43,12 @@ def read_text_file(path: Path, hint: str = "save it as UTF-8") -> str:
     if not stat.S_ISREG(info.st_mode):
         raise UsageError(f"{path} is {kind_of(info.st_mode)}; Symphony reads only regular files",
                          hint="name a regular file")
-    return utf8_text(path, path.read_bytes(), hint=hint)
+    return Path(path).read_bytes()
+
+
+def read_text_file(path: Path, hint: str = "save it as UTF-8") -> str:
+    """read_file_bytes as text; bytes that are not UTF-8 are a UsageError naming the line."""
+    return utf8_text(path, read_file_bytes(path), hint=hint)
 
 
 def file_path(path: Path | str) -> Path:

@@ -110,3 +110,34 @@ def test_bad_days_and_a_file_where_the_directory_should_be(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UsageError):
         generate(tmp_path / "file", PLAN, days=10)
+
+
+@pytest.mark.parametrize("days", ["abc", "", "1.5", "1e9", "nan", "-1", "99999999999", "3000000", "٣"])
+def test_days_that_are_no_whole_number_of_days_are_refused(tmp_path, days):
+    with pytest.raises(UsageError, match="is not a number of days"):
+        generate(tmp_path, PLAN, days=days)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_half_pair_is_refused_before_the_ca_is_written(tmp_path):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "b2bua-service.key").write_text("orphan")
+    with pytest.raises(SymphonyError, match="exists without its pair"):
+        generate(tmp_path, PLAN, days=30)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["b2bua-service.key", "certs"]  # no CA left behind
+
+
+def test_a_fifo_where_a_certificate_or_the_ca_should_be_is_refused_not_waited_on(tmp_path):
+    for fifo in ("certs/user-service.crt", "certs/ca.crt"):
+        generate(tmp_path / fifo.replace("/", "-"), PLAN[:1], days=30)
+        target = tmp_path / fifo.replace("/", "-") / fifo
+        target.unlink()
+        os.mkfifo(target)
+        with pytest.raises(UsageError, match="is a FIFO"):
+            generate(tmp_path / fifo.replace("/", "-"), PLAN, days=30)
+
+
+def test_a_dry_run_into_a_new_directory_says_what_it_would_write(tmp_path, capsys):
+    created, _ = generate(tmp_path / "new", PLAN, days=30, dry_run=True)
+    assert not (tmp_path / "new").exists() and "certs/ca.crt" in created
+    assert f"+ (write {tmp_path / 'new' / 'certs' / 'ca.crt'}, mode 0644)" in capsys.readouterr().out
