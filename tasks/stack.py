@@ -123,7 +123,7 @@ def logs(c, profile=None, service=None, follow=False, tail=None, since=None, con
     from symphony.infra.runner import engine_runner
 
     tail = tail_flag(tail)
-    if since:
+    if since is not None:  # "" too: Compose would read it as "every line"
         since_flag(since)
     profile = active_profile(settings(c), profile)
     services = check_services(service, declared_services(profile), profile)

@@ -9,6 +9,10 @@ _SINCE = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+|\d+(\.\d+)?"
                     r"|\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?")
 
 
+_UNIX_TIME = re.compile(r"\d+(\.\d+)?")
+LAST_UNIX_TIME = 253402300799  # 9999-12-31T23:59:59Z: Docker's time parsing goes no further
+
+
 def since_flag(value: str) -> str:
     """What `docker logs --since` accepts: a duration (42m, 1h30m), a Unix time, or a date/time
     that exists (2026-13-45 matches the shape, and Compose refuses it)."""
@@ -17,6 +21,9 @@ def since_flag(value: str) -> str:
     if not _SINCE.fullmatch(value):
         raise UsageError(f"--since {value!r} is not a duration (10m, 1h30m), a Unix time "
                          "or a date (2026-11-25T10:00:00Z)")
+    if _UNIX_TIME.fullmatch(value) and float(value) > LAST_UNIX_TIME:
+        raise UsageError(f"--since {value!r} is a Unix time after the year 9999",
+                         hint="a Unix time in seconds, e.g. 1764000000")
     if value[4:5] == "-":  # a date
         try:
             datetime.fromisoformat(value.replace(" ", "T"))
@@ -27,6 +34,6 @@ def since_flag(value: str) -> str:
 
 
 def tail_flag(value) -> str | None:
-    if value is not None and not str(value).isdigit():
+    if value is not None and not (str(value).isascii() and str(value).isdigit()):  # not "٣" either
         raise UsageError(f"--tail {value!r} is not a number of lines")
     return None if value is None else str(value)

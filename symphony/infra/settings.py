@@ -67,6 +67,9 @@ def _setting(name: str, value):
     return text(value)
 
 
+MAX_SECONDS = 7 * 24 * 3600
+
+
 def seconds_value(value, what: str, hint: str = "", zero: bool = True) -> float:
     try:
         seconds = float(value)
@@ -74,6 +77,9 @@ def seconds_value(value, what: str, hint: str = "", zero: bool = True) -> float:
         raise UsageError(f"{what} {value!r} is not a number of seconds", hint=hint) from None
     if seconds < 0 or seconds != seconds:  # negative or NaN
         raise UsageError(f"{what} {value!r} must be a non-negative number of seconds", hint=hint)
+    if seconds > MAX_SECONDS:  # inf, 1e309: "wait for ever" said by accident
+        raise UsageError(f"{what} {value!r} is more than a week ({MAX_SECONDS:.0f} seconds)",
+                         hint=hint or "give the seconds to wait")
     if seconds == 0 and not zero:
         raise UsageError(f"{what} {value!r} leaves no time to become healthy",
                          hint=hint or "give the seconds to wait, or --no-wait to start without waiting")
