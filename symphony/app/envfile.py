@@ -140,7 +140,7 @@ def read_env_file(path: Path, *, lenient: bool = False) -> tuple[dict[str, str],
     A file that is not UTF-8 text is a usage error, unless `lenient` (logs: mask what can be read)."""
     from io import StringIO
 
-    from dotenv import dotenv_values
+    from dotenv.parser import parse_stream
 
     from symphony.infra.files import utf8_text
 
@@ -154,7 +154,16 @@ def read_env_file(path: Path, *, lenient: bool = False) -> tuple[dict[str, str],
     else:
         text = utf8_text(path, data, ", so this is not a file env.generate wrote",
                          hint="regenerate it with `inv env.generate`, or name another file")
-    values = {k: v or "" for k, v in dotenv_values(stream=StringIO(text), interpolate=False).items()}
+    # python-dotenv's own reading (dotenv_values(interpolate=False) is this), without its warnings
+    # on stderr: a line it cannot parse is refused here, naming it (logs reads what it can)
+    values = {}
+    for binding in parse_stream(StringIO(text)):
+        if binding.error and not lenient:
+            raise UsageError(f"{path}:{binding.original.line}: python-dotenv cannot parse this line, so this is not "
+                             "a file env.generate wrote",
+                             hint="regenerate it with `inv env.generate`, or name another file")
+        if binding.key is not None and not binding.error:
+            values[binding.key] = binding.value or ""
     return values, secret_keys(text, values)
 
 

@@ -185,8 +185,11 @@ def test_diff_refuses_what_is_not_a_generated_env_file_and_waits_on_nothing(conf
     os.mkfifo(fifo)
     garbled = tmp_path / "garbled.env"
     garbled.write_bytes(b"A='1'\n# \xff\xfe\n")
+    unparseable = tmp_path / "unparseable.env"  # python-dotenv skips it with a warning, and diff said nothing
+    unparseable.write_text("A='1'\nB=\"unterminated\nfoo bar\n")
     for output, needle in ((fifo, "is not a regular file"), (tmp_path, "is not a regular file"),
-                           (garbled, "garbled.env:2: not UTF-8 text")):
+                           (garbled, "garbled.env:2: not UTF-8 text"),
+                           (unparseable, "unparseable.env:2: python-dotenv cannot parse this line")):
         res = inv("env.diff", "--profile", "demo", "--config", str(config), "--output", str(output),
                   state_dir=tmp_path, timeout=30)  # a FIFO read would block: the timeout fails the test
         assert res.returncode == 2 and needle in res.stderr, (output, res.stdout, res.stderr)
