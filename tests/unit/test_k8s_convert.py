@@ -289,3 +289,22 @@ def test_a_generated_port_name_never_takes_a_name_the_compose_file_gives():
     ports = pod_of(objs, "Deployment", "web")["containers"][0]["ports"]
     names = {p["containerPort"]: p["name"] for p in ports}
     assert names[70] == "tcp-80" and names[80] != "tcp-80" and len(set(names.values())) == 2
+
+
+@pytest.mark.parametrize("restart", ["always", "no"])  # a StatefulSet's claim template; a Job's claim
+def test_one_named_volume_mounted_twice_is_one_claim_with_two_mounts(restart):
+    """Compose mounts the same volume at both paths (compose-spec 05-services.md, volume.subpath):
+    the second mount must see the first one's data, not an empty disk of its own."""
+    objs, warnings = export({"web": {"image": "x", "user": "1000", "restart": restart, "volumes": [
+        {"type": "volume", "source": "data", "target": "/var/lib/data"},
+        {"type": "volume", "source": "data", "target": "/sub", "volume": {"subpath": "a/b"}}]}},
+        volumes={"data": {}})
+    workload = next(o for (k, _), o in objs.items() if k in ("StatefulSet", "Deployment", "Job"))
+    pod = workload["spec"]["template"]["spec"]
+    mounts = pod["containers"][0]["volumeMounts"]
+    claims = [n for k, n in objs if k == "PersistentVolumeClaim"] + [
+        t["metadata"]["name"] for t in workload["spec"].get("volumeClaimTemplates", [])]
+    assert len(claims) == 1, (workload["kind"], claims)
+    assert {m["mountPath"]: m.get("subPath") for m in mounts} == {"/var/lib/data": None, "/sub": "a/b"}
+    assert len({m["name"] for m in mounts}) == 1
+    assert not any("is shared by" in w for w in warnings)

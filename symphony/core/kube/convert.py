@@ -413,11 +413,11 @@ def _headless(ctx: _Ctx, name: str, svc: dict) -> bool:
 
 
 def _shared_volume_warnings(ctx: _Ctx) -> None:
-    users: dict[str, list[str]] = {}
+    users: dict[str, set[str]] = {}
     for name, svc in ctx.services.items():
         for vol in svc.get("volumes") or []:
             if vol.get("type") == "volume" and vol.get("source"):
-                users.setdefault(vol["source"], []).append(name)
+                users.setdefault(vol["source"], set()).add(name)  # one service mounting it twice shares nothing
     for volume, names in sorted(users.items()):
         external = ((ctx.model.get("volumes") or {}).get(volume) or {}).get("external")
         if len(names) > 1 and not external:

@@ -144,6 +144,7 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
     declared_volumes = ctx.model.get("volumes") or {}
     base = ctx.base[name]
     copied = []
+    named: dict[str, str] = {}  # named volume -> the pod's volume for it (Compose mounts one volume, however often)
     for _index, vol in enumerate(svc.get("volumes") or []):
         target = vol.get("target", "")
         kind = vol.get("type")
@@ -166,6 +167,10 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
                 sub = _subpath(options["subpath"], where, warnings)
                 if sub:
                     mount["subPath"] = sub
+            if source in named:  # the same volume again (another path, a subpath): one claim, one more mount
+                st.mounts.append({"name": named[source], **mount})
+                st.writable |= not read_only
+                continue
             if declared.get("driver") not in (None, "", "local"):
                 warnings.append(f"{where}: volume driver {declared['driver']} is not mapped; the claim uses the "
                                 "cluster's default storage class")
@@ -186,7 +191,7 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
                     warnings.append(f"{where}: external volume {existing!r} is not a valid claim name; not mounted "
                                     "(name the existing PersistentVolumeClaim as a DNS-1123 subdomain)")
                     continue
-                vname = st.volume_name(source)
+                vname = named[source] = st.volume_name(source)
                 st.volumes.append({"name": vname, "persistentVolumeClaim": {"claimName": existing}})
                 st.mounts.append({"name": vname, **mount})
                 st.writable |= not read_only
@@ -194,13 +199,13 @@ def service_storage(ctx, name: str, svc: dict, *, meta, data_service: bool, one_
                                 "(it must exist in the namespace; nothing is created)")
                 continue
             if data_service and not one_shot:
-                vname = st.volume_name(source)
+                vname = named[source] = st.volume_name(source)
                 st.claim_templates.append(claim(vname, {k: v for k, v in meta.items() if k != "namespace"}, declared))
                 st.mounts.append({"name": vname, **mount})
             else:
                 claim_name = ctx.names.derived("PersistentVolumeClaim", f"{base}-{source}")
                 st.objects.append(claim(claim_name, meta, declared))
-                vname = st.volume_name(source)
+                vname = named[source] = st.volume_name(source)
                 st.volumes.append({"name": vname, "persistentVolumeClaim": {"claimName": claim_name}})
                 st.mounts.append({"name": vname, **mount})
                 st.rwo_claims = True
