@@ -308,3 +308,12 @@ def test_one_named_volume_mounted_twice_is_one_claim_with_two_mounts(restart):
     assert {m["mountPath"]: m.get("subPath") for m in mounts} == {"/var/lib/data": None, "/sub": "a/b"}
     assert len({m["name"] for m in mounts}) == 1
     assert not any("is shared by" in w for w in warnings)
+
+
+def test_a_build_only_service_runs_the_image_compose_builds():
+    """Compose names a built image projectName-serviceName as written (docker/compose@f729794
+    pkg/api/api.go:801-806): `my_proj-web_app`, which the export must pull, not a cleaned name."""
+    result = convert({"name": "my_proj", "services": {"web_app": {"build": {"context": "."}}}}, profile="t")
+    deployment = next(o for o in result.manifests if o["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "my_proj-web_app"
+    assert deployment["metadata"]["name"] == "web-app"  # object names are DNS labels; the image is Compose's

@@ -971,8 +971,8 @@ def _convert_service(ctx: _Ctx, name: str, svc: dict) -> list[dict]:
         env_from.append({"secretRef": {"name": f"{base}-env"}})
 
     image = svc.get("image")
-    if not image:
-        image = f"{dns_label(str(ctx.model.get('name') or 'project'))}-{base}"
+    if not image:  # docker/compose@f729794 pkg/api/api.go:801-806: projectName + "-" + service.Name, as written
+        image = f"{ctx.model.get('name') or 'project'}-{name}"
         ctx.warnings.append(f"{name}: no image in the compose model; using {image} (the name Compose gives the "
                             "image it builds)")
     container: dict = {"name": base, "image": unescape(str(image))}
