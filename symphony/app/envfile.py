@@ -184,14 +184,16 @@ def secret_keys(text: str, values: dict[str, str]) -> set[str]:
     return secret & values.keys()
 
 
-def register_secrets_of_env_file(path: Path | None = None) -> None:
+def register_secrets_of_env_file(path: Path | None = None) -> set[str]:
     """Mask the secrets of the env a running profile was started with (for `logs`, which
-    compiles nothing): the secret values of .env.generated (read_env_file says which)."""
+    compiles nothing): the secret values of .env.generated (read_env_file says which). Returns
+    the secret keys."""
     path = Path(path) if path else state.ENV_OUTPUT
     if not path.is_file():
-        return
+        return set()
     values, secret = read_env_file(path, lenient=True)
     ui.register_secrets(values[k] for k in secret if values[k])
+    return secret
 
 
 def _empty_for_the_platform(profile: str, compiled) -> list:

@@ -34,12 +34,28 @@ def show_logs(runner, profile: str, services, follow: bool, tail, since) -> None
     if gone:  # Compose would print nothing for them and succeed
         raise SymphonyError(f"{', '.join(gone)} of profile {profile} has no container, so there are no logs",
                             hint=f"`inv start --profile {profile}` creates it; `inv status` shows what runs")
-    # what the containers were given, whatever .env.generated holds now (or whether it exists)
-    ui.register_secrets(secret_env_values(containers))
-    register_secrets_of_env_file()
+    # what the containers were given, whatever .env.generated holds now (or whether it exists):
+    # by the secret rule, and under a plain name the compose file fills from a secret
+    secret_keys = register_secrets_of_env_file()
+    ui.register_secrets(secret_env_values(containers, _secret_environment(profile, secret_keys)))
     args = ["logs", "--no-color"] + (["--follow"] if follow else [])
     if tail is not None:
         args += ["--tail", str(tail)]
     if since:
         args += ["--since", since]
     runner.compose(project, [], [], *args, "--", *services, mutating=False)
+
+
+def _secret_environment(profile: str, secret_keys: set[str]) -> dict[str, set[str]]:
+    """secret_environment of the profile's compose file (nothing when it cannot be read: logs still
+    masks by the rule; compose.check is where a reading problem is reported)."""
+    import yaml
+
+    from symphony.core.containers import secret_environment
+    from symphony.core.yamlio import parse
+
+    try:
+        doc = parse(state.compose_file(profile).read_text(encoding="utf-8")).document
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return secret_environment(doc, secret_keys)

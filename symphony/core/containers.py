@@ -104,17 +104,39 @@ def parse_inspect(items: list[dict]) -> list[ContainerState]:
     return sorted((replace(s, one_shot=s.service in jobs) for s in states), key=lambda s: (s.service, s.name))
 
 
-def secret_env_values(items: list[dict]) -> set[str]:
+def secret_env_values(items: list[dict], secret_by_service: dict[str, set[str]] | None = None) -> set[str]:
     """The values of the containers' environment (`docker inspect` items) that the secret rule
-    classifies (core.secrets.is_secret: a secret name, a URL with a password)."""
+    classifies (core.secrets.is_secret: a secret name, a URL with a password), and those of the
+    variables `secret_by_service` names for the container's Compose service (a plain name the
+    compose file fills from a secret: the value the container got, even after a rotation)."""
     from symphony.core.secrets import is_secret
 
     found = set()
     for item in items:
+        service = ((item.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.service", "")
+        named = (secret_by_service or {}).get(service, set())
         for entry in (item.get("Config") or {}).get("Env") or []:
             key, _, value = entry.partition("=")
-            if value and is_secret(key, value):
+            if value and (key in named or is_secret(key, value)):
                 found.add(value)
+    return found
+
+
+def secret_environment(doc: dict, secret_keys: set[str]) -> dict[str, set[str]]:
+    """service -> the names of its `environment:` entries whose value (as the compose file writes
+    it) uses a variable in `secret_keys` or one the secret rule names (`DB_CONN: ${POSTGRES_PASSWORD}`)."""
+    from symphony.core.envcompiler.lint import variables_in
+    from symphony.core.secrets import is_secret_name
+
+    found: dict[str, set[str]] = {}
+    for service, svc in ((doc or {}).get("services") or {}).items():
+        environment = (svc or {}).get("environment") if isinstance(svc, dict) else None
+        if isinstance(environment, list):
+            environment = dict(str(e).partition("=")[::2] for e in environment)
+        for name, value in (environment or {}).items() if isinstance(environment, dict) else ():
+            used = variables_in([(0, str(value))]) if value is not None else {}
+            if any(v in secret_keys or is_secret_name(v) for v in used):
+                found.setdefault(str(service), set()).add(str(name))
     return found
 
 

@@ -107,3 +107,21 @@ def test_the_secret_values_of_the_containers_env_are_those_the_secret_rule_names
                                  "API_TOKEN=", "LOG_LEVEL=info", "EQUALS_KEY=a=b"]}},
              {"Config": {"Env": None}}, {"Config": {}}, {}]
     assert secret_env_values(items) == {"pw-0001", "amqp://u:pw-0002@mq/", "a=b"}
+
+
+def test_a_plain_name_the_compose_file_fills_from_a_secret_is_masked_with_the_value_the_container_got():
+    """`SUBV: ${SUB_B}` with SUB_B from secrets.env, then SUB_B rotated: the container still holds
+    the old value under a plain name; logs masks it by what the compose file says it is."""
+    from symphony.core.containers import secret_environment
+    from symphony.core.yamlio import parse
+
+    doc = parse("services:\n  leaky:\n    image: x\n    environment:\n      SUBV: ${SUB_B}\n"
+                "      CONN: 'pg://app@db?pw=${DB_PASSWORD:-x}'\n      LEVEL: ${LOG_LEVEL}\n"
+                "  other:\n    image: x\n    environment: [SUBV=plain, 'LIST=${SUB_B}']\n").document
+    named = secret_environment(doc, {"SUB_B"})
+    assert named == {"leaky": {"SUBV", "CONN"}, "other": {"LIST"}}
+    items = [{"Config": {"Labels": {"com.docker.compose.service": "leaky"},
+                         "Env": ["SUBV=old-rotated-value", "CONN=pg://app@db?pw=pw-9", "LEVEL=info"]}},
+             {"Config": {"Labels": {"com.docker.compose.service": "other"}, "Env": ["SUBV=plain-value"]}}]
+    assert secret_env_values(items, named) == {"old-rotated-value", "pg://app@db?pw=pw-9"}
+    assert secret_env_values(items) == set()  # by the name rule alone: nothing
