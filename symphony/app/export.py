@@ -206,7 +206,7 @@ def _previous_files(output: Path) -> list[str]:
 def write_export(output: Path, files: dict[str, str]) -> list[str]:
     """Write the export; files the previous export wrote and this one does not are removed, files
     someone else put there are kept (returned, so the user is told)."""
-    from symphony.infra.files import write_file
+    from symphony.infra.files import directory_chain, write_file
 
     previous = _previous_files(output)
     output.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -216,7 +216,7 @@ def write_export(output: Path, files: dict[str, str]) -> list[str]:
             stale.unlink()
     for rel, text in sorted(files.items()):
         path = output / rel
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory_chain(output, path.parent, 0o700)  # every level private (mkdir's mode is the last one's only)
         write_file(path, text, mode=0o600)  # Secret objects hold real values
     write_file(output / MARKER, MARKER_HEADER + "".join(f"{rel}\n" for rel in sorted(files)), mode=0o600)
     mine = set(files) | {MARKER}

@@ -185,6 +185,8 @@ def test_kustomize_is_one_base_and_an_overlay_per_profile_that_rebuild_the_manif
     assert res.returncode == 0, res.stdout + res.stderr
     assert {p.name for p in (out / "overlays").iterdir()} == set(state.known_profiles())
     assert list(out.glob("base/*/kustomization.yaml"))  # objects shared by profiles live once
+    # Secrets inside: every directory level is private, whatever the umask (mkdir sets the last one's mode)
+    assert {oct(p.stat().st_mode & 0o777) for p in [out, *out.rglob("*")] if p.is_dir()} == {"0o700"}
     if not shutil.which("kubectl"):
         pytest.skip("kubectl not installed: overlays written, not built")
     for profile in ("prod", "gateway", "demo"):
