@@ -380,6 +380,9 @@ def report_status(settings, path=None):
     elsewhere = "" if used.path == repo.expanduser().resolve() else f" (env.* use this, not {repo})"
     ui.say(f"source used : {used.describe()}{elsewhere}")
     if not (repo / ".git").exists():
+        if path:  # the path asked about is none: a script must not read this as a clean checkout
+            raise UsageError(f"--path {path}: no config checkout there",
+                             hint="run `inv config.sync --path PATH` (or `inv config.init PATH`), or name the checkout")
         ui.status("warn", f"no config checkout at {repo}", "run `inv config.sync` (or `inv config.init PATH`)")
         return
     branch = _q(runner, repo, "symbolic-ref", "--short", "-q", "HEAD") or "(detached)"

@@ -127,6 +127,8 @@ def test_status_and_init(tmp_path, remote):
     assert res.returncode == 0 and "main" in res.stdout and "dirty files : 1" in res.stdout and str(bare) in res.stdout
     # --path only says which checkout to report on: env.* still compile from their own source, and it says so
     assert f"(env.* use this, not {checkout})" in res.stdout.splitlines()[0]
+    res = inv("config.status", "--path", str(tmp_path / "nowhere"), state_dir=tmp_path)
+    assert res.returncode == 2 and "no config checkout there" in res.stderr  # a script must not read it as clean
     new = tmp_path / "fresh-config"
     res = inv("config.init", str(new), state_dir=tmp_path)
     assert res.returncode == 0, res.stderr
