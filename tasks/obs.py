@@ -50,7 +50,7 @@ def status(c, json=False, context=None):
 
     report = stack_status(engine_runner(c, context, False))
     if json:
-        print(jsonlib.dumps({k: v for k, v in report.items() if k != "prometheus_running"}, indent=2))
+        print(jsonlib.dumps(report, indent=2))
         return
     if not report["backends"]:
         ui.status("warn", "the observability stack is not running", "inv obs.up")
@@ -58,7 +58,9 @@ def status(c, json=False, context=None):
     for name, health in sorted(report["backends"].items()):
         ui.status("ok" if health in ("healthy", "running", "completed") else "warn",
                   f"{name:<12} {health:<10} {' '.join(report['urls'].get(name, []))}")
-    if report["prometheus_running"] and not report["targets"]:
+    if report["targets_error"]:
+        ui.status("warn", f"Prometheus did not answer its targets API: {report['targets_error']}")
+    elif report["prometheus_running"] and not report["targets"]:
         ui.status("warn", "Prometheus answered no targets yet (discovery refreshes every 5s)")
     for t in report["targets"]:
         ui.status("ok" if t["health"] == "up" else "fail",

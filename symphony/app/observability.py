@@ -340,17 +340,31 @@ def stack_status(runner) -> dict:
     from symphony.infra.engine import project_states
 
     states = project_states(runner, obs_project())
-    backends = {s.service: s.shown_health for s in states}
-    targets = []
+    backends = {s.service: _backend_state(s) for s in states}
+    targets, targets_error = [], ""
     prom = next((s for s in states if s.service == "prometheus" and s.state == "running"), None)
     if prom:
         res = runner.query(["docker", "exec", prom.name, "wget", "-q", "-O", "-",
                             "http://127.0.0.1:9090/api/v1/targets?state=active"], check=False)
-        if res.code == 0:
-            targets = summarize_targets(json.loads(res.stdout))
+        try:
+            targets = summarize_targets(json.loads(res.stdout)) if res.code == 0 else []
+        except (ValueError, KeyError, TypeError):
+            res.code = 1
+        if res.code != 0:  # not "no targets yet": Prometheus did not answer (starting, or broken)
+            targets_error = ((res.stderr or res.stdout).strip().splitlines() or [f"exit {res.code}"])[-1]
     urls = {s.service: [p.split("->")[0] for p in s.ports] for s in states if s.ports}
     return {"project": obs_project(), "backends": backends, "targets": targets, "urls": urls,
-            "prometheus_running": prom is not None}
+            "prometheus_running": prom is not None, "targets_error": targets_error}
+
+
+def _backend_state(container) -> str:
+    """What obs.status shows for a backend: a stopped one's state (Docker keeps its last health,
+    "unhealthy", after a stop), and a running one that has restarted says so (a crash loop is
+    "running" between two crashes)."""
+    if container.state != "running" and not container.one_shot:
+        return container.state
+    shown = container.shown_health
+    return f"{shown} (restarted {container.restarts}x)" if container.restarts and not container.one_shot else shown
 
 
 DATASOURCES = "grafana/provisioning/datasources/datasources.yml"

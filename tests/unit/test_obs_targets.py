@@ -29,3 +29,19 @@ def test_an_empty_or_failed_answer_gives_no_rows():
     assert summarize_targets({}) == []
     assert summarize_targets({"status": "error", "data": None}) == []
     assert summarize_targets({"data": {"activeTargets": None}}) == []
+
+
+def test_a_backend_is_shown_as_docker_reports_it_not_as_its_stale_health():
+    """Docker keeps the last health ("unhealthy") on a stopped container; a crash loop is
+    "running" between two crashes, with a RestartCount that says otherwise."""
+    from symphony.app.observability import _backend_state
+    from symphony.core.containers import ContainerState
+
+    def backend(state, health="", restarts=0, one_shot=False, exit_code=0):
+        return ContainerState("loki", "c", state, health, exit_code, "", "img", restarts=restarts, one_shot=one_shot)
+
+    assert _backend_state(backend("running", "healthy")) == "healthy"
+    assert _backend_state(backend("exited", "unhealthy", exit_code=137)) == "exited"
+    assert _backend_state(backend("restarting", restarts=4)) == "restarting"
+    assert _backend_state(backend("running", restarts=4)) == "running (restarted 4x)"
+    assert _backend_state(backend("exited", one_shot=True)) == "completed"
