@@ -14,11 +14,10 @@ def check(c, profile=None, all=False, config=None, set=None):
     """Lint compose files: dependencies, cycles, healthchecks, variables, host ports."""
     from symphony.app.composecheck import check_profiles
     from symphony.app.envfile import resolve_profile
-    from symphony.errors import UsageError
+    from symphony.cli.flags import one_profile_or_all
     from symphony.infra import state
 
-    if all and profile is not None:
-        raise UsageError("--profile and --all are alternatives: one profile, or every one", hint="drop one of them")
+    one_profile_or_all(profile, all)
     s = settings(c)
     profiles = state.known_profiles() if all else [state.validate_profile(resolve_profile(s, profile))]
     check_profiles(s, profiles, config, set)

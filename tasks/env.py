@@ -128,7 +128,9 @@ def check(c, profile=None, config=None, all=False, strict=False):
     import invoke
 
     from symphony.app.envfile import check_profiles
+    from symphony.cli.flags import one_profile_or_all
 
+    one_profile_or_all(profile, all)
     errors, warns = check_profiles(settings(c), profile, config, all)
     if errors or (strict and warns):
         raise invoke.Exit(code=1)

@@ -37,3 +37,10 @@ def tail_flag(value) -> str | None:
     if value is not None and not (str(value).isascii() and str(value).isdigit()):  # not "٣" either
         raise UsageError(f"--tail {value!r} is not a number of lines")
     return None if value is None else str(value)
+
+
+def one_profile_or_all(profile, every: bool) -> None:
+    """--profile and --all name alternatives (compose.check, env.check): both is a usage error, not
+    --all silently winning."""
+    if every and profile is not None:
+        raise UsageError("--profile and --all are alternatives: one profile, or every one", hint="drop one of them")

@@ -78,7 +78,8 @@ def test_bad_numbers_and_choices_are_usage_errors_not_tracebacks(tmp_path):
                  ("env.show", "--profile", "demo\n"), ("k8s.export", "--namespace", "Bad_NS"),
                  # "wait for ever" by accident; every line by accident; after 9999; not ASCII digits
                  ("start", "--timeout", "inf"), ("restart", "--lock-timeout", "1e309"), ("start", "--timeout", "1e9"),
-                 ("logs", "--since", ""), ("logs", "--since", "99999999999999999999"), ("logs", "--tail", "٣")):
+                 ("logs", "--since", ""), ("logs", "--since", "99999999999999999999"), ("logs", "--tail", "٣"),
+                 ("env.check", "--all", "--profile", "demo"), ("compose.check", "--all", "--profile", "demo")):
         res = inv(*args, state_dir=tmp_path)
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr and "error:" in res.stderr
