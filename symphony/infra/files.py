@@ -17,7 +17,8 @@ from pathlib import Path
 from symphony.errors import UsageError
 
 _KINDS = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket"}
+          stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket", stat.S_IFREG: "a regular file",
+          stat.S_IFLNK: "a symlink"}
 
 
 def kind_of(mode: int) -> str:

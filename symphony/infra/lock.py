@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symphony.errors import LockTimeout, UsageError
+from symphony.infra.files import kind_of
 
 
 @dataclass
@@ -42,7 +43,11 @@ def engine_lock_file(engine_id: str, lock_dir: Path | None = None) -> Path:
         raise UsageError(f"cannot create the lock directory {base}: its parent does not exist",
                          hint="create it, or point SYMPHONY_LOCK_DIR elsewhere") from None
     info = os.lstat(base)
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+    if not stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"lock directory {base} is {kind_of(info.st_mode)}, not a directory",
+                         hint="point SYMPHONY_LOCK_DIR at a directory of your own (or at a path that does not "
+                              "exist yet: Symphony creates it with mode 0700)")
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
         raise UsageError(f"lock directory {base} is not a private directory of this user",
                          hint="remove it (Symphony recreates it with mode 0700), or set SYMPHONY_LOCK_DIR")
     digest = hashlib.sha256(engine_id.encode()).hexdigest()[:16]

@@ -119,6 +119,16 @@ def test_a_lock_directory_others_can_write_is_refused(tmp_path):
     assert str(shared) in err.value.message
 
 
+def test_a_lock_directory_that_is_a_file_is_named_and_not_to_be_removed(tmp_path):
+    """The user's own file: the hint must not tell them to delete it."""
+    mine = tmp_path / "notes.txt"
+    mine.write_text("mine")
+    with pytest.raises(UsageError) as err:
+        lock.engine_lock_file("ENGINE", mine)
+    assert "is not a regular file" not in err.value.message and "not a directory" in err.value.message
+    assert "remove" not in err.value.hint and mine.read_text() == "mine"
+
+
 def test_a_symlinked_lock_file_is_refused(tmp_path):
     target = tmp_path / "elsewhere"
     target.write_text("keep")
