@@ -118,7 +118,6 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
     import os
 
     from symphony.core.kube.names import dns_label
-    from symphony.core.secrets import is_secret
     from symphony.infra.files import kind_of, utf8_text
 
     warnings = []
@@ -167,7 +166,7 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
             env.update(values)
             secret = (secret - values.keys()) | secret_keys(text, values)
         env.update(os.environ)  # Compose: the shell's environment wins over env files
-        secret = {k for k in secret if k not in os.environ} | {k for k in os.environ if is_secret(k, os.environ[k])}
+        secret = _with_the_shells_secrets(secret)
         roots = [str(paths[0].parent)]
         # the file's name stands for the profile in names and labels (`app.kubernetes.io/instance:
         # sentiric-<it>`, at most 63 characters): as a DNS label ("My Compose.yaml" -> my-compose)
@@ -178,10 +177,19 @@ def load_compose_model(settings, runner, profile, files, env_files, config, comp
     profile = state.validate_profile(resolve_profile(settings, profile))
     model, compiled = profile_model(settings, runner, profile, config=config)
     env = {**compiled.values, **os.environ}
-    secret = {k for k in compiled.secrets if k not in os.environ} | {
-        k for k in os.environ if is_secret(k, os.environ[k])}
+    secret = _with_the_shells_secrets(set(compiled.secrets))
     roots = [compiled.values.get("CONFIG_REPO_PATH", ""), str(state.compose_file(profile).parent)]
     return model, profile, roots, env, secret, warnings
+
+
+def _with_the_shells_secrets(secret_keys: set[str]) -> set[str]:
+    """The env's secret keys once the shell's environment is laid over it (as Compose does): a key
+    the shell sets is secret by the rule alone."""
+    import os
+
+    from symphony.core.secrets import is_secret
+
+    return {k for k in secret_keys if k not in os.environ} | {k for k, v in os.environ.items() if is_secret(k, v)}
 
 
 MARKER_HEADER = "written by `inv k8s.export`; these are its files (a re-export replaces only them):\n"

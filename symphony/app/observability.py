@@ -181,10 +181,11 @@ class UpPlan:
     """What `bring_up` decided before writing anything: the compose env, the Compose profiles, the
     services to start (and what Compose starts with them), the other choices' services to remove."""
 
-    __slots__ = ("env", "selection", "services", "replaced")
+    __slots__ = ("env", "selection", "services", "started", "replaced")
 
-    def __init__(self, env, selection, services, replaced):
-        self.env, self.selection, self.services, self.replaced = env, selection, services, replaced
+    def __init__(self, env, selection, services, started, replaced):
+        self.env, self.selection, self.services, self.started, self.replaced = (
+            env, selection, services, started, replaced)
 
 
 def plan_up(settings, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None,
@@ -202,7 +203,8 @@ def plan_up(settings, runner, *, services=(), collector="alloy", tracing="tempo"
     env.update(socket_env(runner, env))
     if tracing == "tempo":  # its metrics generator writes the service graph to Prometheus
         env["PROMETHEUS_REMOTE_WRITE_RECEIVER"] = "--web.enable-remote-write-receiver"
-    check_host_ports(runner, with_dependencies(chosen), env)
+    started = with_dependencies(chosen)  # what Compose starts: the services asked for and their depends_on
+    check_host_ports(runner, started, env)
     if not standalone and not running_projects(runner):
         where = f"context {runner.context}" if runner.context else "this engine"
         raise SymphonyError(f"no Symphony profile is running on {where}, so there is nothing to observe",
@@ -212,7 +214,7 @@ def plan_up(settings, runner, *, services=(), collector="alloy", tracing="tempo"
     # a disabled profile's containers: they are no orphans), reading every log or span twice
     others = [choice for choice in (*COLLECTORS, *TRACING) if choice not in (collector, tracing)]
     replaced = [] if services else [s for choice in others for s in CHOICE_SERVICES[choice]]
-    return UpPlan(env, selection, services, replaced)
+    return UpPlan(env, selection, services, started, replaced)
 
 
 def apply_up(runner, plan: UpPlan, wait=True) -> dict[str, str]:
@@ -229,7 +231,7 @@ def apply_up(runner, plan: UpPlan, wait=True) -> dict[str, str]:
                                                             tracing=_tracing_of(plan.selection)))
     args = [*plan.selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
     runner.compose(obs_project(), [obs_file()], [], *args, *plan.services, env=env)
-    if "grafana" in with_dependencies(plan.services or ["grafana"]):
+    if "grafana" in plan.started:
         apply_grafana_password(runner, env["GRAFANA_ADMIN_PASSWORD"])
     return env
 
