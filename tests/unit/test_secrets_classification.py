@@ -200,3 +200,27 @@ def test_a_secret_is_masked_trimmed_and_as_repr_or_json_escape_it():
     assert masker("multi-line-one\nmulti-line-two").mask(repr("multi-line-one\nmulti-line-two")) == f"'{MASK}'"
     unicode = "şifre-gizli-ü"
     assert masker(unicode).mask(json.dumps(unicode)) == f'"{MASK}"'
+
+
+def test_the_lines_of_a_secret_split_by_carriage_returns_alone_are_masked_too():
+    m = masker("old-mac-line-one\rold-mac-line-two")
+    assert m.mask("got old-mac-line-two") == f"got {MASK}"
+
+
+def test_a_line_of_exactly_six_characters_is_masked_anywhere():
+    assert masker("abcdef\nsecond-line-of-it").mask("unable to find user xabcdefx") == f"unable to find user x{MASK}x"
+
+
+def test_a_secret_is_masked_as_each_serialiser_escapes_it():
+    """Python's repr escapes a ' (and a control character as \\x01), JSON a " (and \\u0001); a JSON
+    logger that keeps non-ASCII (Go's encoding/json) escapes only the quote."""
+    import json
+
+    both = 'it\'s "quoted"-secret'
+    assert masker(both).mask(f"user {both!r}") == f"user '{MASK}'"
+    control = "ctl\x01-secret-value"
+    assert masker(control).mask(repr(control)) == f"'{MASK}'" and masker(control).mask(json.dumps(control)) == \
+        f'"{MASK}"'
+    go_json = 'şifre-"gizli"-ü'
+    assert masker(go_json).mask(json.dumps({"pw": go_json}, ensure_ascii=False)) == f'{{"pw": "{MASK}"}}'
+    assert masker(go_json).mask(json.dumps({"pw": go_json})) == f'{{"pw": "{MASK}"}}'
