@@ -248,8 +248,12 @@ def profile_certificates(settings, profile: str | None, config=None, directory=N
     profile = resolve_profile(settings, profile)
     catalog = platform_catalog()
     members = catalog.profiles.get(profile, ())
-    if directory:
+    if directory is not None:
+        if not str(directory).strip():  # not "the default" by accident (an unset shell variable)
+            raise UsageError(f"--dir {directory!r} names no directory", hint="give the certificates directory")
         certs_dir = Path(directory).expanduser().resolve()
+        if certs_dir.exists() and not certs_dir.is_dir():
+            raise UsageError(f"--dir {directory} is not a directory", hint="give the certificates directory")
     else:
         compiled, _ = compile_profile(settings, profile, config, allow_undefined=True)
         value = compiled.values.get("SENTIRIC_CERTS_DIR", "")

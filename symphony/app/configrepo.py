@@ -145,7 +145,27 @@ def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=F
     if repo is not None and not runner.dry_run:
         for changed in private_secrets_fragments(repo):
             ui.status("info", f"{changed}: made readable by its owner only (0600): it holds secrets")
+        if private_git_config(repo):
+            ui.status("info", f"{repo / '.git' / 'config'}: made readable by its owner only (0600): the remote's URL "
+                              "holds a credential (git keeps it there)")
     return repo
+
+
+def private_git_config(repo: Path) -> bool:
+    """git keeps a clone's URL, with the token or password it holds, in .git/config (mode 0644
+    under umask 022): made 0600 when it holds one. True when changed."""
+    import stat
+
+    from symphony.core.secrets import url_credential_spans
+
+    config = repo / ".git" / "config"
+    info = config.lstat() if config.exists() or config.is_symlink() else None
+    if info is None or not stat.S_ISREG(info.st_mode) or not info.st_mode & 0o077:
+        return False
+    if not url_credential_spans(config.read_text(encoding="utf-8", errors="replace")):
+        return False
+    os.chmod(config, stat.S_IMODE(info.st_mode) & 0o700)
+    return True
 
 
 def _sync(settings, runner, *, url=None, ref=None, offline=False, strict=False, path=None) -> Path | None:

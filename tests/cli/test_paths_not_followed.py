@@ -113,3 +113,21 @@ def test_observability_configs_are_not_written_through_a_symlinked_level(tmp_pat
     with pytest.raises(UsageError, match="is a symlink"):
         render_runtime_configs("sentiric-net", target=target)
     assert tree_digest(victim) == before and stat.S_IMODE(victim.stat().st_mode) == 0o700
+
+
+def test_a_clone_whose_url_holds_a_token_keeps_git_config_private(tmp_path):
+    """git stores the remote's URL, token included, in .git/config; git's own insteadOf sends the
+    clone to a local repository, as the helper's reproduction did."""
+    seed = tmp_path / "seed"
+    assert inv("config.init", str(seed), state_dir=tmp_path).returncode == 0
+    url = "https://x-access-token:Canary-git-token@example.invalid/sentiric-config.git"
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text(f'[url "{seed}"]\n\tinsteadOf = {url}\n')
+    env = dict(inv_env(tmp_path), GIT_CONFIG_GLOBAL=str(gitconfig))
+    res = subprocess.run(["sh", "-c", 'umask 022 && exec "$@"', "sh",
+                          *inv_argv("config.sync", "--path", str(tmp_path / "clone"), "--url", url)],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    config = tmp_path / "clone" / ".git" / "config"
+    assert "Canary-git-token" in config.read_text() and stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert "Canary-git-token" not in res.stdout + res.stderr

@@ -141,3 +141,14 @@ def test_a_dry_run_into_a_new_directory_says_what_it_would_write(tmp_path, capsy
     created, _ = generate(tmp_path / "new", PLAN, days=30, dry_run=True)
     assert not (tmp_path / "new").exists() and "certs/ca.crt" in created
     assert f"+ (write {tmp_path / 'new' / 'certs' / 'ca.crt'}, mode 0644)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("directory", ["", "  ", "FILE"])
+def test_a_dir_flag_that_names_no_directory_is_refused(tmp_path, directory):
+    from symphony.app.certificates import profile_certificates
+    from symphony.infra.settings import Settings
+
+    (tmp_path / "FILE").write_text("x")
+    given = str(tmp_path / directory) if directory == "FILE" else directory
+    with pytest.raises(UsageError, match="names no directory|is not a directory"):
+        profile_certificates(Settings(), "core", None, given)
