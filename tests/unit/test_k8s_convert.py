@@ -271,16 +271,42 @@ def test_a_volume_size_label_is_a_kubernetes_quantity_or_the_default_with_a_warn
     spec = (claims[0]["spec"]["volumeClaimTemplates"][0]["spec"] if claims[0]["kind"] == "StatefulSet"
             else claims[0]["spec"])
     assert spec["resources"]["requests"]["storage"] == size
-    assert any("is not a Kubernetes quantity" in w for w in warnings) == (label != size)
+    assert any(f"com.sentiric.volume.size {label!r} is not a Kubernetes quantity" in w
+               for w in warnings) == (label != size)
 
 
-def test_a_service_named_like_its_wait_container_gets_distinct_container_names():
+@pytest.mark.parametrize("dep", ["db", "d" * 60])  # a long one: the renamed wait is still a DNS label (<= 63)
+def test_a_service_named_like_its_wait_container_gets_distinct_container_names(dep):
     """Container names must be unique across containers and initContainers (the API server)."""
-    objs, _ = export({"db": {"image": "x", "expose": ["5432"]},
-                      "wait-for-db": {"image": "x", "depends_on": {"db": {"condition": "service_started"}}}})
-    pod = pod_of(objs, "Deployment", "wait-for-db")
+    service = f"wait-for-{dep}"[:63]
+    objs, _ = export({dep: {"image": "x", "expose": ["5432"]},
+                      service: {"image": "x", "depends_on": {dep: {"condition": "service_started"}}}})
+    pod = pod_of(objs, "Deployment", service)
     names = [c["name"] for c in pod["containers"] + pod["initContainers"]]
     assert len(names) == len(set(names)) == 2
+
+
+def test_every_dependency_is_waited_for_after_one_that_is_not():
+    """depends_on in name order: a one-shot and an unexported dependency first, then real ones."""
+    objs, _ = export({"a-job": {"image": "x", "restart": "no", "command": ["true"]},
+                      "b-job": {"image": "x", "restart": "no", "command": ["true"], "expose": ["80"]},
+                      "c-udp": {"image": "x", "expose": ["53/udp"]},
+                      "db": {"image": "x", "expose": ["5432"]}, "mq": {"image": "x", "expose": ["5672"]},
+                      "app": {"image": "x", "depends_on": {
+                          "a-job": {"condition": "service_completed_successfully"},
+                          "absent": {"condition": "service_started", "required": False},
+                          "b-job": {"condition": "service_started"},  # a Job: no endpoint to wait for
+                          "c-udp": {"condition": "service_started"},  # nothing to wait for over UDP
+                          "db": {"condition": "service_started"}, "mq": {"condition": "service_started"}}}})
+    inits = pod_of(objs, "Deployment", "app")["initContainers"]
+    assert [c["name"] for c in inits] == ["wait-for-db", "wait-for-mq"]
+
+
+def test_a_variable_without_a_value_does_not_hide_the_ones_after_it():
+    objs, warnings = export({"app": {"image": "x", "environment": {"A_UNSET": None, "B": "1", "C_PASSWORD": "pw"}}})
+    assert objs[("ConfigMap", "app-env")]["data"] == {"B": "1"}
+    assert objs[("Secret", "app-env")]["stringData"] == {"C_PASSWORD": "pw"}
+    assert any("A_UNSET has no value" in w for w in warnings)
 
 
 def test_a_generated_port_name_never_takes_a_name_the_compose_file_gives():
