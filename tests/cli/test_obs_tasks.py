@@ -2,6 +2,8 @@
 the exact commands (dry run), the Grafana password rule, flag validation."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import yaml
 
@@ -162,7 +164,11 @@ def test_start_with_observability_refuses_a_taken_port_before_writing_anything(t
         busy.listen()
         port = busy.getsockname()[1]
         res = inv("start", "--offline", "--observability", "--set", f"GRAFANA_PORT={port}", state_dir=tmp_path,
-                  env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsfirst-"})
+                  env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsfirst-", "SENTIRIC_NETWORK": "symtest-obsfirst-net"})
     assert res.returncode == 2 and f"127.0.0.1:{port} (for grafana)" in res.stderr, res.stdout + res.stderr
     assert not (tmp_path / ".env.generated").exists() and not (tmp_path / ".profile.state").exists()
     assert "+ (write" not in res.stdout
+    network = subprocess.run(["docker", "network", "inspect", "symtest-obsfirst-net"], capture_output=True)
+    if network.returncode == 0:  # the old order created it before refusing: leave nothing behind, then fail
+        subprocess.run(["docker", "network", "rm", "symtest-obsfirst-net"], capture_output=True)
+    assert network.returncode != 0, "the refused start created the platform network"
