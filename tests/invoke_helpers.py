@@ -15,3 +15,11 @@ def inv(*args, state_dir=None, env=None, timeout=300, cwd=ROOT):
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=cwd, capture_output=True,
                           text=True, env=full_env, timeout=timeout)
+
+
+def assert_exit(res, code: int, *needles: str) -> None:
+    """`res` ended with `code`, without a traceback, saying each of `needles` on stderr."""
+    assert res.returncode == code, (res.stdout, res.stderr)
+    assert "Traceback" not in res.stderr
+    for needle in needles:
+        assert needle in res.stderr, res.stderr

@@ -154,17 +154,23 @@ def sync_config(settings, runner, *, url=None, ref=None, offline=False, strict=F
 def private_git_config(repo: Path) -> bool:
     """git keeps a clone's URL, with the token or password it holds, in .git/config (mode 0644
     under umask 022): made 0600 when it holds one. True when changed."""
-    import stat
-
     from symphony.core.secrets import url_credential_spans
 
     config = repo / ".git" / "config"
-    info = config.lstat() if config.exists() or config.is_symlink() else None
-    if info is None or not stat.S_ISREG(info.st_mode) or not info.st_mode & 0o077:
+    if not config.is_file() or config.is_symlink():
         return False
-    if not url_credential_spans(config.read_text(encoding="utf-8", errors="replace")):
+    return bool(url_credential_spans(config.read_text(encoding="utf-8", errors="replace"))) and _owner_only(config)
+
+
+def _owner_only(path: Path) -> bool:
+    """Take group's and others' access away from a regular file (never through a symlink); True when
+    that changed its mode."""
+    import stat
+
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode) or not info.st_mode & 0o077:
         return False
-    os.chmod(config, stat.S_IMODE(info.st_mode) & 0o700)
+    os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
     return True
 
 
@@ -473,15 +479,8 @@ def private_secrets_fragments(repo: Path) -> list[Path]:
     """Make every secrets fragment under `repo`/environments readable by its owner only (0600): git
     writes files with the umask's mode (0644), and such a file holds the platform's passwords.
     Symlinks are left alone (their target is not the repo's). Returns the files changed."""
-    import stat
-
     from symphony.core.secrets import is_secrets_fragment
 
-    changed = []
     root = repo / "environments"
-    for path in sorted(root.rglob("*.env")) if root.is_dir() else []:
-        info = path.lstat()
-        if stat.S_ISREG(info.st_mode) and is_secrets_fragment(path.name) and info.st_mode & 0o077:
-            os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
-            changed.append(path)
-    return changed
+    return [path for path in (sorted(root.rglob("*.env")) if root.is_dir() else [])
+            if is_secrets_fragment(path.name) and _owner_only(path)]

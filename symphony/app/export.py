@@ -350,7 +350,7 @@ def convert_profile(settings, runner, profile, files, env_files, config, options
     model, profile, roots, env, secret_keys, load_warnings = load_compose_model(
         settings, runner, profile, files, env_files, config, compose_profiles)
     secrets = {env[k]: k for k in sorted(secret_keys, reverse=True) if env.get(k)}  # value -> first name holding it
-    ui.register_secrets(secrets)
+    ui.register_secrets(secrets.keys())
     for svc in model.get("services", {}).values():
         environment = svc.get("environment") or {}
         ui.register_secrets(secret_values({k: str(v) for k, v in environment.items() if v is not None}))

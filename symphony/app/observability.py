@@ -181,11 +181,11 @@ class UpPlan:
     """What `bring_up` decided before writing anything: the compose env, the Compose profiles, the
     services to start (and what Compose starts with them), the other choices' services to remove."""
 
-    __slots__ = ("env", "selection", "services", "started", "replaced")
+    __slots__ = ("env", "selection", "tracing", "services", "started", "replaced")
 
-    def __init__(self, env, selection, services, started, replaced):
-        self.env, self.selection, self.services, self.started, self.replaced = (
-            env, selection, services, started, replaced)
+    def __init__(self, env, selection, tracing, services, started, replaced):
+        self.env, self.selection, self.tracing, self.services, self.started, self.replaced = (
+            env, selection, tracing, services, started, replaced)
 
 
 def plan_up(settings, runner, *, services=(), collector="alloy", tracing="tempo", profile=None, config=None,
@@ -214,7 +214,7 @@ def plan_up(settings, runner, *, services=(), collector="alloy", tracing="tempo"
     # a disabled profile's containers: they are no orphans), reading every log or span twice
     others = [choice for choice in (*COLLECTORS, *TRACING) if choice not in (collector, tracing)]
     replaced = [] if services else [s for choice in others for s in CHOICE_SERVICES[choice]]
-    return UpPlan(env, selection, services, started, replaced)
+    return UpPlan(env, selection, tracing, services, started, replaced)
 
 
 def apply_up(runner, plan: UpPlan, wait=True) -> dict[str, str]:
@@ -227,8 +227,7 @@ def apply_up(runner, plan: UpPlan, wait=True) -> dict[str, str]:
         runner.compose(obs_project(), [obs_file()], [], *every, "rm", "--stop", "--force", *plan.replaced, env=env,
                        capture=True)
     ensure_network(runner)
-    env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run,
-                                                            tracing=_tracing_of(plan.selection)))
+    env["SYMPHONY_OBS_CONFIG"] = str(render_runtime_configs(state.NETWORK_NAME, runner.dry_run, tracing=plan.tracing))
     args = [*plan.selection, "up", "-d", "--remove-orphans"] + (["--wait"] if wait else [])
     runner.compose(obs_project(), [obs_file()], [], *args, *plan.services, env=env)
     if "grafana" in plan.started:
@@ -242,10 +241,6 @@ def bring_up(settings, runner, *, services=(), collector="alloy", tracing="tempo
     plan = plan_up(settings, runner, services=services, collector=collector, tracing=tracing, profile=profile,
                    config=config, standalone=standalone)
     return apply_up(runner, plan, wait)
-
-
-def _tracing_of(selection: list[str]) -> str:
-    return next((choice for choice in TRACING if choice in selection), "none")
 
 
 # Grafana's own CLI, in its container: the flag reads the new password from the first line of

@@ -113,7 +113,7 @@ def secret_env_values(items: list[dict], secret_by_service: dict[str, set[str]] 
 
     found = set()
     for item in items:
-        service = ((item.get("Config") or {}).get("Labels") or {}).get("com.docker.compose.service", "")
+        service = ((item.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL, "")
         named = (secret_by_service or {}).get(service, set())
         for entry in (item.get("Config") or {}).get("Env") or []:
             key, _, value = entry.partition("=")

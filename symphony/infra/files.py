@@ -80,8 +80,7 @@ def directory_chain(top: Path, directory: Path, mode: int) -> None:
     """Create `directory` (at or under `top`) and each level between with `mode`, whatever the
     umask, refusing a level that is a symlink or not a directory (directory_path's rule): a chmod
     through a link would change the mode of whatever it points to."""
-    levels = [directory, *[p for p in directory.parents if p.is_relative_to(top)]]
-    for level in reversed([lv for lv in levels if lv.is_relative_to(top)]):
+    for level in reversed([p for p in (directory, *directory.parents) if p.is_relative_to(top)]):
         directory_path(level)
         if not level.exists():
             os.mkdir(level, mode)

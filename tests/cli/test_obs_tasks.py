@@ -2,12 +2,23 @@
 the exact commands (dry run), the Grafana password rule, flag validation."""
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
 
 import pytest
 import yaml
 
 from tests.invoke_helpers import ROOT, inv
+
+
+@contextlib.contextmanager
+def taken_port():
+    """A loopback port another program holds for as long as the block runs."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        yield busy.getsockname()[1]
 
 
 @pytest.mark.docker  # the dry run still asks the engine which profiles are running
@@ -64,12 +75,7 @@ def test_override_instruments_every_prod_service(tmp_path):
 
 @pytest.mark.docker
 def test_obs_up_names_a_taken_port_and_says_when_nothing_runs(tmp_path):
-    import socket
-
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with taken_port() as port:
         res = inv("obs.up", "-s", "prometheus", "--dry-run", state_dir=tmp_path,
                   env={"PROMETHEUS_PORT": str(port), "SYMPHONY_PROJECT_PREFIX": "symtest-obsport-"})
     assert res.returncode == 2
@@ -144,12 +150,7 @@ def test_a_bad_port_value_names_the_variable(tmp_path, value):
 @pytest.mark.docker
 def test_a_dependency_compose_starts_has_its_port_checked_too(tmp_path):
     """`-s grafana`: Compose starts prometheus and loki with it (depends_on)."""
-    import socket
-
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with taken_port() as port:
         res = inv("obs.up", "-s", "grafana", "--standalone", "--dry-run", state_dir=tmp_path,
                   env={"PROMETHEUS_PORT": str(port), "SYMPHONY_PROJECT_PREFIX": "symtest-obsdep-"})
     assert res.returncode == 2 and f"127.0.0.1:{port} (for prometheus) is already in use" in res.stderr
@@ -157,12 +158,7 @@ def test_a_dependency_compose_starts_has_its_port_checked_too(tmp_path):
 
 @pytest.mark.docker
 def test_start_with_observability_refuses_a_taken_port_before_writing_anything(tmp_path):
-    import socket
-
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        port = busy.getsockname()[1]
+    with taken_port() as port:
         res = inv("start", "--offline", "--observability", "--set", f"GRAFANA_PORT={port}", state_dir=tmp_path,
                   env={"SYMPHONY_PROJECT_PREFIX": "symtest-obsfirst-", "SENTIRIC_NETWORK": "symtest-obsfirst-net"})
     assert res.returncode == 2 and f"127.0.0.1:{port} (for grafana)" in res.stderr, res.stdout + res.stderr
